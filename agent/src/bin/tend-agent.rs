@@ -1,0 +1,90 @@
+//! `tend-agent`: enroll, run the daemon, or print inventory, health and status.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tend_agent::state::StateDir;
+
+#[derive(Parser)]
+#[command(name = "tend-agent", version, about = "Tend endpoint agent")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Enroll with a collector using an enrollment bundle.
+    Enroll {
+        #[arg(long)]
+        bundle: PathBuf,
+        #[arg(long, default_value = "/var/lib/tend/agent")]
+        state: PathBuf,
+    },
+    /// Run the daemon until SIGTERM.
+    Run {
+        #[arg(long, default_value = "/var/lib/tend/agent")]
+        state: PathBuf,
+    },
+    /// Print this machine's inventory as JSON.
+    Inventory,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.cmd {
+        Cmd::Enroll { bundle, state } => {
+            let b = tend_agent::enroll::read_bundle(&bundle)?;
+            let st = StateDir::open(&state)?;
+            let resp = tend_agent::enroll::enroll(&b, &st)
+                .await
+                .context("enrolling")?;
+            println!(
+                "enrolled as device {}{}",
+                resp.device_id,
+                if resp.reenrolled {
+                    " (re-enrolled)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Cmd::Run { state } => {
+            let st = StateDir::open(&state)?;
+            tend_agent::daemon::run(st, shutdown_signal()).await?;
+        }
+        Cmd::Inventory => {
+            let inv = tend_agent::inventory::collect();
+            println!("{}", serde_json::to_string_pretty(&inv)?);
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    tend_agent::transport::install_crypto_provider();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = rt.block_on(run(Cli::parse())) {
+        eprintln!("tend-agent: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,18 @@
+//! tend-agent: inventory and health probes, policy-driven checks, enrollment, and the
+//! check-in loop with its offline spool.
+//!
+//! `platform` runs commands and reads files; `parse` turns their output into data and
+//! is pure; `inventory` and `checks` build reports; `daemon` ships them through
+//! `transport`, spooling to disk while the collector is unreachable.
+
+pub mod daemon;
+pub mod enroll;
+pub mod identity;
+pub mod inventory;
+pub mod parse;
+pub mod platform;
+pub mod state;
+pub mod transport;
+
+/// This agent's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

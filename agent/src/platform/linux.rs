@@ -1,0 +1,119 @@
+//! Linux implementation of the platform layer: files under /sys, /proc, /etc and
+//! /var/lib, and a few commands (lsblk, timedatectl, ufw, apt-get).
+
+use std::fs;
+use std::time::Duration;
+
+use tend_shared::inventory::{Battery, Hardware, OsInfo, Package};
+
+use super::{has_command, run_command};
+use crate::parse::linux as p;
+
+fn read_trim(path: &str) -> Option<String> {
+    fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| {
+            !s.is_empty()
+                && s != "None"
+                && !s.starts_with("To be filled")
+                && !s.starts_with("Default string")
+        })
+}
+
+pub fn hostname() -> String {
+    read_trim("/proc/sys/kernel/hostname").unwrap_or_else(|| "localhost".into())
+}
+
+pub fn hardware() -> Hardware {
+    Hardware {
+        vendor: read_trim("/sys/class/dmi/id/sys_vendor"),
+        model: read_trim("/sys/class/dmi/id/product_name"),
+        serial: read_trim("/sys/class/dmi/id/product_serial"),
+        hardware_uuid: read_trim("/sys/class/dmi/id/product_uuid")
+            .map(|s| s.to_ascii_uppercase())
+            .or_else(|| read_trim("/etc/machine-id"))
+            .or_else(|| read_trim("/var/lib/dbus/machine-id"))
+            .unwrap_or_else(|| format!("host-{}", hostname())),
+    }
+}
+
+pub fn os_info() -> OsInfo {
+    let rel = fs::read_to_string("/etc/os-release")
+        .or_else(|_| fs::read_to_string("/usr/lib/os-release"))
+        .ok()
+        .and_then(|t| p::parse_os_release(&t).ok())
+        .unwrap_or_default();
+    OsInfo {
+        name: rel.get("NAME").cloned().unwrap_or_else(|| "Linux".into()),
+        version: rel.get("VERSION_ID").cloned().unwrap_or_default(),
+        build: rel.get("VERSION_CODENAME").cloned(),
+        kernel: read_trim("/proc/sys/kernel/osrelease").unwrap_or_default(),
+        arch: std::env::consts::ARCH.to_string(),
+    }
+}
+
+pub fn software() -> Vec<Package> {
+    let mut out = fs::read_to_string("/var/lib/dpkg/status")
+        .ok()
+        .and_then(|t| p::parse_dpkg_status(&t).ok())
+        .unwrap_or_default();
+    if std::path::Path::new("/var/lib/rpm").exists() && has_command("rpm") {
+        if let Some(o) = run_command(
+            "rpm",
+            &["-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"],
+            Duration::from_secs(30),
+        ) {
+            out.extend(p::parse_rpm_qa(&o.stdout));
+        }
+    }
+    out
+}
+
+pub fn battery() -> Option<Battery> {
+    let dir = fs::read_dir("/sys/class/power_supply").ok()?;
+    for entry in dir.flatten() {
+        let text = fs::read_to_string(entry.path().join("uevent")).unwrap_or_default();
+        let kv = p::parse_power_supply_uevent(&text);
+        if kv.get("TYPE").map(String::as_str) != Some("Battery") {
+            continue;
+        }
+        return Some(battery_from_uevent(&kv));
+    }
+    None
+}
+
+/// Builds a `Battery` from a power_supply uevent map (µWh or µAh × µV).
+pub fn battery_from_uevent(kv: &std::collections::BTreeMap<String, String>) -> Battery {
+    let num = |k: &str| kv.get(k).and_then(|v| v.parse::<f64>().ok());
+    let wh = |energy: &str, charge: &str| {
+        num(energy).map(|e| e / 1e6).or_else(|| {
+            let v = num("VOLTAGE_MIN_DESIGN")?;
+            num(charge).map(|c| c * v / 1e12)
+        })
+    };
+    let design = wh("ENERGY_FULL_DESIGN", "CHARGE_FULL_DESIGN");
+    let full = wh("ENERGY_FULL", "CHARGE_FULL");
+    let health = match (full, design) {
+        (Some(f), Some(d)) if d > 0.0 => Some((f / d * 100.0).min(100.0)),
+        _ => None,
+    };
+    Battery {
+        design_capacity_wh: design,
+        full_capacity_wh: full,
+        cycle_count: num("CYCLE_COUNT").map(|c| c as u32).filter(|c| *c > 0),
+        state: kv
+            .get("STATUS")
+            .map(|s| s.to_ascii_lowercase().replace(' ', "_"))
+            .unwrap_or_else(|| "unknown".into()),
+        percent: num("CAPACITY"),
+        health_percent: health,
+    }
+}
+
+/// Users with a session (`who`), deduplicated by the caller.
+pub fn logged_in_users() -> Vec<String> {
+    run_command("who", &[], Duration::from_secs(5))
+        .map(|o| crate::parse::parse_who(&o.stdout))
+        .unwrap_or_default()
+}

@@ -1,0 +1,94 @@
+//! macOS implementation of the platform layer: a thin shell over `sw_vers`,
+//! `system_profiler`, `pmset`, `who` and `sysctl`. Parsing lives in
+//! `crate::parse::macos` and is tested on Linux against real captured outputs.
+
+use std::time::Duration;
+
+use tend_shared::inventory::{Battery, Hardware, OsInfo, Package};
+
+use super::run_command;
+use crate::parse::macos as p;
+
+const T: Duration = Duration::from_secs(60);
+
+fn stdout(program: &str, args: &[&str]) -> Option<String> {
+    run_command(program, args, T).map(|o| o.stdout)
+}
+
+pub fn hostname() -> String {
+    stdout("/usr/sbin/scutil", &["--get", "LocalHostName"])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| stdout("/bin/hostname", &[]).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "mac".into())
+}
+
+pub fn hardware() -> Hardware {
+    let hw = stdout(
+        "/usr/sbin/system_profiler",
+        &["-json", "SPHardwareDataType"],
+    )
+    .and_then(|t| p::parse_sp_hardware_json(&t).ok())
+    .unwrap_or_default();
+    Hardware {
+        vendor: Some("Apple".into()),
+        model: hw.model_identifier.or(hw.model_name),
+        serial: hw.serial,
+        hardware_uuid: hw
+            .platform_uuid
+            .unwrap_or_else(|| format!("host-{}", hostname())),
+    }
+}
+
+pub fn os_info() -> OsInfo {
+    let v = stdout("/usr/bin/sw_vers", &[])
+        .and_then(|t| p::parse_sw_vers(&t).ok())
+        .unwrap_or_default();
+    OsInfo {
+        name: v
+            .get("ProductName")
+            .cloned()
+            .unwrap_or_else(|| "macOS".into()),
+        version: v.get("ProductVersion").cloned().unwrap_or_default(),
+        build: v.get("BuildVersion").cloned(),
+        kernel: stdout("/usr/bin/uname", &["-r"])
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        arch: std::env::consts::ARCH.to_string(),
+    }
+}
+
+pub fn software() -> Vec<Package> {
+    run_command(
+        "/usr/sbin/system_profiler",
+        &["-xml", "-detailLevel", "mini", "SPApplicationsDataType"],
+        Duration::from_secs(120),
+    )
+    .and_then(|o| p::parse_sp_applications_xml(o.stdout.as_bytes()).ok())
+    .unwrap_or_default()
+}
+
+pub fn battery() -> Option<Battery> {
+    let pm =
+        stdout("/usr/bin/pmset", &["-g", "batt"]).and_then(|t| p::parse_pmset_batt(&t).ok())?;
+    if !pm.present {
+        return None;
+    }
+    let power = stdout("/usr/sbin/system_profiler", &["SPPowerDataType"])
+        .and_then(|t| p::parse_sp_power_text(&t).ok())
+        .unwrap_or_default();
+    Some(Battery {
+        design_capacity_wh: None,
+        full_capacity_wh: None,
+        cycle_count: power.cycle_count,
+        state: pm.state.unwrap_or_else(|| "unknown".into()),
+        percent: pm.percent,
+        health_percent: power.maximum_capacity_percent,
+    })
+}
+
+pub fn logged_in_users() -> Vec<String> {
+    stdout("/usr/bin/who", &[])
+        .map(|t| crate::parse::parse_who(&t))
+        .unwrap_or_default()
+}

@@ -1,0 +1,29 @@
+//! Fallback platform layer for targets Tend does not support: minimal, never fails.
+
+use tend_shared::inventory::{Battery, Hardware, OsInfo, Package};
+
+pub fn hostname() -> String {
+    "localhost".into()
+}
+pub fn hardware() -> Hardware {
+    Hardware {
+        hardware_uuid: format!("host-{}", hostname()),
+        ..Default::default()
+    }
+}
+pub fn os_info() -> OsInfo {
+    OsInfo {
+        name: std::env::consts::OS.into(),
+        arch: std::env::consts::ARCH.into(),
+        ..Default::default()
+    }
+}
+pub fn software() -> Vec<Package> {
+    Vec::new()
+}
+pub fn battery() -> Option<Battery> {
+    None
+}
+pub fn logged_in_users() -> Vec<String> {
+    Vec::new()
+}

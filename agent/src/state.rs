@@ -1,0 +1,200 @@
+//! The agent's state dir: credentials (0600), the pinned CA and signing key, the
+//! current policy, last check-in status, and the spool folder.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tend_shared::policy::Policy;
+
+/// Failures reading or writing the state dir.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is corrupt: {source}")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "not enrolled: {0} has no credentials (run `tend-agent enroll --bundle FILE --state DIR`)"
+    )]
+    NotEnrolled(PathBuf),
+}
+
+/// What enrollment leaves behind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub server_url: String,
+    pub device_id: String,
+    pub device_token: String,
+    pub ca_pem: String,
+    /// The collector's script-signing key, pinned at enrollment (base64 ed25519).
+    pub signing_public_key: String,
+    pub enrolled_at_ms: u64,
+}
+
+/// What `tend-agent status` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    pub last_checkin_ms: u64,
+    pub last_error: Option<String>,
+    pub last_error_ms: u64,
+    pub consecutive_failures: u32,
+    pub policy_version: u64,
+}
+
+/// A state directory.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+const CREDENTIALS: &str = "credentials.json";
+const POLICY: &str = "policy.json";
+const STATUS: &str = "status.json";
+
+/// Writes a file only its owner can read, atomically (temp + fsync + rename).
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), StateError> {
+    let io = |source| StateError::Io {
+        action: "writing",
+        path: path.to_owned(),
+        source,
+    };
+    let tmp = path.with_extension("tmp");
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(io)?;
+    f.write_all(contents).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)?;
+    Ok(())
+}
+
+impl StateDir {
+    /// Opens `root`, creating it with mode 0700.
+    pub fn open(root: &Path) -> Result<StateDir, StateError> {
+        fs::create_dir_all(root).map_err(|source| StateError::Io {
+            action: "creating",
+            path: root.to_owned(),
+            source,
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(root, fs::Permissions::from_mode(0o700));
+        }
+        Ok(StateDir {
+            root: root.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn spool_dir(&self) -> PathBuf {
+        self.root.join("spool")
+    }
+
+    fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StateError> {
+        let path = self.root.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| StateError::Corrupt { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StateError::Io {
+                action: "reading",
+                path,
+                source,
+            }),
+        }
+    }
+
+    fn write_json<T: Serialize>(&self, name: &str, v: &T) -> Result<(), StateError> {
+        let bytes = serde_json::to_vec_pretty(v).expect("state serializes");
+        write_private(&self.root.join(name), &bytes)
+    }
+
+    pub fn credentials(&self) -> Result<Credentials, StateError> {
+        self.read_json(CREDENTIALS)?
+            .ok_or_else(|| StateError::NotEnrolled(self.root.clone()))
+    }
+
+    pub fn is_enrolled(&self) -> bool {
+        self.root.join(CREDENTIALS).exists()
+    }
+
+    pub fn save_credentials(&self, c: &Credentials) -> Result<(), StateError> {
+        self.write_json(CREDENTIALS, c)?;
+        write_private(&self.root.join("ca.pem"), c.ca_pem.as_bytes())
+    }
+
+    /// The last policy received, or the built-in default.
+    pub fn policy(&self) -> Result<Policy, StateError> {
+        Ok(self.read_json(POLICY)?.unwrap_or_default())
+    }
+
+    pub fn save_policy(&self, p: &Policy) -> Result<(), StateError> {
+        self.write_json(POLICY, p)
+    }
+
+    pub fn status(&self) -> Result<Status, StateError> {
+        Ok(self.read_json(STATUS)?.unwrap_or_default())
+    }
+
+    pub fn save_status(&self, s: &Status) -> Result<(), StateError> {
+        self.write_json(STATUS, s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_round_trip_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = StateDir::open(&dir.path().join("s")).unwrap();
+        assert!(matches!(st.credentials(), Err(StateError::NotEnrolled(_))));
+        let c = Credentials {
+            server_url: "https://x".into(),
+            device_id: "d".into(),
+            device_token: "t".into(),
+            ca_pem: "pem".into(),
+            signing_public_key: "k".into(),
+            enrolled_at_ms: 1,
+        };
+        st.save_credentials(&c).unwrap();
+        assert_eq!(st.credentials().unwrap(), c);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(st.path().join(CREDENTIALS))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        fs::write(st.path().join(POLICY), b"{not json").unwrap();
+        assert!(matches!(st.policy(), Err(StateError::Corrupt { .. })));
+    }
+}

@@ -1,0 +1,220 @@
+//! HTTPS to the collector, trusting only the CA pinned from the enrollment bundle.
+//!
+//! Errors say whether a retry can help: a 4xx will fail the same way again, a timeout
+//! or a 5xx may not.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tend_shared::api::ErrorBody;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("the CA certificate is not valid PEM: {0}")]
+    BadCa(String),
+    #[error("building the HTTP client: {0}")]
+    Client(String),
+    #[error("cannot reach the collector: {0}")]
+    Unreachable(String),
+    #[error("collector answered {status}: {code}: {message}")]
+    Status {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("unreadable answer from the collector: {0}")]
+    Decode(String),
+}
+
+impl TransportError {
+    /// True when the same request may succeed later (network trouble, 5xx, 408, 429).
+    pub fn retryable(&self) -> bool {
+        match self {
+            TransportError::Unreachable(_) => true,
+            TransportError::Status { status, .. } => {
+                *status >= 500 || *status == 408 || *status == 429
+            }
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, if the collector answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            TransportError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+static PROVIDER: Once = Once::new();
+
+/// Installs ring as the process-wide rustls crypto provider, once.
+pub fn install_crypto_provider() {
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A reqwest client that trusts exactly `ca_pem` (no system roots).
+pub fn pinned_client(ca_pem: &str, timeout: Duration) -> Result<reqwest::Client, TransportError> {
+    install_crypto_provider();
+    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())
+        .map_err(|e| TransportError::BadCa(e.to_string()))?;
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(ca)
+        .https_only(true)
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(120))
+        .user_agent(concat!("tend-agent/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| TransportError::Client(e.to_string()))
+}
+
+/// A client bound to one collector, with an optional bearer token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(
+        server_url: &str,
+        ca_pem: &str,
+        token: Option<String>,
+    ) -> Result<Client, TransportError> {
+        Ok(Client {
+            http: pinned_client(ca_pem, Duration::from_secs(30))?,
+            base: server_url.trim_end_matches('/').to_string(),
+            token,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
+    }
+
+    async fn send<T: DeserializeOwned>(rb: reqwest::RequestBuilder) -> Result<T, TransportError> {
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
+        if !status.is_success() {
+            let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => (b.error.code, b.error.message),
+                Err(_) => (
+                    "unknown".into(),
+                    String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                ),
+            };
+            return Err(TransportError::Status {
+                status: status.as_u16(),
+                code,
+                message,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
+    /// POSTs JSON and decodes the JSON answer.
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, TransportError> {
+        Self::send(self.request(reqwest::Method::POST, path).json(body)).await
+    }
+
+    /// PUTs JSON and decodes the JSON answer.
+    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, TransportError> {
+        Self::send(self.request(reqwest::Method::PUT, path).json(body)).await
+    }
+
+    /// PATCHes JSON and decodes the JSON answer.
+    pub async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, TransportError> {
+        Self::send(self.request(reqwest::Method::PATCH, path).json(body)).await
+    }
+
+    /// GETs and decodes the JSON answer.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, TransportError> {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// GETs with a per-request timeout (long-polls).
+    pub async fn get_with_timeout<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<T, TransportError> {
+        Self::send(self.request(reqwest::Method::GET, path).timeout(timeout)).await
+    }
+}
+
+/// The error and its causes on one line (reqwest hides the useful part in sources).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_classification() {
+        let st = |status| TransportError::Status {
+            status,
+            code: String::new(),
+            message: String::new(),
+        };
+        assert!(st(503).retryable());
+        assert!(st(429).retryable());
+        assert!(!st(400).retryable());
+        assert!(!st(401).retryable());
+        assert!(TransportError::Unreachable("x".into()).retryable());
+        assert!(!TransportError::BadCa("x".into()).retryable());
+    }
+
+    #[test]
+    fn rejects_garbage_ca() {
+        assert!(matches!(
+            Client::new("https://x", "not pem", None),
+            Err(TransportError::BadCa(_)) | Err(TransportError::Client(_))
+        ));
+    }
+}

@@ -1,0 +1,120 @@
+//! Bearer-token authentication and role checks.
+//!
+//! `Auth` resolves the presented token (by SHA-256) to a principal; handlers then ask
+//! for what they need: `auth.device()?`, `auth.require(&state, Role::Analyst, "asset.update")?`.
+//! A refused role check is itself an audit entry.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use tend_shared::api::{AuditOutcome, Role};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{DeviceRecord, TokenKind};
+
+/// An authenticated analyst or admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUser {
+    pub name: String,
+    pub role: Role,
+}
+
+impl ApiUser {
+    /// How the user appears in the audit log.
+    pub fn actor(&self) -> String {
+        format!("token:{}", self.name)
+    }
+}
+
+/// Who made the request.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Api(ApiUser),
+    Device(Box<DeviceRecord>),
+}
+
+/// Extractor: the request's authenticated principal (401 when missing or unknown).
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    let token = token.trim();
+    (!token.is_empty() && token.len() <= 256).then_some(token)
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
+        let record = state
+            .store
+            .token(token)?
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        match record.kind {
+            TokenKind::Api { role, name } => Ok(Auth(Principal::Api(ApiUser { name, role }))),
+            TokenKind::Device { device_id } => {
+                let device = state
+                    .store
+                    .device(&device_id)?
+                    .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
+                Ok(Auth(Principal::Device(Box::new(device))))
+            }
+        }
+    }
+}
+
+impl Auth {
+    /// The calling device, or 403 for analyst tokens.
+    pub fn device(self) -> Result<DeviceRecord, ApiError> {
+        match self.0 {
+            Principal::Device(d) => Ok(*d),
+            Principal::Api(_) => Err(ApiError::Forbidden(
+                "this endpoint is for enrolled devices".into(),
+            )),
+        }
+    }
+
+    /// The calling user if their role is at least `min`; otherwise 403, audited as
+    /// `action` denied.
+    pub fn require(self, state: &AppState, min: Role, action: &str) -> Result<ApiUser, ApiError> {
+        match self.0 {
+            Principal::Api(user) if user.role >= min => Ok(user),
+            Principal::Api(user) => {
+                state.audit(
+                    &user.actor(),
+                    action,
+                    "",
+                    AuditOutcome::Denied,
+                    serde_json::json!({"role": user.role, "required": min}),
+                )?;
+                Err(ApiError::Forbidden(format!(
+                    "{action} needs the {} role; this token is {}",
+                    min.as_str(),
+                    user.role.as_str()
+                )))
+            }
+            Principal::Device(d) => {
+                state.audit(
+                    &format!("device:{}", d.id),
+                    action,
+                    "",
+                    AuditOutcome::Denied,
+                    serde_json::Value::Null,
+                )?;
+                Err(ApiError::Forbidden(
+                    "device tokens cannot use the analyst API".into(),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! `tend-collector`: serve, make enrollment bundles, create tokens, or run the demo.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tend_collector::clock::SystemClock;
+use tend_collector::state::Limits;
+use tend_collector::Collector;
+use tend_shared::api::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "tend-collector",
+    version,
+    about = "Tend collector: enrollment, check-ins, assets and the analyst API over HTTPS"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve HTTPS until SIGINT/SIGTERM.
+    Serve {
+        /// Data directory (keys, certificates, sled store).
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:8443")]
+        listen: String,
+        /// Extra DNS names or IPs for the server certificate (repeatable).
+        #[arg(long = "san")]
+        sans: Vec<String>,
+        /// Largest accepted request body in bytes.
+        #[arg(long, default_value_t = 1 << 20)]
+        body_limit: usize,
+    },
+    /// Print the enrollment bundle (JSON) for agents.
+    Bundle {
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+        /// URL agents use to reach this collector, e.g. https://tend.example.com:8443
+        #[arg(long)]
+        server: String,
+    },
+    /// Manage API tokens on a stopped collector (use `tendctl token create` on a running one).
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
+    /// Demo: collector on ./tend-data with this machine's agent enrolled.
+    Demo {
+        #[arg(long, default_value = "tend-data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    Create {
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn,sled=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn serve(
+    data: PathBuf,
+    listen: String,
+    sans: Vec<String>,
+    body_limit: usize,
+) -> anyhow::Result<()> {
+    let limits = Limits {
+        body_limit_bytes: body_limit,
+        ..Limits::default()
+    };
+    let collector = Collector::open(&data, &sans, Arc::new(SystemClock), limits)
+        .with_context(|| format!("opening data dir {}", data.display()))?;
+    let listener =
+        std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    if let Some(t) = &collector.initial_admin_token {
+        println!("admin token (shown once, store it now): {t}");
+    }
+    println!("listening on https://{addr}");
+    tracing::info!(%addr, data = %data.display(), "collector serving");
+    collector.run(listener, shutdown_signal()).await?;
+    tracing::info!("collector stopped cleanly");
+    Ok(())
+}
+
+async fn demo(data: PathBuf, listen: String) -> anyhow::Result<()> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let (info, done) = tend_collector::demo::start(&data, &listen, rx).await?;
+    let tendctl = format!(
+        "TEND_SERVER={} TEND_TOKEN={} TEND_CA={} cargo run -q -p tend-collector --bin tendctl -- devices",
+        info.url,
+        info.analyst_token,
+        info.ca_path.display()
+    );
+    println!("\nTend demo is running (data in {}).", data.display());
+    println!("  dashboard:      {}/", info.url);
+    println!("  analyst token:  {}", info.analyst_token);
+    if let Some(admin) = &info.admin_token {
+        println!("  admin token:    {admin}   (shown once)");
+    }
+    println!("  CA certificate: {}", info.ca_path.display());
+    println!("  local device:   {}", info.device_id);
+    println!("  try:            {tendctl}");
+    println!("Ctrl-C stops it; running it again reuses the data.\n");
+    shutdown_signal().await;
+    let _ = tx.send(true);
+    let _ = done.await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    init_tracing();
+    tend_collector::server::install_crypto_provider();
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Serve {
+            data,
+            listen,
+            sans,
+            body_limit,
+        } => serve(data, listen, sans, body_limit).await,
+        Cmd::Bundle { data, server } => tend_collector::pki::bundle(&data, &server)
+            .with_context(|| format!("reading the collector identity in {}", data.display()))
+            .map(|b| {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&b).expect("bundle serializes")
+                )
+            }),
+        Cmd::Token {
+            cmd: TokenCmd::Create { data, role, name },
+        } => (|| {
+            let store = tend_collector::store::Store::open(&data.join("db")).context(
+                "opening the store (stop the collector first, or use `tendctl token create`)",
+            )?;
+            let token = tend_collector::service::tokens::create(
+                &store,
+                tend_shared::now_ms(),
+                role,
+                &name,
+                "cli",
+            )?;
+            store.flush_blocking()?;
+            println!("{token}");
+            anyhow::Ok(())
+        })(),
+        Cmd::Demo { data, listen } => demo(data, listen).await,
+    };
+    if let Err(e) = result {
+        eprintln!("tend-collector: {e:#}");
+        std::process::exit(1);
+    }
+}

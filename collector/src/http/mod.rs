@@ -1,0 +1,122 @@
+//! The axum router: thin handlers over `service`, plus the layers every request goes
+//! through (body limit, timeout, compression, tracing, metrics, JSON error bodies).
+
+mod agent;
+mod analyst;
+mod ops;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::error_response;
+use crate::state::AppState;
+
+/// Longest any request may take (long-polls wait at most 60 s).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Builds the whole router.
+pub fn app(state: AppState) -> Router {
+    let limit = state.limits.body_limit_bytes;
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/v1/enroll", post(agent::enroll))
+        .route("/api/v1/checkin", post(agent::checkin))
+        .route("/api/v1/devices", get(analyst::list_devices))
+        .route("/api/v1/devices/{id}", get(analyst::device))
+        .route(
+            "/api/v1/assets",
+            get(analyst::list_assets).post(analyst::create_asset),
+        )
+        .route(
+            "/api/v1/assets/{id}",
+            get(analyst::asset).patch(analyst::patch_asset),
+        )
+        .route("/api/v1/audit", get(analyst::audit))
+        .route(
+            "/api/v1/policy",
+            get(analyst::policy).put(analyst::put_policy),
+        )
+        .route("/api/v1/tokens", post(analyst::create_token))
+        .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(middleware::from_fn(json_errors))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Records latency per route template and status.
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    state.metrics.observe(
+        &route,
+        &method,
+        resp.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+/// Gives every error response that is not already JSON (405 from the router, 413 from
+/// the body limit, 408 from the timeout...) the standard `{"error": ...}` body.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed on this path"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("payload_too_large", "request body exceeds the size limit")
+        }
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "request took too long"),
+        StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "expected Content-Type: application/json",
+        ),
+        s if s.is_server_error() => ("internal_error", "internal error; see the collector log"),
+        _ => ("bad_request", "bad request"),
+    };
+    let mut out = error_response(status, code, message);
+    if let Some(allow) = resp.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
+}

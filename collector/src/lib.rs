@@ -1,0 +1,23 @@
+//! tend-collector: enrollment, check-in ingest, assets, audit and the analyst API,
+//! on an embedded sled store behind HTTPS.
+//!
+//! Layers, top to bottom: `http` (thin axum handlers) → `service` (the logic, callable
+//! without HTTP) → `store` (the only sled user). `server` wires TLS and shutdown;
+//! `pki` owns the data dir's keys; `ctl` is the `tendctl` client.
+
+pub mod auth;
+pub mod clock;
+pub mod ctl;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod pki;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod store;
+
+pub use http::app;
+pub use server::Collector;
+pub use state::AppState;

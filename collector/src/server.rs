@@ -1,0 +1,124 @@
+//! Serving the router over HTTPS (rustls, ring provider) until a shutdown future fires.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_server::tls_rustls::RustlsConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::clock::SharedClock;
+use crate::pki::{self, Identity};
+use crate::state::{AppState, Keys, Limits};
+use crate::store::Store;
+
+/// Start-up failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Pki(#[from] pki::PkiError),
+    #[error("opening the store (is another collector using this data dir?)")]
+    Store(#[from] crate::store::StoreError),
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Installs ring as the process-wide rustls provider (idempotent).
+pub fn install_crypto_provider() {
+    tend_agent::transport::install_crypto_provider();
+}
+
+/// A rustls server config for the identity's certificate (HTTP/2 and HTTP/1.1).
+pub fn tls_config(id: &Identity) -> Result<RustlsConfig, ServeError> {
+    let certs = CertificateDer::pem_slice_iter(id.server_cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(id.server_key_pem.as_bytes())
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(cfg)))
+}
+
+/// A collector opened on a data dir, ready to serve.
+#[derive(Debug)]
+pub struct Collector {
+    pub state: AppState,
+    pub identity: Identity,
+    /// Set when this start created the first admin token (shown once).
+    pub initial_admin_token: Option<String>,
+}
+
+impl Collector {
+    /// Opens (creating on first start) the identity and the store under `data`.
+    pub fn open(
+        data: &Path,
+        extra_sans: &[String],
+        clock: SharedClock,
+        limits: Limits,
+    ) -> Result<Collector, ServeError> {
+        let identity = pki::load_or_create(data, extra_sans)?;
+        let store = Store::open(&data.join("db"))?;
+        let keys = Keys::new(
+            identity.ca_pem.clone(),
+            identity.signing_key.clone(),
+            &identity.enroll_secret,
+        );
+        let state = AppState::new(store, clock, keys, limits)?;
+        let initial_admin_token = if state.store.api_token_count()? == 0 {
+            let t = crate::service::tokens::create(
+                &state.store,
+                state.now_ms(),
+                tend_shared::api::Role::Admin,
+                "admin",
+                "system",
+            )
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+            Some(t)
+        } else {
+            None
+        };
+        Ok(Collector {
+            state,
+            identity,
+            initial_admin_token,
+        })
+    }
+
+    /// Serves HTTPS on `listener` until `shutdown` resolves, then drains connections
+    /// (up to 10 s) and flushes the store.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        install_crypto_provider();
+        listener.set_nonblocking(true)?;
+        let tls = tls_config(&self.identity)?;
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            h.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        let store = self.state.store.clone();
+        let app = crate::http::app(self.state);
+        axum_server::from_tcp_rustls(listener, tls)
+            .handle(handle)
+            .serve(app.into_make_service())
+            .await?;
+        store.flush().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! Asset management: register (possibly before the laptop arrives), edit, list.
+//! Lifecycle changes become events on the linked device's timeline.
+
+use tend_shared::api::AuditOutcome;
+use tend_shared::assets::{valid_date, Asset, AssetCreate, AssetPatch, AssetState};
+use tend_shared::devices::{DeviceEvent, EventSource};
+
+use super::check_text;
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::random_hex_id;
+
+fn check_dates(purchase: &Option<String>, warranty: &Option<String>) -> Result<(), ApiError> {
+    for (name, v) in [("purchase_date", purchase), ("warranty_end", warranty)] {
+        if let Some(d) = v {
+            if !valid_date(d) {
+                return Err(ApiError::BadRequest(format!(
+                    "{name} must be YYYY-MM-DD, got {d:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_fields(
+    model: &Option<String>,
+    owner: &Option<String>,
+    location: &Option<String>,
+    notes: &Option<String>,
+) -> Result<(), ApiError> {
+    for (name, v, max) in [
+        ("model", model, 200),
+        ("owner", owner, 200),
+        ("location", location, 200),
+    ] {
+        if let Some(v) = v {
+            check_text(name, v, max)?;
+        }
+    }
+    if let Some(n) = notes {
+        if n.len() > 10_000 {
+            return Err(ApiError::BadRequest(
+                "notes is longer than 10000 bytes".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Registers an asset by serial. A serial already registered is a 409.
+pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Result<Asset, ApiError> {
+    let serial = req.serial.trim();
+    if serial.is_empty() {
+        return Err(ApiError::BadRequest("serial is required".into()));
+    }
+    check_text("serial", serial, 128)?;
+    check_fields(&req.model, &req.owner, &req.location, &req.notes)?;
+    check_dates(&req.purchase_date, &req.warranty_end)?;
+    if let Some(existing) = state.store.asset_by_serial(serial)? {
+        return Err(ApiError::Conflict(format!(
+            "serial {serial} is already asset {}",
+            existing.id
+        )));
+    }
+    let now = state.now_ms();
+    let asset_state = req.state.unwrap_or(AssetState::Ordered);
+    let asset = Asset {
+        id: format!("a_{}", random_hex_id::<6>()),
+        serial: serial.to_string(),
+        model: req.model,
+        hostname: None,
+        owner: req.owner,
+        location: req.location,
+        state: asset_state,
+        criticality: req.criticality.unwrap_or_default(),
+        purchase_date: req.purchase_date,
+        warranty_end: req.warranty_end,
+        notes: req.notes.unwrap_or_default(),
+        device_id: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+        deployed_at_ms: (asset_state == AssetState::Deployed).then_some(now),
+    };
+    state.store.put_asset(&asset)?;
+    state.audit(
+        &user.actor(),
+        "asset.create",
+        &asset.id,
+        AuditOutcome::Success,
+        serde_json::json!({"serial": asset.serial, "state": asset.state}),
+    )?;
+    state.store.flush().await?;
+    Ok(asset)
+}
+
+/// Applies a partial update; a state change is an event on the device's timeline.
+pub async fn patch(
+    state: &AppState,
+    user: &ApiUser,
+    id: &str,
+    p: AssetPatch,
+) -> Result<Asset, ApiError> {
+    check_fields(&p.model, &p.owner, &p.location, &p.notes)?;
+    check_dates(&p.purchase_date, &p.warranty_end)?;
+    let mut asset = state
+        .store
+        .asset(id)?
+        .ok_or_else(|| ApiError::not_found("asset", id))?;
+    let now = state.now_ms();
+    let before = asset.clone();
+    if let Some(v) = p.model {
+        asset.model = Some(v)
+    }
+    if let Some(v) = p.owner {
+        asset.owner = Some(v)
+    }
+    if let Some(v) = p.location {
+        asset.location = Some(v)
+    }
+    if let Some(v) = p.criticality {
+        asset.criticality = v
+    }
+    if let Some(v) = p.purchase_date {
+        asset.purchase_date = Some(v)
+    }
+    if let Some(v) = p.warranty_end {
+        asset.warranty_end = Some(v)
+    }
+    if let Some(v) = p.notes {
+        asset.notes = v
+    }
+    if let Some(s) = p.state {
+        asset.state = s;
+        if s == AssetState::Deployed {
+            asset.deployed_at_ms.get_or_insert(now);
+        }
+    }
+    asset.updated_at_ms = now;
+    state.store.put_asset(&asset)?;
+    if before.state != asset.state {
+        if let Some(dev) = &asset.device_id {
+            state.store.append_collector_event(
+                dev,
+                &DeviceEvent {
+                    at_ms: now,
+                    source: EventSource::Collector,
+                    kind: "asset.state_changed".into(),
+                    check_id: None,
+                    message: format!("asset {} {} → {} by {}", asset.id, before.state.as_str(), asset.state.as_str(), user.name),
+                    data: serde_json::json!({"asset_id": asset.id, "from": before.state, "to": asset.state}),
+                },
+            )?;
+        }
+    }
+    let diff = serde_json::json!({
+        "before": serde_json::to_value(&before).unwrap_or_default(),
+        "after": serde_json::to_value(&asset).unwrap_or_default(),
+    });
+    state.audit(
+        &user.actor(),
+        "asset.update",
+        &asset.id,
+        AuditOutcome::Success,
+        diff,
+    )?;
+    state.store.flush().await?;
+    Ok(asset)
+}

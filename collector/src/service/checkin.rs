@@ -1,0 +1,222 @@
+//! Check-in ingest: inventory (only when its hash changed), latest health, agent
+//! events (each seq once), and collector-derived events for check state changes and
+//! inventory changes. Everything is flushed before the response.
+
+use std::collections::HashMap;
+
+use tend_shared::checkin::{CheckinRequest, CheckinResponse};
+use tend_shared::devices::{DeviceEvent, EventSource};
+use tend_shared::health::{CheckResult, CheckStatus, HealthStatus};
+
+use super::{check_text, inventory_diff};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::store::DeviceRecord;
+
+/// Most events accepted in one check-in (the spool sends the rest next time).
+pub const MAX_EVENTS_PER_CHECKIN: usize = 500;
+/// Most check results in one report.
+pub const MAX_CHECKS: usize = 512;
+
+fn validate(req: &CheckinRequest) -> Result<(), ApiError> {
+    check_text("agent_version", &req.agent_version, 64)?;
+    if req.events.len() > MAX_EVENTS_PER_CHECKIN {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_EVENTS_PER_CHECKIN} events per check-in, got {}",
+            req.events.len()
+        )));
+    }
+    if req.health.len() > MAX_CHECKS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_CHECKS} check results"
+        )));
+    }
+    for c in &req.health {
+        check_text("health[].id", &c.id, 200)?;
+    }
+    for e in &req.events {
+        check_text("events[].kind", &e.kind, 100)?;
+    }
+    Ok(())
+}
+
+/// Events for checks whose status differs from the previous report.
+fn check_transitions(old: &[CheckResult], new: &[CheckResult], at_ms: u64) -> Vec<DeviceEvent> {
+    let before: HashMap<&str, CheckStatus> =
+        old.iter().map(|c| (c.id.as_str(), c.status)).collect();
+    new.iter()
+        .filter_map(|c| {
+            let prev = before.get(c.id.as_str()).copied();
+            if prev == Some(c.status) || (prev.is_none() && c.status == CheckStatus::Pass) {
+                return None;
+            }
+            let kind = match c.status {
+                CheckStatus::Pass => "check.recovered",
+                CheckStatus::Warn => "check.warning",
+                CheckStatus::Fail => "check.failed",
+                CheckStatus::Error => "check.error",
+            };
+            Some(DeviceEvent {
+                at_ms,
+                source: EventSource::Collector,
+                kind: kind.into(),
+                check_id: Some(c.id.clone()),
+                message: c.message.clone(),
+                data: serde_json::json!({
+                    "from": prev.map(CheckStatus::as_str),
+                    "to": c.status.as_str(),
+                    "value": c.value,
+                    "threshold": c.threshold,
+                }),
+            })
+        })
+        .collect()
+}
+
+/// Applies one check-in from `device`.
+pub async fn checkin(
+    state: &AppState,
+    device: DeviceRecord,
+    req: CheckinRequest,
+) -> Result<CheckinResponse, ApiError> {
+    validate(&req)?;
+    let store = &state.store;
+    let now = state.now_ms();
+    let observed = if req.observed_at_ms == 0 || req.observed_at_ms > now {
+        now
+    } else {
+        req.observed_at_ms
+    };
+    let id = device.id.as_str();
+
+    // inventory
+    let mut inventory_hash = device.inventory_hash.clone();
+    let mut os = device.os.clone();
+    let mut hostname = device.hostname.clone();
+    let mut need_inventory = false;
+    match &req.inventory {
+        Some(inv) => {
+            let hash = inv.content_hash();
+            if hash != device.inventory_hash {
+                if let Some((_, old)) = store.inventory(id)? {
+                    for c in inventory_diff::changes(&old, inv) {
+                        store.append_collector_event(
+                            id,
+                            &DeviceEvent {
+                                at_ms: observed,
+                                source: EventSource::Collector,
+                                kind: c.kind.into(),
+                                check_id: None,
+                                message: c.message,
+                                data: c.data,
+                            },
+                        )?;
+                    }
+                }
+                Metrics::inc(&state.metrics.inventory_updates);
+            }
+            // always store: free space and uptime are fresh even when the hash is not
+            store.put_inventory(id, observed, inv)?;
+            inventory_hash = hash;
+            os = format!("{} {}", inv.os.name, inv.os.version)
+                .trim()
+                .to_string();
+            if !inv.hostname.is_empty() {
+                hostname = inv.hostname.clone();
+            }
+        }
+        None => need_inventory = req.inventory_hash != device.inventory_hash,
+    }
+
+    // health: a spooled report older than what we hold does not overwrite it
+    let previous = store.health(id)?;
+    let stale = previous.as_ref().is_some_and(|(at, _)| *at > observed);
+    let mut health = device.health;
+    if !stale && !req.health.is_empty() {
+        let old = previous.map(|(_, r)| r).unwrap_or_default();
+        for ev in check_transitions(&old, &req.health, observed) {
+            store.append_collector_event(id, &ev)?;
+        }
+        store.put_health(id, observed, &req.health)?;
+        health = HealthStatus::from_results(&req.health);
+    }
+
+    // agent events, each seq once
+    let mut last_seq = device.last_event_seq;
+    for e in req.events.iter().filter(|e| e.seq > device.last_event_seq) {
+        store.put_agent_event(
+            id,
+            e.seq,
+            &DeviceEvent {
+                at_ms: e.at_ms,
+                source: EventSource::Agent,
+                kind: e.kind.clone(),
+                check_id: e.check_id.clone(),
+                message: e.message.clone(),
+                data: e.data.clone(),
+            },
+        )?;
+        last_seq = last_seq.max(e.seq);
+    }
+
+    let policy = state.policy();
+    let updated = store
+        .update_device(id, |d| {
+            d.last_seen_ms = d.last_seen_ms.max(now);
+            d.agent_version = req.agent_version.clone();
+            d.health = health;
+            d.os = os.clone();
+            d.hostname = hostname.clone();
+            d.inventory_hash = inventory_hash.clone();
+            d.last_event_seq = d.last_event_seq.max(last_seq);
+            d.policy_version = req.policy_version;
+        })?
+        .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
+    store.flush().await?;
+    Metrics::inc(&state.metrics.checkins);
+
+    Ok(CheckinResponse {
+        policy_version: policy.version,
+        policy: (req.policy_version != policy.version).then_some(policy),
+        need_inventory,
+        acked_event_seq: updated.last_event_seq,
+        jobs: Vec::new(),
+        server_time_ms: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use tend_shared::health::Severity;
+
+    use super::*;
+
+    fn r(id: &str, status: CheckStatus) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            status,
+            value: serde_json::Value::Null,
+            threshold: serde_json::Value::Null,
+            message: String::new(),
+            severity: Severity::Medium,
+        }
+    }
+
+    #[test]
+    fn transitions_only_on_change() {
+        let old = [r("a", CheckStatus::Pass), r("b", CheckStatus::Fail)];
+        let new = [
+            r("a", CheckStatus::Fail),
+            r("b", CheckStatus::Fail),
+            r("c", CheckStatus::Pass),
+            r("d", CheckStatus::Warn),
+        ];
+        let evs = check_transitions(&old, &new, 5);
+        let kinds: Vec<_> = evs
+            .iter()
+            .map(|e| (e.kind.as_str(), e.check_id.as_deref().unwrap()))
+            .collect();
+        assert_eq!(kinds, [("check.failed", "a"), ("check.warning", "d")]);
+    }
+}

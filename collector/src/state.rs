@@ -1,0 +1,129 @@
+//! `AppState`: what every handler and service shares. No globals, so tests can run
+//! as many collectors side by side as they like.
+
+use std::sync::{Arc, RwLock};
+
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+use tend_shared::api::{AuditEntry, AuditOutcome};
+use tend_shared::policy::Policy;
+
+use crate::clock::SharedClock;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// Secrets and keys loaded from the data dir.
+pub struct Keys {
+    pub ca_pem: String,
+    pub signing_key: SigningKey,
+    enroll_secret_hash: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    pub fn new(ca_pem: String, signing_key: SigningKey, enroll_secret: &str) -> Keys {
+        Keys {
+            ca_pem,
+            signing_key,
+            enroll_secret_hash: Sha256::digest(enroll_secret.as_bytes()).into(),
+        }
+    }
+
+    /// Compares a presented enroll secret by hash, in constant time.
+    pub fn enroll_secret_matches(&self, presented: &str) -> bool {
+        let h: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        h.iter()
+            .zip(self.enroll_secret_hash.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
+    pub fn signing_public_key(&self) -> String {
+        tend_shared::signing::public_key_b64(&self.signing_key)
+    }
+}
+
+/// Tunables that are not part of the policy.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Events returned with a device detail.
+    pub device_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_limit_bytes: 1 << 20,
+            device_events: 50,
+        }
+    }
+}
+
+/// Shared state of one collector.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub keys: Arc<Keys>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    policy: Arc<RwLock<Policy>>,
+}
+
+const POLICY_KEY: &str = "policy";
+
+impl AppState {
+    /// Builds the state, loading the stored policy (or the built-in default).
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        keys: Keys,
+        limits: Limits,
+    ) -> Result<AppState, StoreError> {
+        let policy = store.meta_get::<Policy>(POLICY_KEY)?.unwrap_or_default();
+        Ok(AppState {
+            store,
+            clock,
+            keys: Arc::new(keys),
+            metrics: Arc::new(Metrics::default()),
+            limits,
+            policy: Arc::new(RwLock::new(policy)),
+        })
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// The current policy (cheap clone of a small document).
+    pub fn policy(&self) -> Policy {
+        self.policy.read().expect("policy lock poisoned").clone()
+    }
+
+    /// Stores a new policy (the caller bumped the version and validated it).
+    pub fn set_policy(&self, policy: Policy) -> Result<(), StoreError> {
+        self.store.meta_put(POLICY_KEY, &policy)?;
+        *self.policy.write().expect("policy lock poisoned") = policy;
+        Ok(())
+    }
+
+    /// Appends to the audit log at the current time.
+    pub fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        outcome: AuditOutcome,
+        detail: serde_json::Value,
+    ) -> Result<AuditEntry, StoreError> {
+        self.store
+            .append_audit(self.now_ms(), actor, action, target, outcome, detail)
+    }
+}

@@ -1,0 +1,119 @@
+//! Device events, keyed `device id | at_ms (BE) | seq (BE)` so a prefix scan is the
+//! device's timeline in time order. Agent events use the agent's own seq, which makes a
+//! replayed event overwrite itself instead of duplicating.
+
+use tend_shared::devices::DeviceEvent;
+
+use super::{from_json, to_json, Store, StoreError};
+
+/// Collector-originated events take seqs from this range, apart from agent seqs.
+const COLLECTOR_SEQ_BIT: u64 = 1 << 63;
+
+fn key(device_id: &str, at_ms: u64, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(device_id.len() + 17);
+    k.extend_from_slice(device_id.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&at_ms.to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn prefix(device_id: &str) -> Vec<u8> {
+    let mut k = device_id.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+impl Store {
+    /// Stores an agent event under the agent's seq (idempotent on replay).
+    pub fn put_agent_event(
+        &self,
+        device_id: &str,
+        seq: u64,
+        ev: &DeviceEvent,
+    ) -> Result<(), StoreError> {
+        self.events.insert(
+            key(device_id, ev.at_ms, seq & !COLLECTOR_SEQ_BIT),
+            to_json(ev),
+        )?;
+        Ok(())
+    }
+
+    /// Appends an event the collector itself observed.
+    pub fn append_collector_event(
+        &self,
+        device_id: &str,
+        ev: &DeviceEvent,
+    ) -> Result<(), StoreError> {
+        let seq = self.next_id()? | COLLECTOR_SEQ_BIT;
+        self.events
+            .insert(key(device_id, ev.at_ms, seq), to_json(ev))?;
+        Ok(())
+    }
+
+    /// The newest `limit` events of a device, newest first.
+    pub fn recent_events(
+        &self,
+        device_id: &str,
+        limit: usize,
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.events.scan_prefix(prefix(device_id)).rev().take(limit) {
+            let (_, v) = item?;
+            out.push(from_json("events", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// Every event of a device, oldest first.
+    pub fn all_events(&self, device_id: &str) -> Result<Vec<DeviceEvent>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.events.scan_prefix(prefix(device_id)) {
+            let (_, v) = item?;
+            out.push(from_json("events", &v)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tend_shared::devices::EventSource;
+
+    use super::*;
+
+    fn ev(at_ms: u64, kind: &str) -> DeviceEvent {
+        DeviceEvent {
+            at_ms,
+            source: EventSource::Agent,
+            kind: kind.into(),
+            check_id: None,
+            message: String::new(),
+            data: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn time_ordered_and_replay_idempotent() {
+        let (_d, s) = crate::store::temp_store();
+        s.put_agent_event("aa", 2, &ev(20, "b")).unwrap();
+        s.put_agent_event("aa", 1, &ev(10, "a")).unwrap();
+        s.put_agent_event("aa", 1, &ev(10, "a")).unwrap();
+        s.append_collector_event("aa", &ev(30, "c")).unwrap();
+        s.put_agent_event("aab", 1, &ev(5, "other device")).unwrap();
+        let kinds: Vec<_> = s
+            .all_events("aa")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["a", "b", "c"]);
+        let recent: Vec<_> = s
+            .recent_events("aa", 2)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(recent, ["c", "b"]);
+    }
+}

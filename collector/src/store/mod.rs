@@ -1,0 +1,143 @@
+//! Storage: the only module that touches sled. Everything above it (services, handlers)
+//! calls these typed methods, so a second backend can replace this folder alone.
+//!
+//! Values are JSON; keys are big-endian so range scans come out in time order.
+//! Callers flush (`Store::flush`) before they acknowledge anything that must survive.
+
+mod assets;
+mod audit;
+mod devices;
+mod events;
+mod tokens;
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use assets::{normalize_serial, AssetRecord};
+pub use audit::AuditFilter;
+pub use devices::{DeviceFilter, DeviceRecord};
+pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
+
+/// Storage failures. Handlers map these to 500 and log the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("corrupt record in {tree}: {source}")]
+    Corrupt {
+        tree: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("transaction: {0}")]
+    Transaction(String),
+}
+
+/// Typed access to every sled tree.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    devices: sled::Tree,
+    hw_index: sled::Tree,
+    inventory: sled::Tree,
+    health: sled::Tree,
+    events: sled::Tree,
+    assets: sled::Tree,
+    serial_index: sled::Tree,
+    audit: sled::Tree,
+    tokens: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("serializing a store record cannot fail")
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+}
+
+impl Store {
+    /// Opens (or creates) the store under `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(64 << 20)
+            .flush_every_ms(Some(500))
+            .open()?;
+        Ok(Store {
+            devices: db.open_tree("devices")?,
+            hw_index: db.open_tree("devices_by_hw")?,
+            inventory: db.open_tree("inventory")?,
+            health: db.open_tree("health")?,
+            events: db.open_tree("events")?,
+            assets: db.open_tree("assets")?,
+            serial_index: db.open_tree("assets_by_serial")?,
+            audit: db.open_tree("audit")?,
+            tokens: db.open_tree("tokens")?,
+            meta: db.open_tree("meta")?,
+            db,
+        })
+    }
+
+    /// Makes everything written so far durable. Call before acknowledging.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// A fresh, strictly increasing id (survives restarts).
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Reads a small JSON value from the meta tree.
+    pub fn meta_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        self.meta
+            .get(key)?
+            .map(|v| from_json("meta", &v))
+            .transpose()
+    }
+
+    /// Writes a small JSON value to the meta tree.
+    pub fn meta_put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        self.meta.insert(key, to_json(value))?;
+        Ok(())
+    }
+}
+
+/// A random lowercase hex id of `2 * N` characters.
+pub fn random_hex_id<const N: usize>() -> String {
+    hex::encode(crate::pki::random_bytes::<N>())
+}
+
+#[cfg(test)]
+pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    (dir, store)
+}
+
+impl Store {
+    /// Synchronous flush, for CLI commands outside the runtime's async context.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

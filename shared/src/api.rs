@@ -1,0 +1,117 @@
+//! Cross-cutting API types: the error body, roles, tokens and the audit log entry.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of every non-2xx response: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable code and a human message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// Analyst roles, ordered: a higher role can do everything a lower one can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads devices, assets, tickets, reports.
+    Viewer,
+    /// Also acts: queues diagnostics, works tickets, edits assets.
+    Analyst,
+    /// Also administers: tokens, policy, scripts, releases.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "analyst" => Ok(Role::Analyst),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role {other:?} (viewer|analyst|admin)")),
+        }
+    }
+}
+
+/// Outcome recorded on an audit entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditOutcome {
+    Success,
+    Denied,
+    Failure,
+}
+
+/// One append-only audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Monotonic sequence number (also the sled key order).
+    pub seq: u64,
+    pub at_ms: u64,
+    /// `token:<name>` for analysts, `device:<id>` for agents, `system` or `anonymous`.
+    pub actor: String,
+    /// Dotted verb, e.g. `asset.update`, `enroll.denied`.
+    pub action: String,
+    /// What was acted on (device id, asset id...), empty when none.
+    #[serde(default)]
+    pub target: String,
+    pub outcome: AuditOutcome,
+    #[serde(default)]
+    pub detail: serde_json::Value,
+}
+
+/// A page of results with the cursor for the next page, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_shape_is_pinned() {
+        let body = ErrorBody::new("bad_request", "missing field `serial`");
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":{"code":"bad_request","message":"missing field `serial`"}}"#
+        );
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Viewer < Role::Analyst && Role::Analyst < Role::Admin);
+        assert_eq!("admin".parse::<Role>().unwrap(), Role::Admin);
+        assert!("root".parse::<Role>().is_err());
+    }
+}

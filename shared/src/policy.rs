@@ -1,0 +1,249 @@
+//! The health policy the collector hands to agents: check thresholds, severities,
+//! intervals and the required-process list. Versioned; agents apply a new version as
+//! soon as a check-in or the job channel tells them of it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::health::Severity;
+
+/// Check kinds every agent knows. A result id is the kind, plus `:subject` for
+/// per-subject checks (`disk.free:/`).
+pub mod checks {
+    /// Percent free on each mount in `Policy::disk_mounts` (lower is worse).
+    pub const DISK_FREE: &str = "disk.free";
+    /// Percent of memory available (lower is worse).
+    pub const MEMORY_AVAILABLE: &str = "memory.available";
+    /// 15-minute load average per logical core (higher is worse).
+    pub const CPU_LOAD: &str = "cpu.load";
+    /// Percent of swap in use (higher is worse).
+    pub const SWAP_USED: &str = "swap.used";
+    /// Full-charge capacity as percent of design capacity (lower is worse).
+    pub const BATTERY_HEALTH: &str = "battery.health";
+    /// Days since the last reboot (higher is worse).
+    pub const UPTIME_DAYS: &str = "uptime.days";
+    /// Number of pending OS updates (higher is worse).
+    pub const OS_UPDATES: &str = "os.updates";
+    /// Root volume encrypted (LUKS, FileVault); fails when off.
+    pub const DISK_ENCRYPTION: &str = "disk.encryption";
+    /// A host firewall is enabled; fails when off.
+    pub const FIREWALL: &str = "firewall.enabled";
+    /// The clock is synchronised by NTP; warns when not.
+    pub const CLOCK_SYNC: &str = "clock.sync";
+    /// Every process in `Policy::required_processes` runs.
+    pub const PROCESS_REQUIRED: &str = "process.required";
+    /// Crash reports written in the last 24 h (higher is worse).
+    pub const CRASH_RECENT: &str = "crash.recent";
+
+    /// All kinds, in display order.
+    pub const ALL: [&str; 12] = [
+        DISK_FREE,
+        MEMORY_AVAILABLE,
+        CPU_LOAD,
+        SWAP_USED,
+        BATTERY_HEALTH,
+        UPTIME_DAYS,
+        OS_UPDATES,
+        DISK_ENCRYPTION,
+        FIREWALL,
+        CLOCK_SYNC,
+        PROCESS_REQUIRED,
+        CRASH_RECENT,
+    ];
+}
+
+/// Thresholds and severity of one check kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckPolicy {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Warn threshold, in the check's own unit; `None` disables the warn level.
+    #[serde(default)]
+    pub warn: Option<f64>,
+    /// Fail threshold, in the check's own unit; `None` disables the fail level.
+    #[serde(default)]
+    pub fail: Option<f64>,
+    #[serde(default)]
+    pub severity: Severity,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl CheckPolicy {
+    fn new(warn: Option<f64>, fail: Option<f64>, severity: Severity) -> Self {
+        CheckPolicy {
+            enabled: true,
+            warn,
+            fail,
+            severity,
+        }
+    }
+}
+
+/// The whole policy document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Bumped by the collector on every change.
+    #[serde(default)]
+    pub version: u64,
+    /// Seconds between routine check-ins (jittered by the agent by ±10 %).
+    #[serde(default = "default_interval")]
+    pub checkin_interval_s: u64,
+    /// Mount points the `disk.free` check watches.
+    #[serde(default = "default_mounts")]
+    pub disk_mounts: Vec<String>,
+    /// Process names `process.required` looks for.
+    #[serde(default)]
+    pub required_processes: Vec<String>,
+    /// Per check kind; kinds missing here use `Policy::default_check`.
+    #[serde(default)]
+    pub checks: BTreeMap<String, CheckPolicy>,
+    /// A device silent this long gets a ticket from the collector itself.
+    #[serde(default = "default_offline")]
+    pub offline_threshold_s: u64,
+    /// Consecutive passing reports before an automated ticket auto-resolves.
+    #[serde(default = "default_recovery")]
+    pub recovery_count: u32,
+    /// A problem recurring within this window reopens its ticket.
+    #[serde(default = "default_reopen")]
+    pub reopen_window_s: u64,
+}
+
+fn default_interval() -> u64 {
+    60
+}
+fn default_mounts() -> Vec<String> {
+    vec!["/".to_string()]
+}
+fn default_offline() -> u64 {
+    3 * 86_400
+}
+fn default_recovery() -> u32 {
+    2
+}
+fn default_reopen() -> u64 {
+    72 * 3600
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let checks = checks::ALL
+            .iter()
+            .map(|k| (k.to_string(), Policy::default_check(k)))
+            .collect();
+        Policy {
+            version: 1,
+            checkin_interval_s: default_interval(),
+            disk_mounts: default_mounts(),
+            required_processes: Vec::new(),
+            checks,
+            offline_threshold_s: default_offline(),
+            recovery_count: default_recovery(),
+            reopen_window_s: default_reopen(),
+        }
+    }
+}
+
+/// Problems with a policy document submitted by an admin.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PolicyError {
+    #[error("checkin_interval_s must be between 5 and 86400, got {0}")]
+    Interval(u64),
+    #[error("unknown check kind {0:?}")]
+    UnknownCheck(String),
+    #[error("check {0}: threshold must be a finite number")]
+    Threshold(String),
+    #[error("disk mount {0:?} must be an absolute path")]
+    Mount(String),
+    #[error("recovery_count must be at least 1")]
+    Recovery,
+}
+
+impl Policy {
+    /// Built-in thresholds for a check kind.
+    pub fn default_check(kind: &str) -> CheckPolicy {
+        use Severity::*;
+        match kind {
+            checks::DISK_FREE => CheckPolicy::new(Some(15.0), Some(5.0), High),
+            checks::MEMORY_AVAILABLE => CheckPolicy::new(Some(10.0), Some(3.0), Medium),
+            checks::CPU_LOAD => CheckPolicy::new(Some(1.5), Some(3.0), Medium),
+            checks::SWAP_USED => CheckPolicy::new(Some(50.0), Some(85.0), Low),
+            checks::BATTERY_HEALTH => CheckPolicy::new(Some(80.0), Some(60.0), Low),
+            checks::UPTIME_DAYS => CheckPolicy::new(Some(14.0), Some(30.0), Low),
+            checks::OS_UPDATES => CheckPolicy::new(Some(1.0), Some(50.0), Medium),
+            checks::DISK_ENCRYPTION => CheckPolicy::new(None, Some(1.0), High),
+            checks::FIREWALL => CheckPolicy::new(None, Some(1.0), Medium),
+            checks::CLOCK_SYNC => CheckPolicy::new(Some(1.0), None, Low),
+            checks::PROCESS_REQUIRED => CheckPolicy::new(None, Some(1.0), High),
+            checks::CRASH_RECENT => CheckPolicy::new(Some(1.0), Some(3.0), Medium),
+            _ => CheckPolicy::new(None, None, Medium),
+        }
+    }
+
+    /// The thresholds for `kind` (the policy's own, else the built-in ones).
+    pub fn check(&self, kind: &str) -> CheckPolicy {
+        self.checks
+            .get(kind)
+            .cloned()
+            .unwrap_or_else(|| Policy::default_check(kind))
+    }
+
+    /// Rejects documents an agent could not apply sensibly.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if !(5..=86_400).contains(&self.checkin_interval_s) {
+            return Err(PolicyError::Interval(self.checkin_interval_s));
+        }
+        for (kind, c) in &self.checks {
+            if !checks::ALL.contains(&kind.as_str()) {
+                return Err(PolicyError::UnknownCheck(kind.clone()));
+            }
+            if [c.warn, c.fail].iter().flatten().any(|t| !t.is_finite()) {
+                return Err(PolicyError::Threshold(kind.clone()));
+            }
+        }
+        if let Some(m) = self.disk_mounts.iter().find(|m| !m.starts_with('/')) {
+            return Err(PolicyError::Mount(m.clone()));
+        }
+        if self.recovery_count == 0 {
+            return Err(PolicyError::Recovery);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_is_valid_and_complete() {
+        let p = Policy::default();
+        p.validate().unwrap();
+        assert_eq!(p.checks.len(), checks::ALL.len());
+    }
+
+    #[test]
+    fn partial_document_fills_defaults() {
+        let p: Policy = serde_json::from_str(r#"{"checks":{"disk.free":{"fail":99}}}"#).unwrap();
+        assert_eq!(p.checkin_interval_s, 60);
+        assert_eq!(p.check("disk.free").fail, Some(99.0));
+        assert!(p.check("disk.free").enabled);
+        assert_eq!(p.check("cpu.load"), Policy::default_check("cpu.load"));
+    }
+
+    #[test]
+    fn validation_rejects_nonsense() {
+        let mut p = Policy {
+            checkin_interval_s: 1,
+            ..Policy::default()
+        };
+        assert_eq!(p.validate(), Err(PolicyError::Interval(1)));
+        p.checkin_interval_s = 60;
+        p.checks
+            .insert("disk.fre".into(), Policy::default_check("x"));
+        assert!(matches!(p.validate(), Err(PolicyError::UnknownCheck(_))));
+    }
+}
