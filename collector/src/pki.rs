@@ -200,6 +200,26 @@ pub fn load_or_create(dir: &Path, extra_sans: &[String]) -> Result<Identity, Pki
     })
 }
 
+/// Builds the enrollment bundle from an existing data dir, without touching the
+/// store or re-issuing anything (safe while the collector runs).
+pub fn bundle(
+    dir: &Path,
+    server_url: &str,
+) -> Result<tend_shared::bundle::EnrollmentBundle, PkiError> {
+    let ca_pem = read(&dir.join(CA_CERT))?;
+    let enroll_secret = read(&dir.join(ENROLL_SECRET))?.trim().to_string();
+    let raw = hex::decode(read(&dir.join(SIGNING_KEY))?.trim())
+        .ok()
+        .and_then(|v| <[u8; 32]>::try_from(v).ok())
+        .ok_or_else(|| PkiError::Corrupt(dir.join(SIGNING_KEY)))?;
+    Ok(tend_shared::bundle::EnrollmentBundle {
+        server_url: server_url.trim_end_matches('/').to_string(),
+        ca_pem,
+        enroll_secret,
+        signing_public_key: tend_shared::signing::public_key_b64(&SigningKey::from_bytes(&raw)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,24 +249,4 @@ mod tests {
         assert_eq!(a.ca_pem, c.ca_pem);
         assert_ne!(a.server_cert_pem, c.server_cert_pem);
     }
-}
-
-/// Builds the enrollment bundle from an existing data dir, without touching the
-/// store or re-issuing anything (safe while the collector runs).
-pub fn bundle(
-    dir: &Path,
-    server_url: &str,
-) -> Result<tend_shared::bundle::EnrollmentBundle, PkiError> {
-    let ca_pem = read(&dir.join(CA_CERT))?;
-    let enroll_secret = read(&dir.join(ENROLL_SECRET))?.trim().to_string();
-    let raw = hex::decode(read(&dir.join(SIGNING_KEY))?.trim())
-        .ok()
-        .and_then(|v| <[u8; 32]>::try_from(v).ok())
-        .ok_or_else(|| PkiError::Corrupt(dir.join(SIGNING_KEY)))?;
-    Ok(tend_shared::bundle::EnrollmentBundle {
-        server_url: server_url.trim_end_matches('/').to_string(),
-        ca_pem,
-        enroll_secret,
-        signing_public_key: tend_shared::signing::public_key_b64(&SigningKey::from_bytes(&raw)),
-    })
 }

@@ -1,1 +1,258 @@
-//! placeholder
+//! Shared helpers for the end-to-end tests: find the workspace binaries, start a real
+//! `tend-collector serve` on 127.0.0.1, run agents, and wait on conditions with a
+//! deadline (never sleep-as-synchronisation).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tend_agent::transport::Client;
+
+static BUILD: Mutex<bool> = Mutex::new(false);
+
+fn newest_source_mtime(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::UNIX_EPOCH;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return newest;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let t = if p.is_dir() {
+            newest_source_mtime(&p)
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH)
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+/// Path of a workspace binary. `cargo build --workspace --bins` (the README's test
+/// command runs it first) builds them; if one is missing or older than the sources,
+/// that same command runs here once, so features resolve the same way and nothing
+/// is rebuilt twice.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
+    let path = dir.join(name);
+    let mut checked = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    if !*checked {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root");
+        let sources = ["shared", "agent", "collector"]
+            .iter()
+            .map(|c| newest_source_mtime(&root.join(c)))
+            .chain([newest_source_mtime(&root.join("Cargo.lock"))])
+            .max()
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let stale = ["tend-collector", "tend-agent", "tendctl"].iter().any(|b| {
+            std::fs::metadata(dir.join(b))
+                .and_then(|m| m.modified())
+                .map_or(true, |t| t < sources)
+        });
+        if stale {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "--workspace", "--bins"])
+                .current_dir(root)
+                .status()
+                .expect("running cargo build");
+            assert!(status.success(), "building the binaries failed");
+        }
+        *checked = true;
+    }
+    path
+}
+
+/// Polls `f` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends a signal to a child (`TERM`, `KILL`...).
+pub fn signal(child: &Child, sig: &str) {
+    let _ = Command::new("kill")
+        .args([format!("-{sig}"), child.id().to_string()])
+        .status();
+}
+
+/// A running `tend-collector serve`, killed on drop.
+pub struct CollectorProc {
+    pub child: Child,
+    pub url: String,
+    pub port: u16,
+    pub data: PathBuf,
+    /// Printed on the first start only.
+    pub admin_token: Option<String>,
+}
+
+impl CollectorProc {
+    /// Starts the collector on `data`, on `port` (0 = any free port).
+    pub fn start(data: &Path, port: u16) -> CollectorProc {
+        let mut child = Command::new(bin("tend-collector"))
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting tend-collector");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut admin_token = None;
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("collector exited before listening")
+                .expect("reading stdout");
+            if let Some(t) = line.strip_prefix("admin token (shown once, store it now): ") {
+                admin_token = Some(t.trim().to_string());
+            }
+            if let Some(u) = line.strip_prefix("listening on ") {
+                break u.trim().to_string();
+            }
+        };
+        // keep draining stdout so the child never blocks on a full pipe
+        std::thread::spawn(move || for _ in lines {});
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in url");
+        CollectorProc {
+            child,
+            url,
+            port,
+            data: data.to_owned(),
+            admin_token,
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(mut self) {
+        signal(&self.child, "TERM");
+        let status = self.child.wait().expect("waiting for the collector");
+        assert!(status.success(), "collector exited with {status}");
+    }
+
+    /// SIGKILL (a crash).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.data.join("ca.pem")).expect("ca.pem")
+    }
+
+    /// Writes the enrollment bundle (made by the real `bundle` command) to `path`.
+    pub fn bundle(&self, path: &Path) {
+        let out = Command::new(bin("tend-collector"))
+            .args(["bundle", "--data"])
+            .arg(&self.data)
+            .args(["--server", &self.url])
+            .output()
+            .expect("tend-collector bundle");
+        assert!(
+            out.status.success(),
+            "bundle failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(path, &out.stdout).expect("writing bundle");
+    }
+
+    /// An API client with `token`, trusting only the collector's CA.
+    pub fn client(&self, token: &str) -> Client {
+        tend_agent::transport::install_crypto_provider();
+        Client::new(&self.url, &self.ca_pem(), Some(token.to_string())).expect("client")
+    }
+
+    /// Runs `tendctl` against this collector; returns stdout (asserting success).
+    pub fn tendctl(&self, token: &str, args: &[&str]) -> String {
+        let out = Command::new(bin("tendctl"))
+            .args(args)
+            .env("TEND_SERVER", &self.url)
+            .env("TEND_TOKEN", token)
+            .env("TEND_CA", self.data.join("ca.pem"))
+            .output()
+            .expect("running tendctl");
+        assert!(
+            out.status.success(),
+            "tendctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+}
+
+impl Drop for CollectorProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a `tend-agent` subcommand to completion with an optional hardware-UUID override.
+pub fn agent(args: &[&str], hardware_uuid: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(bin("tend-agent"));
+    cmd.args(args).env("RUST_LOG", "warn");
+    if let Some(hw) = hardware_uuid {
+        cmd.env(tend_agent::identity::HARDWARE_UUID_ENV, hw);
+    }
+    cmd.output().expect("running tend-agent")
+}
+
+/// Starts `tend-agent run` in the background (killed on drop of the returned child guard).
+pub struct AgentProc(pub Child);
+
+impl AgentProc {
+    pub fn start(state: &Path, hardware_uuid: Option<&str>) -> AgentProc {
+        let mut cmd = Command::new(bin("tend-agent"));
+        cmd.args(["run", "--state"])
+            .arg(state)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(hw) = hardware_uuid {
+            cmd.env(tend_agent::identity::HARDWARE_UUID_ENV, hw);
+        }
+        AgentProc(cmd.spawn().expect("starting tend-agent run"))
+    }
+
+    pub fn stop(mut self) {
+        signal(&self.0, "TERM");
+        let status = self.0.wait().expect("waiting for the agent");
+        assert!(status.success(), "agent exited with {status}");
+    }
+}
+
+impl Drop for AgentProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

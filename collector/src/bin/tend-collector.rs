@@ -72,19 +72,24 @@ enum TokenCmd {
     },
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Registers SIGINT/SIGTERM handlers now (so a signal that arrives during start-up is
+/// not fatal) and returns the future that resolves on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .expect("SIGINT handler");
+    async move {
+        #[cfg(unix)]
         tokio::select! {
-            _ = ctrl_c => {}
             _ = term.recv() => {}
+            _ = int.recv() => {}
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 fn init_tracing() {
@@ -111,18 +116,20 @@ async fn serve(
         .with_context(|| format!("opening data dir {}", data.display()))?;
     let listener =
         std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
+    let stop = shutdown_signal();
     let addr = listener.local_addr()?;
     if let Some(t) = &collector.initial_admin_token {
         println!("admin token (shown once, store it now): {t}");
     }
     println!("listening on https://{addr}");
     tracing::info!(%addr, data = %data.display(), "collector serving");
-    collector.run(listener, shutdown_signal()).await?;
+    collector.run(listener, stop).await?;
     tracing::info!("collector stopped cleanly");
     Ok(())
 }
 
 async fn demo(data: PathBuf, listen: String) -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     let (tx, rx) = tokio::sync::watch::channel(false);
     let (info, done) = tend_collector::demo::start(&data, &listen, rx).await?;
     let tendctl = format!(
@@ -141,7 +148,7 @@ async fn demo(data: PathBuf, listen: String) -> anyhow::Result<()> {
     println!("  local device:   {}", info.device_id);
     println!("  try:            {tendctl}");
     println!("Ctrl-C stops it; running it again reuses the data.\n");
-    shutdown_signal().await;
+    stop.await;
     let _ = tx.send(true);
     let _ = done.await;
     Ok(())

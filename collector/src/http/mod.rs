@@ -120,3 +120,6 @@ async fn json_errors(req: Request, next: Next) -> Response {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;
