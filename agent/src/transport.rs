@@ -61,13 +61,24 @@ pub fn install_crypto_provider() {
 
 /// A reqwest client that trusts exactly `ca_pem` (no system roots).
 pub fn pinned_client(ca_pem: &str, timeout: Duration) -> Result<reqwest::Client, TransportError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
     install_crypto_provider();
-    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())
+    let ders = CertificateDer::pem_slice_iter(ca_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TransportError::BadCa(e.to_string()))?;
-    reqwest::Client::builder()
+    if ders.is_empty() {
+        return Err(TransportError::BadCa("no CERTIFICATE block".into()));
+    }
+    let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(ca)
+        .tls_built_in_root_certs(false);
+    for der in ders {
+        let cert = reqwest::Certificate::from_der(der.as_ref())
+            .map_err(|e| TransportError::BadCa(e.to_string()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
         .https_only(true)
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10))
@@ -214,7 +225,11 @@ mod tests {
     fn rejects_garbage_ca() {
         assert!(matches!(
             Client::new("https://x", "not pem", None),
-            Err(TransportError::BadCa(_)) | Err(TransportError::Client(_))
+            Err(TransportError::BadCa(_))
+        ));
+        assert!(matches!(
+            Client::new("https://x", "", None),
+            Err(TransportError::BadCa(_))
         ));
     }
 }

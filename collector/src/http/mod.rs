@@ -4,6 +4,7 @@
 mod agent;
 mod analyst;
 mod ops;
+mod ui;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 pub fn app(state: AppState) -> Router {
     let limit = state.limits.body_limit_bytes;
     Router::new()
+        .route("/", get(ui::index))
+        .route("/ui/app.js", get(ui::app_js))
+        .route("/ui/style.css", get(ui::style_css))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/enroll", post(agent::enroll))

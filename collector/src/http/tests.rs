@@ -646,3 +646,39 @@ fn clock_is_injectable() {
     let shared: Arc<dyn crate::clock::Clock> = c;
     assert_eq!(shared.now_ms(), 15);
 }
+
+#[tokio::test]
+async fn dashboard_is_served_with_a_strict_csp() {
+    let t = setup();
+    for (path, ctype, needle) in [
+        ("/", "text/html", "/ui/app.js"),
+        ("/ui/app.js", "text/javascript", "/api/v1/devices"),
+        ("/ui/style.css", "text/css", "table"),
+    ] {
+        let resp = t
+            .app()
+            .oneshot(Request::builder().uri(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let h = resp.headers();
+        assert!(
+            h[header::CONTENT_TYPE].to_str().unwrap().starts_with(ctype),
+            "{path}"
+        );
+        assert!(h[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'"));
+        let body = String::from_utf8(
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(body.contains(needle), "{path}");
+    }
+}
