@@ -5,12 +5,14 @@
 //! is pure; `inventory` and `checks` build reports; `daemon` ships them through
 //! `transport`, spooling to disk while the collector is unreachable.
 
+pub mod checks;
 pub mod daemon;
 pub mod enroll;
 pub mod identity;
 pub mod inventory;
 pub mod parse;
 pub mod platform;
+pub mod spool;
 pub mod state;
 pub mod transport;
 

@@ -75,6 +75,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     policy: Arc<RwLock<Policy>>,
+    policy_version: tokio::sync::watch::Sender<u64>,
 }
 
 const POLICY_KEY: &str = "policy";
@@ -88,7 +89,9 @@ impl AppState {
         limits: Limits,
     ) -> Result<AppState, StoreError> {
         let policy = store.meta_get::<Policy>(POLICY_KEY)?.unwrap_or_default();
+        let (policy_version, _) = tokio::sync::watch::channel(policy.version);
         Ok(AppState {
+            policy_version,
             store,
             clock,
             keys: Arc::new(keys),
@@ -110,8 +113,15 @@ impl AppState {
     /// Stores a new policy (the caller bumped the version and validated it).
     pub fn set_policy(&self, policy: Policy) -> Result<(), StoreError> {
         self.store.meta_put(POLICY_KEY, &policy)?;
+        let version = policy.version;
         *self.policy.write().expect("policy lock poisoned") = policy;
+        self.policy_version.send_replace(version);
         Ok(())
+    }
+
+    /// Watches the policy version (long-polls wake on a change).
+    pub fn watch_policy_version(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.policy_version.subscribe()
     }
 
     /// Appends to the audit log at the current time.

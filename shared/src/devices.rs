@@ -40,6 +40,9 @@ pub enum EventSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceEvent {
     pub at_ms: u64,
+    /// The agent's event seq (agent events only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     pub source: EventSource,
     pub kind: String,
     #[serde(default)]

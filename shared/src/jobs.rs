@@ -91,3 +91,12 @@ pub struct JobResult {
     #[serde(default)]
     pub reason: Option<String>,
 }
+
+/// `GET /api/v1/jobs/next?wait=S&policy_version=V`: answered as soon as a job is
+/// waiting or the policy moved past `V`, else after `S` seconds with nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobsNextResponse {
+    #[serde(default)]
+    pub jobs: Vec<Job>,
+    pub policy_version: u64,
+}

@@ -92,6 +92,12 @@ pub struct Policy {
     /// Seconds between routine check-ins (jittered by the agent by ±10 %).
     #[serde(default = "default_interval")]
     pub checkin_interval_s: u64,
+    /// Seconds between health evaluations; a check changing state is reported at once.
+    #[serde(default = "default_evaluation")]
+    pub evaluation_interval_s: u64,
+    /// Seconds between full inventory collections (sent only when the hash changed).
+    #[serde(default = "default_inventory")]
+    pub inventory_interval_s: u64,
     /// Mount points the `disk.free` check watches.
     #[serde(default = "default_mounts")]
     pub disk_mounts: Vec<String>,
@@ -115,6 +121,12 @@ pub struct Policy {
 fn default_interval() -> u64 {
     60
 }
+fn default_evaluation() -> u64 {
+    30
+}
+fn default_inventory() -> u64 {
+    3600
+}
 fn default_mounts() -> Vec<String> {
     vec!["/".to_string()]
 }
@@ -137,6 +149,8 @@ impl Default for Policy {
         Policy {
             version: 1,
             checkin_interval_s: default_interval(),
+            evaluation_interval_s: default_evaluation(),
+            inventory_interval_s: default_inventory(),
             disk_mounts: default_mounts(),
             required_processes: Vec::new(),
             checks,
@@ -152,6 +166,10 @@ impl Default for Policy {
 pub enum PolicyError {
     #[error("checkin_interval_s must be between 5 and 86400, got {0}")]
     Interval(u64),
+    #[error("evaluation_interval_s must be between 1 and 3600, got {0}")]
+    Evaluation(u64),
+    #[error("inventory_interval_s must be between 60 and 604800, got {0}")]
+    Inventory(u64),
     #[error("unknown check kind {0:?}")]
     UnknownCheck(String),
     #[error("check {0}: threshold must be a finite number")]
@@ -195,6 +213,12 @@ impl Policy {
     pub fn validate(&self) -> Result<(), PolicyError> {
         if !(5..=86_400).contains(&self.checkin_interval_s) {
             return Err(PolicyError::Interval(self.checkin_interval_s));
+        }
+        if !(1..=3600).contains(&self.evaluation_interval_s) {
+            return Err(PolicyError::Evaluation(self.evaluation_interval_s));
+        }
+        if !(60..=604_800).contains(&self.inventory_interval_s) {
+            return Err(PolicyError::Inventory(self.inventory_interval_s));
         }
         for (kind, c) in &self.checks {
             if !checks::ALL.contains(&kind.as_str()) {

@@ -117,3 +117,84 @@ pub fn logged_in_users() -> Vec<String> {
         .map(|o| crate::parse::parse_who(&o.stdout))
         .unwrap_or_default()
 }
+
+/// Pending package upgrades (apt, else dnf).
+pub fn pending_updates() -> Result<Vec<String>, String> {
+    if has_command("apt-get") {
+        let o = run_command(
+            "apt-get",
+            &["-s", "-o", "Debug::NoLocking=1", "upgrade"],
+            Duration::from_secs(120),
+        )
+        .ok_or("apt-get -s upgrade did not finish")?;
+        if o.code != Some(0) {
+            return Err(format!(
+                "apt-get -s upgrade exited {:?}: {}",
+                o.code,
+                o.stderr.lines().next().unwrap_or("")
+            ));
+        }
+        return Ok(p::parse_apt_simulate(&o.stdout));
+    }
+    if has_command("dnf") {
+        let o = run_command("dnf", &["check-update", "-q"], Duration::from_secs(300))
+            .ok_or("dnf check-update did not finish")?;
+        return match o.code {
+            Some(0) => Ok(Vec::new()),
+            Some(100) => Ok(p::parse_dnf_check_update(&o.stdout)),
+            c => Err(format!("dnf check-update exited {c:?}")),
+        };
+    }
+    Err("neither apt-get nor dnf found".into())
+}
+
+/// Root filesystem on LUKS (from `lsblk -J`).
+pub fn disk_encrypted() -> Result<bool, String> {
+    let o = run_command(
+        "lsblk",
+        &["-J", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINT,RM"],
+        Duration::from_secs(10),
+    )
+    .ok_or("lsblk not available")?;
+    let devices = p::parse_lsblk(&o.stdout).map_err(|e| e.to_string())?;
+    p::mount_is_encrypted(&devices, "/")
+        .ok_or_else(|| "lsblk does not list the device mounted at /".into())
+}
+
+/// Host firewall state: ufw, else firewalld, else an nftables input filter.
+pub fn firewall() -> Result<(bool, String), String> {
+    if has_command("ufw") {
+        if let Some(o) = run_command("ufw", &["status"], Duration::from_secs(10)) {
+            if let Ok(active) = p::parse_ufw_status(&o.stdout) {
+                return Ok((active, "ufw".into()));
+            }
+        }
+    }
+    if has_command("firewall-cmd") {
+        if let Some(o) = run_command("firewall-cmd", &["--state"], Duration::from_secs(10)) {
+            if let Ok(running) = p::parse_firewalld_state(&format!("{}{}", o.stdout, o.stderr)) {
+                return Ok((running, "firewalld".into()));
+            }
+        }
+    }
+    if has_command("nft") {
+        if let Some(o) = run_command("nft", &["list", "ruleset"], Duration::from_secs(10)) {
+            if o.code == Some(0) {
+                return Ok((p::parse_nft_ruleset(&o.stdout), "nftables".into()));
+            }
+        }
+    }
+    Ok((false, "no ufw, firewalld or nftables ruleset found".into()))
+}
+
+/// NTP synchronisation from `timedatectl show`.
+pub fn clock_synchronised() -> Result<bool, String> {
+    let o = run_command("timedatectl", &["show"], Duration::from_secs(10))
+        .ok_or("timedatectl not available")?;
+    p::parse_timedatectl_show(&o.stdout).map_err(|e| e.to_string())
+}
+
+/// Where crash reports land: apport and systemd-coredump.
+pub fn crash_dirs() -> Vec<std::path::PathBuf> {
+    vec!["/var/crash".into(), "/var/lib/systemd/coredump".into()]
+}

@@ -92,3 +92,62 @@ pub fn logged_in_users() -> Vec<String> {
         .map(|t| crate::parse::parse_who(&t))
         .unwrap_or_default()
 }
+
+/// Updates `softwareupdate -l` offers (stderr merged, as the parser expects).
+pub fn pending_updates() -> Result<Vec<String>, String> {
+    let o = run_command(
+        "/usr/sbin/softwareupdate",
+        &["-l"],
+        Duration::from_secs(300),
+    )
+    .ok_or("softwareupdate -l did not finish")?;
+    p::parse_softwareupdate(&format!("{}{}", o.stderr, o.stdout))
+        .map(|u| u.into_iter().map(|u| u.title.unwrap_or(u.label)).collect())
+        .map_err(|e| e.to_string())
+}
+
+/// FileVault from `fdesetup status`.
+pub fn disk_encrypted() -> Result<bool, String> {
+    let o = stdout("/usr/bin/fdesetup", &["status"]).ok_or("fdesetup not available")?;
+    p::parse_fdesetup_status(&o).map_err(|e| e.to_string())
+}
+
+/// The application firewall's global state.
+pub fn firewall() -> Result<(bool, String), String> {
+    let o = stdout(
+        "/usr/libexec/ApplicationFirewall/socketfilterfw",
+        &["--getglobalstate"],
+    )
+    .ok_or("socketfilterfw not available")?;
+    p::parse_socketfilterfw_state(&o)
+        .map(|on| (on, "application firewall".to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// Network time on (`systemsetup -getusingnetworktime`, needs root), else an `sntp`
+/// offset under one second.
+pub fn clock_synchronised() -> Result<bool, String> {
+    if let Some(o) = stdout("/usr/sbin/systemsetup", &["-getusingnetworktime"]) {
+        if let Ok(on) = p::parse_systemsetup_network_time(&o) {
+            return Ok(on);
+        }
+    }
+    let o = stdout("/usr/bin/sntp", &["time.apple.com"]).ok_or("sntp not available")?;
+    p::parse_sntp_offset(&o)
+        .map(|off| off.abs() < 1.0)
+        .map_err(|e| e.to_string())
+}
+
+/// System and per-user DiagnosticReports folders.
+pub fn crash_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![std::path::PathBuf::from("/Library/Logs/DiagnosticReports")];
+    if let Ok(users) = std::fs::read_dir("/Users") {
+        for u in users.flatten() {
+            let d = u.path().join("Library/Logs/DiagnosticReports");
+            if d.is_dir() {
+                dirs.push(d);
+            }
+        }
+    }
+    dirs
+}

@@ -27,3 +27,18 @@ pub fn battery() -> Option<Battery> {
 pub fn logged_in_users() -> Vec<String> {
     Vec::new()
 }
+pub fn pending_updates() -> Result<Vec<String>, String> {
+    Err("unsupported platform".into())
+}
+pub fn disk_encrypted() -> Result<bool, String> {
+    Err("unsupported platform".into())
+}
+pub fn firewall() -> Result<(bool, String), String> {
+    Err("unsupported platform".into())
+}
+pub fn clock_synchronised() -> Result<bool, String> {
+    Err("unsupported platform".into())
+}
+pub fn crash_dirs() -> Vec<std::path::PathBuf> {
+    Vec::new()
+}

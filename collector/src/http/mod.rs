@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/enroll", post(agent::enroll))
         .route("/api/v1/checkin", post(agent::checkin))
+        .route("/api/v1/jobs/next", get(agent::jobs_next))
         .route("/api/v1/devices", get(analyst::list_devices))
         .route("/api/v1/devices/{id}", get(analyst::device))
         .route(

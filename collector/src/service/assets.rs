@@ -146,6 +146,7 @@ pub async fn patch(
                 &DeviceEvent {
                     at_ms: now,
                     source: EventSource::Collector,
+                    seq: None,
                     kind: "asset.state_changed".into(),
                     check_id: None,
                     message: format!("asset {} {} → {} by {}", asset.id, before.state.as_str(), asset.state.as_str(), user.name),

@@ -1,12 +1,10 @@
 //! Check-in ingest: inventory (only when its hash changed), latest health, agent
-//! events (each seq once), and collector-derived events for check state changes and
-//! inventory changes. Everything is flushed before the response.
-
-use std::collections::HashMap;
+//! events (each seq once; check state changes arrive as agent events), and
+//! collector-derived events for inventory changes. Everything is flushed before the response.
 
 use tend_shared::checkin::{CheckinRequest, CheckinResponse};
 use tend_shared::devices::{DeviceEvent, EventSource};
-use tend_shared::health::{CheckResult, CheckStatus, HealthStatus};
+use tend_shared::health::HealthStatus;
 
 use super::{check_text, inventory_diff};
 use crate::error::ApiError;
@@ -41,39 +39,6 @@ fn validate(req: &CheckinRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Events for checks whose status differs from the previous report.
-fn check_transitions(old: &[CheckResult], new: &[CheckResult], at_ms: u64) -> Vec<DeviceEvent> {
-    let before: HashMap<&str, CheckStatus> =
-        old.iter().map(|c| (c.id.as_str(), c.status)).collect();
-    new.iter()
-        .filter_map(|c| {
-            let prev = before.get(c.id.as_str()).copied();
-            if prev == Some(c.status) || (prev.is_none() && c.status == CheckStatus::Pass) {
-                return None;
-            }
-            let kind = match c.status {
-                CheckStatus::Pass => "check.recovered",
-                CheckStatus::Warn => "check.warning",
-                CheckStatus::Fail => "check.failed",
-                CheckStatus::Error => "check.error",
-            };
-            Some(DeviceEvent {
-                at_ms,
-                source: EventSource::Collector,
-                kind: kind.into(),
-                check_id: Some(c.id.clone()),
-                message: c.message.clone(),
-                data: serde_json::json!({
-                    "from": prev.map(CheckStatus::as_str),
-                    "to": c.status.as_str(),
-                    "value": c.value,
-                    "threshold": c.threshold,
-                }),
-            })
-        })
-        .collect()
-}
-
 /// Applies one check-in from `device`.
 pub async fn checkin(
     state: &AppState,
@@ -106,6 +71,7 @@ pub async fn checkin(
                             &DeviceEvent {
                                 at_ms: observed,
                                 source: EventSource::Collector,
+                                seq: None,
                                 kind: c.kind.into(),
                                 check_id: None,
                                 message: c.message,
@@ -134,10 +100,6 @@ pub async fn checkin(
     let stale = previous.as_ref().is_some_and(|(at, _)| *at > observed);
     let mut health = device.health;
     if !stale && !req.health.is_empty() {
-        let old = previous.map(|(_, r)| r).unwrap_or_default();
-        for ev in check_transitions(&old, &req.health, observed) {
-            store.append_collector_event(id, &ev)?;
-        }
         store.put_health(id, observed, &req.health)?;
         health = HealthStatus::from_results(&req.health);
     }
@@ -151,6 +113,7 @@ pub async fn checkin(
             &DeviceEvent {
                 at_ms: e.at_ms,
                 source: EventSource::Agent,
+                seq: Some(e.seq),
                 kind: e.kind.clone(),
                 check_id: e.check_id.clone(),
                 message: e.message.clone(),
@@ -184,39 +147,4 @@ pub async fn checkin(
         jobs: Vec::new(),
         server_time_ms: now,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use tend_shared::health::Severity;
-
-    use super::*;
-
-    fn r(id: &str, status: CheckStatus) -> CheckResult {
-        CheckResult {
-            id: id.into(),
-            status,
-            value: serde_json::Value::Null,
-            threshold: serde_json::Value::Null,
-            message: String::new(),
-            severity: Severity::Medium,
-        }
-    }
-
-    #[test]
-    fn transitions_only_on_change() {
-        let old = [r("a", CheckStatus::Pass), r("b", CheckStatus::Fail)];
-        let new = [
-            r("a", CheckStatus::Fail),
-            r("b", CheckStatus::Fail),
-            r("c", CheckStatus::Pass),
-            r("d", CheckStatus::Warn),
-        ];
-        let evs = check_transitions(&old, &new, 5);
-        let kinds: Vec<_> = evs
-            .iter()
-            .map(|e| (e.kind.as_str(), e.check_id.as_deref().unwrap()))
-            .collect();
-        assert_eq!(kinds, [("check.failed", "a"), ("check.warning", "d")]);
-    }
 }

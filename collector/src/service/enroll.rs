@@ -106,6 +106,7 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
         &DeviceEvent {
             at_ms: now,
             source: EventSource::Collector,
+            seq: None,
             kind: if reenrolled {
                 "device.reenrolled"
             } else {
@@ -183,6 +184,7 @@ fn link_asset(state: &AppState, device: &mut DeviceRecord, now: u64) -> Result<(
             &DeviceEvent {
                 at_ms: now,
                 source: EventSource::Collector,
+                seq: None,
                 kind: "asset.state_changed".into(),
                 check_id: None,
                 message: format!("asset {} {} → deployed at enrollment", asset.id, from.as_str()),

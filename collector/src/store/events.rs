@@ -86,6 +86,7 @@ mod tests {
         DeviceEvent {
             at_ms,
             source: EventSource::Agent,
+            seq: None,
             kind: kind.into(),
             check_id: None,
             message: String::new(),

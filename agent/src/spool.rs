@@ -1,0 +1,403 @@
+//! The offline spool: a bounded on-disk queue in the state dir that survives kill -9
+//! and reboots.
+//!
+//! - Events get a strictly increasing seq (persisted) and one file each; they are
+//!   deleted only once the collector acknowledges a seq at or above theirs, so each
+//!   reaches it exactly once (the collector ignores seqs it already holds).
+//! - Health snapshots taken while the collector is unreachable are kept in order and
+//!   replayed; when the spool is full the oldest snapshot goes first.
+//! - Events are never dropped silently: past the cap new ones are refused, counted,
+//!   and the count is itself reported as a `spool.overflow` event once room returns.
+//!
+//! Every file is written to a temp name, fsynced, renamed, and the folder fsynced.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tend_shared::checkin::AgentEvent;
+use tend_shared::health::CheckResult;
+
+/// Spool failures.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    #[error("spool {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("spool is full ({0} events waiting); event refused and counted")]
+    Full(usize),
+}
+
+/// A health snapshot taken while offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpooledReport {
+    pub observed_at_ms: u64,
+    pub health: Vec<CheckResult>,
+}
+
+/// Caps of the spool.
+#[derive(Debug, Clone, Copy)]
+pub struct SpoolLimits {
+    pub max_events: usize,
+    pub max_reports: usize,
+}
+
+impl Default for SpoolLimits {
+    fn default() -> Self {
+        SpoolLimits {
+            max_events: 10_000,
+            max_reports: 500,
+        }
+    }
+}
+
+/// The spool folder.
+#[derive(Debug)]
+pub struct Spool {
+    dir: PathBuf,
+    limits: SpoolLimits,
+    last_seq: u64,
+    events: Vec<u64>,
+    reports: Vec<u64>,
+    dropped: u64,
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> SpoolError + 'a {
+    move |source| SpoolError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn write_durable(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SpoolError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = fs::File::create(&tmp).map_err(io("creating", &tmp))?;
+    f.write_all(bytes).map_err(io("writing", &tmp))?;
+    f.sync_all().map_err(io("syncing", &tmp))?;
+    fs::rename(&tmp, &path).map_err(io("renaming", &path))?;
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn numbered_files(dir: &Path) -> Result<Vec<u64>, SpoolError> {
+    let mut v: Vec<u64> = fs::read_dir(dir)
+        .map_err(io("listing", dir))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
+        .collect();
+    v.sort_unstable();
+    Ok(v)
+}
+
+fn read_number(path: &Path) -> u64 {
+    fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+impl Spool {
+    /// Opens (creating) the spool under `dir`, recovering its state from the files.
+    pub fn open(dir: &Path, limits: SpoolLimits) -> Result<Spool, SpoolError> {
+        for sub in ["events", "reports"] {
+            let d = dir.join(sub);
+            fs::create_dir_all(&d).map_err(io("creating", &d))?;
+            // leftovers of writes interrupted by a crash
+            for e in fs::read_dir(&d).map_err(io("listing", &d))?.flatten() {
+                if e.file_name().to_string_lossy().ends_with(".tmp") {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        let events = numbered_files(&dir.join("events"))?;
+        let reports = numbered_files(&dir.join("reports"))?;
+        let last_seq = read_number(&dir.join("seq")).max(events.last().copied().unwrap_or(0));
+        Ok(Spool {
+            dir: dir.to_owned(),
+            limits,
+            last_seq,
+            events,
+            reports,
+            dropped: read_number(&dir.join("dropped")),
+        })
+    }
+
+    fn file(seq: u64) -> String {
+        format!("{seq:020}.json")
+    }
+
+    /// Events waiting for acknowledgement.
+    pub fn event_depth(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Snapshots waiting to be replayed.
+    pub fn report_depth(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// Events refused because the spool was full and not yet reported.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    fn store_event(
+        &mut self,
+        kind: &str,
+        check_id: Option<String>,
+        message: String,
+        data: serde_json::Value,
+    ) -> Result<u64, SpoolError> {
+        let seq = self.last_seq + 1;
+        let ev = AgentEvent {
+            seq,
+            at_ms: tend_shared::now_ms(),
+            kind: kind.to_string(),
+            check_id,
+            message,
+            data,
+        };
+        // the seq file first: a crash between the two leaves a gap, never a reuse
+        write_durable(&self.dir, "seq", seq.to_string().as_bytes())?;
+        self.last_seq = seq;
+        write_durable(
+            &self.dir.join("events"),
+            &Self::file(seq),
+            &serde_json::to_vec(&ev).expect("event serializes"),
+        )?;
+        self.events.push(seq);
+        Ok(seq)
+    }
+
+    /// Appends an event durably; returns its seq.
+    pub fn push_event(
+        &mut self,
+        kind: &str,
+        check_id: Option<String>,
+        message: String,
+        data: serde_json::Value,
+    ) -> Result<u64, SpoolError> {
+        if self.events.len() >= self.limits.max_events {
+            self.dropped += 1;
+            write_durable(&self.dir, "dropped", self.dropped.to_string().as_bytes())?;
+            return Err(SpoolError::Full(self.events.len()));
+        }
+        if self.dropped > 0 && self.events.len() + 1 < self.limits.max_events {
+            let n = self.dropped;
+            self.store_event(
+                "spool.overflow",
+                None,
+                format!("{n} event(s) were refused while the spool was full"),
+                serde_json::json!({"dropped": n}),
+            )?;
+            self.dropped = 0;
+            write_durable(&self.dir, "dropped", b"0")?;
+        }
+        self.store_event(kind, check_id, message, data)
+    }
+
+    /// Up to `limit` waiting events, oldest first.
+    pub fn pending_events(&self, limit: usize) -> Result<Vec<AgentEvent>, SpoolError> {
+        let dir = self.dir.join("events");
+        let mut out = Vec::new();
+        for seq in self.events.iter().take(limit) {
+            let path = dir.join(Self::file(*seq));
+            let bytes = fs::read(&path).map_err(io("reading", &path))?;
+            match serde_json::from_slice(&bytes) {
+                Ok(ev) => out.push(ev),
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "corrupt spooled event skipped")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes every event with a seq at or below `acked`.
+    pub fn ack_events(&mut self, acked: u64) -> Result<(), SpoolError> {
+        let dir = self.dir.join("events");
+        while let Some(&seq) = self.events.first() {
+            if seq > acked {
+                break;
+            }
+            let path = dir.join(Self::file(seq));
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(SpoolError::Io {
+                        action: "removing",
+                        path,
+                        source,
+                    })
+                }
+            }
+            self.events.remove(0);
+        }
+        Ok(())
+    }
+
+    /// Keeps a snapshot for later replay, dropping the oldest when full.
+    pub fn push_report(&mut self, report: &SpooledReport) -> Result<(), SpoolError> {
+        let dir = self.dir.join("reports");
+        while self.reports.len() >= self.limits.max_reports {
+            let oldest = self.reports.remove(0);
+            let _ = fs::remove_file(dir.join(Self::file(oldest)));
+        }
+        let id = self
+            .reports
+            .last()
+            .copied()
+            .unwrap_or(0)
+            .max(report.observed_at_ms)
+            + 1;
+        write_durable(
+            &dir,
+            &Self::file(id),
+            &serde_json::to_vec(report).expect("report serializes"),
+        )?;
+        self.reports.push(id);
+        Ok(())
+    }
+
+    /// The oldest waiting snapshot and its id.
+    pub fn oldest_report(&self) -> Result<Option<(u64, SpooledReport)>, SpoolError> {
+        let Some(&id) = self.reports.first() else {
+            return Ok(None);
+        };
+        let path = self.dir.join("reports").join(Self::file(id));
+        let bytes = fs::read(&path).map_err(io("reading", &path))?;
+        Ok(serde_json::from_slice(&bytes).ok().map(|r| (id, r)))
+    }
+
+    /// Removes a replayed (or unreadable) snapshot.
+    pub fn remove_report(&mut self, id: u64) {
+        let _ = fs::remove_file(self.dir.join("reports").join(Self::file(id)));
+        self.reports.retain(|r| *r != id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(at: u64) -> SpooledReport {
+        SpooledReport {
+            observed_at_ms: at,
+            health: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn events_survive_reopen_and_ack_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        for i in 0..5 {
+            assert_eq!(
+                s.push_event("e", None, format!("{i}"), serde_json::Value::Null)
+                    .unwrap(),
+                i + 1
+            );
+        }
+        s.ack_events(2).unwrap();
+        drop(s);
+        let mut s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        let seqs: Vec<u64> = s
+            .pending_events(100)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, [3, 4, 5]);
+        // seqs are never reused, even after everything was acknowledged
+        s.ack_events(5).unwrap();
+        drop(s);
+        let mut s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        assert_eq!(s.event_depth(), 0);
+        assert_eq!(
+            s.push_event("e", None, String::new(), serde_json::Value::Null)
+                .unwrap(),
+            6
+        );
+    }
+
+    #[test]
+    fn full_spool_refuses_events_then_reports_the_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Spool::open(
+            dir.path(),
+            SpoolLimits {
+                max_events: 3,
+                max_reports: 2,
+            },
+        )
+        .unwrap();
+        for _ in 0..3 {
+            s.push_event("e", None, String::new(), serde_json::Value::Null)
+                .unwrap();
+        }
+        assert!(matches!(
+            s.push_event("e", None, String::new(), serde_json::Value::Null),
+            Err(SpoolError::Full(3))
+        ));
+        assert_eq!(s.dropped(), 1);
+        s.ack_events(3).unwrap();
+        s.push_event("after", None, String::new(), serde_json::Value::Null)
+            .unwrap();
+        let kinds: Vec<String> = s
+            .pending_events(10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["spool.overflow", "after"]);
+        assert_eq!(s.dropped(), 0);
+    }
+
+    #[test]
+    fn oldest_snapshots_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Spool::open(
+            dir.path(),
+            SpoolLimits {
+                max_events: 10,
+                max_reports: 2,
+            },
+        )
+        .unwrap();
+        for at in [10, 20, 30] {
+            s.push_report(&report(at)).unwrap();
+        }
+        assert_eq!(s.report_depth(), 2);
+        let (id, r) = s.oldest_report().unwrap().unwrap();
+        assert_eq!(r.observed_at_ms, 20);
+        s.remove_report(id);
+        drop(s);
+        let s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        assert_eq!(s.oldest_report().unwrap().unwrap().1.observed_at_ms, 30);
+    }
+
+    #[test]
+    fn interrupted_writes_are_cleaned_up() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("events")).unwrap();
+        fs::write(
+            dir.path()
+                .join("events")
+                .join(".00000000000000000001.json.tmp"),
+            b"{",
+        )
+        .unwrap();
+        let s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        assert_eq!(s.event_depth(), 0);
+    }
+}
