@@ -1,83 +1,403 @@
-//! `tend-agent run`: the check-in loop.
+//! `tend-agent run`: evaluate checks, report, and listen.
+//!
+//! - Checks are evaluated every `evaluation_interval_s`; a check changing state is
+//!   spooled as an event and reported at once, not at the next interval.
+//! - Routine check-ins every `checkin_interval_s` ± 10 %; the inventory is sent only
+//!   when its content hash changed (or the collector asks for it).
+//! - A long-poll (`GET /api/v1/jobs/next`) stays open; a newer policy wakes it and the
+//!   agent checks in at once to fetch it.
+//! - When the collector is unreachable: exponential backoff with jitter, health
+//!   snapshots and events go to the spool and are replayed in order on return.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
 use tend_shared::checkin::{CheckinRequest, CheckinResponse};
+use tend_shared::health::{CheckResult, CheckStatus};
+use tend_shared::inventory::Inventory;
+use tend_shared::jobs::JobsNextResponse;
+use tend_shared::policy::Policy;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
+use crate::checks::measure::ProbeCache;
+use crate::spool::{Spool, SpoolError, SpoolLimits, SpooledReport};
 use crate::state::{StateDir, StateError, Status};
 use crate::transport::{Client, TransportError};
 
-/// Daemon failures that stop it (anything else is retried).
+/// Events sent per check-in (the spool sends the rest right after).
+const EVENTS_PER_CHECKIN: usize = 200;
+/// Long-poll wait asked of the collector.
+const LONG_POLL_S: u64 = 30;
+
+/// Failures that stop the daemon (anything network-related is retried instead).
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+}
+
+/// A random fraction in [0, 1).
+fn random_unit() -> f64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::getrandom(&mut b);
+    (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Base interval ± 10 %.
+pub fn jittered(base: Duration) -> Duration {
+    base.mul_f64(0.9 + 0.2 * random_unit())
+}
+
+/// Exponential backoff: 2 s doubling to 5 min, each delay drawn from [50 %, 100 %].
+pub fn backoff(failures: u32) -> Duration {
+    let cap = 300.0_f64;
+    let full = (2.0_f64 * 2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(cap);
+    Duration::from_secs_f64(full * (0.5 + 0.5 * random_unit()))
+}
+
+fn event_kind(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => "check.recovered",
+        CheckStatus::Warn => "check.warning",
+        CheckStatus::Fail => "check.failed",
+        CheckStatus::Error => "check.error",
+    }
 }
 
 /// One agent bound to its state dir.
 pub struct Agent {
     state: StateDir,
     client: Client,
+    spool: Spool,
+    policy: Policy,
+    cache: Option<ProbeCache>,
+    check_states: BTreeMap<String, CheckStatus>,
+    health: Vec<CheckResult>,
+    health_at_ms: u64,
+    inventory: Option<Inventory>,
+    inventory_at: Option<Instant>,
     sent_inventory_hash: Option<String>,
+    status: Status,
 }
 
 impl Agent {
     pub fn new(state: StateDir) -> Result<Agent, DaemonError> {
         let creds = state.credentials()?;
         let client = Client::new(&creds.server_url, &creds.ca_pem, Some(creds.device_token))?;
+        let spool = Spool::open(&state.spool_dir(), SpoolLimits::default())?;
         Ok(Agent {
+            policy: state.policy()?,
+            check_states: state.check_states()?,
+            status: state.status()?,
             state,
             client,
+            spool,
+            cache: Some(ProbeCache::default()),
+            health: Vec::new(),
+            health_at_ms: 0,
+            inventory: None,
+            inventory_at: None,
             sent_inventory_hash: None,
         })
     }
 
-    /// Collects and sends one report.
-    pub async fn checkin_once(&mut self) -> Result<CheckinResponse, DaemonError> {
-        let inv = tokio::task::spawn_blocking(crate::inventory::collect)
-            .await
-            .unwrap_or_default();
-        let hash = inv.content_hash();
-        let policy = self.state.policy()?;
-        let send_inventory = self.sent_inventory_hash.as_deref() != Some(hash.as_str());
-        let req = CheckinRequest {
-            agent_version: crate::VERSION.into(),
-            inventory_hash: hash.clone(),
-            inventory: send_inventory.then_some(inv),
-            health: Vec::new(),
-            events: Vec::new(),
-            policy_version: policy.version,
-            observed_at_ms: tend_shared::now_ms(),
-        };
-        let resp: CheckinResponse = self.client.post("/api/v1/checkin", &req).await?;
-        self.sent_inventory_hash = (!resp.need_inventory).then_some(hash);
-        if let Some(p) = &resp.policy {
-            self.state.save_policy(p)?;
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn spool(&mut self) -> &mut Spool {
+        &mut self.spool
+    }
+
+    /// Spools an event (logged, not fatal, when the spool refuses it).
+    pub fn event(
+        &mut self,
+        kind: &str,
+        check_id: Option<String>,
+        message: String,
+        data: serde_json::Value,
+    ) {
+        if let Err(e) = self.spool.push_event(kind, check_id, message, data) {
+            tracing::error!(error = %e, kind, "event not spooled");
         }
-        self.state.save_status(&Status {
-            last_checkin_ms: tend_shared::now_ms(),
-            policy_version: resp.policy_version,
-            ..Default::default()
-        })?;
+    }
+
+    /// Collects the inventory if it is due (or `force`).
+    pub async fn refresh_inventory(&mut self, force: bool) {
+        let due = self
+            .inventory_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(self.policy.inventory_interval_s));
+        if force || due || self.inventory.is_none() {
+            if let Ok(inv) = tokio::task::spawn_blocking(crate::inventory::collect).await {
+                self.inventory = Some(inv);
+                self.inventory_at = Some(Instant::now());
+            }
+        }
+    }
+
+    /// Measures and grades every check; spools an event per state change. Returns
+    /// true when any check changed state.
+    pub async fn evaluate(&mut self) -> bool {
+        let policy = self.policy.clone();
+        let mut cache = self.cache.take().unwrap_or_default();
+        let (results, cache) = tokio::task::spawn_blocking(move || {
+            let m = crate::checks::measure::measure(&policy, &mut cache);
+            (crate::checks::evaluate(&policy, &m), cache)
+        })
+        .await
+        .unwrap_or_else(|_| (Vec::new(), ProbeCache::default()));
+        self.cache = Some(cache);
+        let mut changed = false;
+        for r in &results {
+            let prev = self.check_states.get(&r.id).copied();
+            if prev == Some(r.status) || (prev.is_none() && r.status == CheckStatus::Pass) {
+                continue;
+            }
+            changed = true;
+            let data = serde_json::json!({
+                "from": prev.map(CheckStatus::as_str), "to": r.status.as_str(),
+                "value": r.value, "threshold": r.threshold, "severity": r.severity,
+            });
+            self.event(
+                event_kind(r.status),
+                Some(r.id.clone()),
+                r.message.clone(),
+                data,
+            );
+        }
+        // checks that disappeared (disabled, mount gone) count as a change too
+        changed |= self
+            .check_states
+            .keys()
+            .any(|k| !results.iter().any(|r| &r.id == k));
+        self.check_states = results.iter().map(|r| (r.id.clone(), r.status)).collect();
+        if let Err(e) = self.state.save_check_states(&self.check_states) {
+            tracing::warn!(error = %e, "saving check states");
+        }
+        self.health = results;
+        self.health_at_ms = tend_shared::now_ms();
+        changed
+    }
+
+    fn request(
+        &self,
+        health: Vec<CheckResult>,
+        observed_at_ms: u64,
+        with_inventory: bool,
+    ) -> Result<CheckinRequest, DaemonError> {
+        let hash = self
+            .inventory
+            .as_ref()
+            .map(Inventory::content_hash)
+            .unwrap_or_default();
+        Ok(CheckinRequest {
+            agent_version: crate::VERSION.into(),
+            inventory: if with_inventory {
+                self.inventory.clone()
+            } else {
+                None
+            },
+            inventory_hash: hash,
+            health,
+            events: self.spool.pending_events(EVENTS_PER_CHECKIN)?,
+            policy_version: self.policy.version,
+            observed_at_ms,
+        })
+    }
+
+    async fn send(&mut self, req: &CheckinRequest) -> Result<CheckinResponse, DaemonError> {
+        let resp: CheckinResponse = self.client.post("/api/v1/checkin", req).await?;
+        self.spool.ack_events(resp.acked_event_seq)?;
+        if let Some(p) = &resp.policy {
+            if p.version != self.policy.version {
+                tracing::info!(from = self.policy.version, to = p.version, "policy updated");
+                self.state.save_policy(p)?;
+                self.policy = p.clone();
+            }
+        }
         Ok(resp)
+    }
+
+    /// Replays spooled snapshots, then sends the current report (and any events still
+    /// waiting). Returns true when a new policy arrived.
+    pub async fn report(&mut self) -> Result<bool, DaemonError> {
+        let version = self.policy.version;
+        while let Some((id, snap)) = self.spool.oldest_report()? {
+            let req = self.request(snap.health, snap.observed_at_ms, false)?;
+            self.send(&req).await?;
+            self.spool.remove_report(id);
+        }
+        let hash = self.inventory.as_ref().map(Inventory::content_hash);
+        let with_inventory = hash.is_some() && self.sent_inventory_hash != hash;
+        let req = self.request(
+            self.health.clone(),
+            self.health_at_ms.max(1),
+            with_inventory,
+        )?;
+        let resp = self.send(&req).await?;
+        if with_inventory || !resp.need_inventory {
+            self.sent_inventory_hash = hash;
+        }
+        if resp.need_inventory && !with_inventory {
+            self.sent_inventory_hash = None;
+            let req = self.request(self.health.clone(), self.health_at_ms.max(1), true)?;
+            self.send(&req).await?;
+            self.sent_inventory_hash = self.inventory.as_ref().map(Inventory::content_hash);
+        }
+        while self.spool.event_depth() > 0 {
+            let req = self.request(Vec::new(), self.health_at_ms.max(1), false)?;
+            let before = self.spool.event_depth();
+            self.send(&req).await?;
+            if self.spool.event_depth() >= before {
+                break;
+            }
+        }
+        self.status.last_checkin_ms = tend_shared::now_ms();
+        self.status.consecutive_failures = 0;
+        self.status.policy_version = self.policy.version;
+        let _ = self.state.save_status(&self.status);
+        Ok(self.policy.version != version)
+    }
+
+    /// Records a failed report: the snapshot goes to the spool for replay.
+    fn report_failed(&mut self, e: &DaemonError) {
+        self.status.consecutive_failures += 1;
+        self.status.last_error = Some(e.to_string());
+        self.status.last_error_ms = tend_shared::now_ms();
+        let _ = self.state.save_status(&self.status);
+        if !self.health.is_empty() {
+            let snap = SpooledReport {
+                observed_at_ms: self.health_at_ms,
+                health: self.health.clone(),
+            };
+            if let Err(e) = self.spool.push_report(&snap) {
+                tracing::error!(error = %e, "spooling a health snapshot");
+            }
+        }
+    }
+
+    fn long_poll(&self) -> JoinHandle<Result<JobsNextResponse, TransportError>> {
+        let client = self.client.clone();
+        let path = format!(
+            "/api/v1/jobs/next?wait={LONG_POLL_S}&policy_version={}",
+            self.policy.version
+        );
+        tokio::spawn(async move {
+            client
+                .get_with_timeout(&path, Duration::from_secs(LONG_POLL_S + 15))
+                .await
+        })
     }
 }
 
 /// Runs until `shutdown` resolves.
 pub async fn run(state: StateDir, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-    let mut agent = Agent::new(state.clone())?;
+    let mut agent = Agent::new(state)?;
+    agent.event(
+        "agent.started",
+        None,
+        format!("tend-agent {} started", crate::VERSION),
+        serde_json::json!({"version": crate::VERSION}),
+    );
     tokio::pin!(shutdown);
+    let now = Instant::now();
+    let mut next_eval = now;
+    let mut next_report = now;
+    let mut online = true;
+    let mut poll: Option<JoinHandle<Result<JobsNextResponse, TransportError>>> = None;
+    let mut poll_retry_at = now;
+    let mut first = true;
+    // failures since this process started (a restarted agent retries promptly)
+    let mut failures: u32 = 0;
+
     loop {
-        if let Err(e) = agent.checkin_once().await {
-            tracing::warn!(error = %e, "check-in failed");
-        }
-        let interval = state.policy().map(|p| p.checkin_interval_s).unwrap_or(60);
+        let eval_every = Duration::from_secs(agent.policy.evaluation_interval_s.max(1));
+        let poll_pending = poll.is_some();
         tokio::select! {
-            _ = &mut shutdown => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_secs(interval)) => {}
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep_until(next_eval) => {
+                agent.refresh_inventory(false).await;
+                let changed = agent.evaluate().await;
+                next_eval = Instant::now() + eval_every;
+                if (changed && online) || first {
+                    next_report = Instant::now();
+                }
+                first = false;
+            }
+            _ = tokio::time::sleep_until(next_report) => {
+                match agent.report().await {
+                    Ok(policy_changed) => {
+                        online = true;
+                        failures = 0;
+                        next_report = Instant::now() + jittered(Duration::from_secs(agent.policy.checkin_interval_s));
+                        if policy_changed {
+                            // new thresholds: grade again now, report what changed
+                            next_eval = Instant::now();
+                            if let Some(p) = poll.take() { p.abort(); }
+                        }
+                    }
+                    Err(e) => {
+                        agent.report_failed(&e);
+                        online = false;
+                        failures += 1;
+                        let delay = backoff(failures);
+                        tracing::warn!(error = %e, retry_in_s = delay.as_secs_f32(), "check-in failed");
+                        next_report = Instant::now() + delay;
+                    }
+                }
+            }
+            r = async { poll.as_mut().expect("guarded").await }, if poll_pending => {
+                poll = None;
+                match r {
+                    Ok(Ok(resp)) => {
+                        // a newer policy, or the collector is back: report now
+                        if resp.policy_version != agent.policy.version || !online {
+                            next_report = Instant::now();
+                        }
+                    }
+                    _ => poll_retry_at = Instant::now() + backoff(failures.max(1)),
+                }
+            }
+            _ = tokio::time::sleep_until(poll_retry_at), if !poll_pending => {
+                poll = Some(agent.long_poll());
+            }
+        }
+    }
+    if let Some(p) = poll {
+        p.abort();
+    }
+    tracing::info!("agent stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        for _ in 0..50 {
+            let first = backoff(1);
+            assert!(
+                first >= Duration::from_secs(1) && first <= Duration::from_secs(2),
+                "{first:?}"
+            );
+            let late = backoff(30);
+            assert!(
+                late >= Duration::from_secs(150) && late <= Duration::from_secs(300),
+                "{late:?}"
+            );
+            let j = jittered(Duration::from_secs(60));
+            assert!(
+                j >= Duration::from_secs(54) && j <= Duration::from_secs(66),
+                "{j:?}"
+            );
         }
     }
 }

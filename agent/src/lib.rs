@@ -12,6 +12,7 @@ pub mod identity;
 pub mod inventory;
 pub mod parse;
 pub mod platform;
+pub mod report;
 pub mod spool;
 pub mod state;
 pub mod transport;

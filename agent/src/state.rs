@@ -198,3 +198,22 @@ mod tests {
         assert!(matches!(st.policy(), Err(StateError::Corrupt { .. })));
     }
 }
+
+const CHECK_STATES: &str = "checks.json";
+
+impl StateDir {
+    /// The last status of every check (to report only real transitions across restarts).
+    pub fn check_states(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, tend_shared::health::CheckStatus>, StateError>
+    {
+        Ok(self.read_json(CHECK_STATES)?.unwrap_or_default())
+    }
+
+    pub fn save_check_states(
+        &self,
+        s: &std::collections::BTreeMap<String, tend_shared::health::CheckStatus>,
+    ) -> Result<(), StateError> {
+        self.write_json(CHECK_STATES, s)
+    }
+}

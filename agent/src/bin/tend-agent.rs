@@ -29,6 +29,19 @@ enum Cmd {
     },
     /// Print this machine's inventory as JSON.
     Inventory,
+    /// Evaluate the health checks now and print the results.
+    Health {
+        #[arg(long, default_value = "/var/lib/tend/agent")]
+        state: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show enrollment, the last check-in and the spool depth.
+    Status {
+        #[arg(long, default_value = "/var/lib/tend/agent")]
+        state: PathBuf,
+    },
 }
 
 /// Registers SIGINT/SIGTERM handlers now and returns the future resolving on either.
@@ -69,6 +82,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Inventory => {
             let inv = tend_agent::inventory::collect();
             println!("{}", serde_json::to_string_pretty(&inv)?);
+        }
+        Cmd::Health { state, json } => {
+            // the policy last received from the collector, else the built-in one
+            let policy = StateDir::open(&state)
+                .and_then(|s| s.policy())
+                .unwrap_or_default();
+            let m = tend_agent::checks::measure::measure(&policy, &mut Default::default());
+            let results = tend_agent::checks::evaluate(&policy, &m);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                print!("{}", tend_agent::report::health_table(&results));
+            }
+        }
+        Cmd::Status { state } => {
+            let st = StateDir::open(&state)?;
+            print!("{}", tend_agent::report::status_text(&st)?);
         }
     }
     Ok(())

@@ -36,3 +36,6 @@ pub fn parse_who(text: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
