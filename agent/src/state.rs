@@ -166,6 +166,25 @@ impl StateDir {
     }
 }
 
+const CHECK_STATES: &str = "checks.json";
+
+impl StateDir {
+    /// The last status of every check (to report only real transitions across restarts).
+    pub fn check_states(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, tend_shared::health::CheckStatus>, StateError>
+    {
+        Ok(self.read_json(CHECK_STATES)?.unwrap_or_default())
+    }
+
+    pub fn save_check_states(
+        &self,
+        s: &std::collections::BTreeMap<String, tend_shared::health::CheckStatus>,
+    ) -> Result<(), StateError> {
+        self.write_json(CHECK_STATES, s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,24 +215,5 @@ mod tests {
         }
         fs::write(st.path().join(POLICY), b"{not json").unwrap();
         assert!(matches!(st.policy(), Err(StateError::Corrupt { .. })));
-    }
-}
-
-const CHECK_STATES: &str = "checks.json";
-
-impl StateDir {
-    /// The last status of every check (to report only real transitions across restarts).
-    pub fn check_states(
-        &self,
-    ) -> Result<std::collections::BTreeMap<String, tend_shared::health::CheckStatus>, StateError>
-    {
-        Ok(self.read_json(CHECK_STATES)?.unwrap_or_default())
-    }
-
-    pub fn save_check_states(
-        &self,
-        s: &std::collections::BTreeMap<String, tend_shared::health::CheckStatus>,
-    ) -> Result<(), StateError> {
-        self.write_json(CHECK_STATES, s)
     }
 }

@@ -414,8 +414,10 @@ mod tests {
 
     #[test]
     fn healthy_machine_passes_everything() {
-        let mut p = Policy::default();
-        p.required_processes = vec!["sshd".into()];
+        let p = Policy {
+            required_processes: vec!["sshd".into()],
+            ..Policy::default()
+        };
         let r = evaluate(&p, &healthy());
         assert_eq!(r.len(), 12);
         assert!(r.iter().all(|c| c.status == CheckStatus::Pass), "{r:#?}");
@@ -479,8 +481,10 @@ mod tests {
         m.disk_encrypted = Ok(false);
         m.firewall_enabled = Err("no ufw".into());
         m.clock_synchronised = Ok(false);
-        let mut p = Policy::default();
-        p.required_processes = vec!["sshd".into(), "osqueryd".into()];
+        let p = Policy {
+            required_processes: vec!["sshd".into(), "osqueryd".into()],
+            ..Policy::default()
+        };
         let r = evaluate(&p, &m);
         assert_eq!(status(&r, "disk.encryption"), CheckStatus::Fail);
         assert_eq!(status(&r, "firewall.enabled"), CheckStatus::Error);
