@@ -108,8 +108,11 @@ impl Collector {
         let tls = tls_config(&self.identity)?;
         let handle = axum_server::Handle::new();
         let h = handle.clone();
+        let st = self.state.clone();
         tokio::spawn(async move {
             shutdown.await;
+            // answer open long-polls first, so draining does not wait for them
+            st.begin_shutdown();
             h.graceful_shutdown(Some(Duration::from_secs(10)));
         });
         let store = self.state.store.clone();

@@ -76,6 +76,7 @@ pub struct AppState {
     pub limits: Limits,
     policy: Arc<RwLock<Policy>>,
     policy_version: tokio::sync::watch::Sender<u64>,
+    shutting_down: tokio::sync::watch::Sender<bool>,
 }
 
 const POLICY_KEY: &str = "policy";
@@ -92,6 +93,7 @@ impl AppState {
         let (policy_version, _) = tokio::sync::watch::channel(policy.version);
         Ok(AppState {
             policy_version,
+            shutting_down: tokio::sync::watch::channel(false).0,
             store,
             clock,
             keys: Arc::new(keys),
@@ -117,6 +119,19 @@ impl AppState {
         *self.policy.write().expect("policy lock poisoned") = policy;
         self.policy_version.send_replace(version);
         Ok(())
+    }
+
+    /// Marks the collector as stopping: open long-polls answer at once.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.send_replace(true);
+    }
+
+    /// Resolves once `begin_shutdown` was called.
+    pub fn shutdown_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutting_down.subscribe();
+        async move {
+            let _ = rx.wait_for(|v| *v).await;
+        }
     }
 
     /// Watches the policy version (long-polls wake on a change).

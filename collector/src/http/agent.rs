@@ -57,14 +57,17 @@ pub async fn jobs_next(
     let current = *rx.borrow_and_update();
     if !stale(current) && q.wait > 0 {
         let wait = Duration::from_secs(q.wait.min(MAX_WAIT_S));
-        let _ = tokio::time::timeout(wait, async {
+        let changed = async {
             while rx.changed().await.is_ok() {
                 if stale(*rx.borrow_and_update()) {
                     break;
                 }
             }
-        })
-        .await;
+        };
+        tokio::select! {
+            _ = tokio::time::timeout(wait, changed) => {}
+            _ = state.shutdown_signal() => {}
+        }
     }
     let policy_version = *rx.borrow();
     Ok(Json(JobsNextResponse {
