@@ -17,6 +17,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod tickets;
 
 pub use http::app;
 pub use server::Collector;

@@ -116,11 +116,24 @@ impl Collector {
             h.graceful_shutdown(Some(Duration::from_secs(10)));
         });
         let store = self.state.store.clone();
+        let st = self.state.clone();
+        let sweeper = tokio::spawn(crate::tickets::sweep::run(
+            st.clone(),
+            st.limits.sweep_every,
+            st.shutdown_signal(),
+        ));
+        let hooks = tokio::spawn(crate::tickets::webhooks::run(
+            st.clone(),
+            st.limits.webhook_retry_base,
+            st.shutdown_signal(),
+        ));
         let app = crate::http::app(self.state);
         axum_server::from_tcp_rustls(listener, tls)
             .handle(handle)
             .serve(app.into_make_service())
             .await?;
+        let _ = sweeper.await;
+        let _ = hooks.await;
         store.flush().await?;
         Ok(())
     }

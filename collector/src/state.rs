@@ -7,6 +7,7 @@ use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 use tend_shared::api::{AuditEntry, AuditOutcome};
 use tend_shared::policy::Policy;
+use tend_shared::tickets::TicketSettings;
 
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
@@ -55,6 +56,10 @@ pub struct Limits {
     pub body_limit_bytes: usize,
     /// Events returned with a device detail.
     pub device_events: usize,
+    /// How often the ticket sweep (offline devices, SLA breaches) runs.
+    pub sweep_every: std::time::Duration,
+    /// First webhook retry delay (doubles per failure).
+    pub webhook_retry_base: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -62,6 +67,8 @@ impl Default for Limits {
         Limits {
             body_limit_bytes: 1 << 20,
             device_events: 50,
+            sweep_every: std::time::Duration::from_secs(30),
+            webhook_retry_base: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -77,9 +84,15 @@ pub struct AppState {
     policy: Arc<RwLock<Policy>>,
     policy_version: tokio::sync::watch::Sender<u64>,
     shutting_down: tokio::sync::watch::Sender<bool>,
+    /// Serialises ticket mutations (dedup under concurrent reports).
+    pub tickets_lock: Arc<tokio::sync::Mutex<()>>,
+    ticket_settings: Arc<RwLock<TicketSettings>>,
+    /// Wakes the webhook worker when a delivery is queued.
+    pub webhook_wakeup: Arc<tokio::sync::Notify>,
 }
 
 const POLICY_KEY: &str = "policy";
+const TICKET_SETTINGS_KEY: &str = "ticket_settings";
 
 impl AppState {
     /// Builds the state, loading the stored policy (or the built-in default).
@@ -94,6 +107,13 @@ impl AppState {
         Ok(AppState {
             policy_version,
             shutting_down: tokio::sync::watch::channel(false).0,
+            tickets_lock: Arc::new(tokio::sync::Mutex::new(())),
+            ticket_settings: Arc::new(RwLock::new(
+                store
+                    .meta_get::<TicketSettings>(TICKET_SETTINGS_KEY)?
+                    .unwrap_or_default(),
+            )),
+            webhook_wakeup: Arc::new(tokio::sync::Notify::new()),
             store,
             clock,
             keys: Arc::new(keys),
@@ -118,6 +138,23 @@ impl AppState {
         let version = policy.version;
         *self.policy.write().expect("policy lock poisoned") = policy;
         self.policy_version.send_replace(version);
+        Ok(())
+    }
+
+    /// Ticket engine settings (SLA targets, problem detection).
+    pub fn ticket_settings(&self) -> TicketSettings {
+        self.ticket_settings
+            .read()
+            .expect("settings lock poisoned")
+            .clone()
+    }
+
+    pub fn set_ticket_settings(&self, s: TicketSettings) -> Result<(), StoreError> {
+        self.store.meta_put(TICKET_SETTINGS_KEY, &s)?;
+        *self
+            .ticket_settings
+            .write()
+            .expect("settings lock poisoned") = s;
         Ok(())
     }
 

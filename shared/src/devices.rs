@@ -6,6 +6,7 @@ use crate::assets::Asset;
 use crate::enroll::Platform;
 use crate::health::{CheckResult, HealthStatus};
 use crate::inventory::Inventory;
+use crate::tickets::Ticket;
 
 /// One row of `GET /api/v1/devices`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,4 +71,19 @@ pub struct DeviceDetail {
     /// Most recent first.
     #[serde(default)]
     pub events: Vec<DeviceEvent>,
+    /// Open tickets first, then the most recent others.
+    #[serde(default)]
+    pub tickets: Vec<Ticket>,
+}
+
+/// `GET /api/v1/assets/{id}`: the asset, its lifecycle events and its tickets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetDetail {
+    #[serde(flatten)]
+    pub asset: Asset,
+    /// Lifecycle changes, most recent first.
+    #[serde(default)]
+    pub events: Vec<DeviceEvent>,
+    #[serde(default)]
+    pub tickets: Vec<Ticket>,
 }

@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod policy;
 pub mod signing;
+pub mod tickets;
 
 /// Current protocol version spoken by this build (path prefix `/api/v1`).
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -99,13 +99,9 @@ pub async fn asset(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Asset>, ApiError> {
+) -> Result<Json<tend_shared::devices::AssetDetail>, ApiError> {
     auth.require(&state, Role::Viewer, "asset.read")?;
-    state
-        .store
-        .asset(&id)?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("asset", &id))
+    service::devices::asset_detail(&state, &id).map(Json)
 }
 
 pub async fn create_asset(

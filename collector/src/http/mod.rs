@@ -4,6 +4,7 @@
 mod agent;
 mod analyst;
 mod ops;
+mod tickets;
 mod ui;
 
 use std::time::{Duration, Instant};
@@ -53,6 +54,26 @@ pub fn app(state: AppState) -> Router {
             get(analyst::policy).put(analyst::put_policy),
         )
         .route("/api/v1/tokens", post(analyst::create_token))
+        .route("/api/v1/tickets", get(tickets::list).post(tickets::create))
+        .route(
+            "/api/v1/tickets/{id}",
+            get(tickets::detail).patch(tickets::patch),
+        )
+        .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
+        .route("/api/v1/problems", get(tickets::problems))
+        .route("/api/v1/reports/sla", get(tickets::sla_report))
+        .route(
+            "/api/v1/settings/tickets",
+            get(tickets::settings).put(tickets::put_settings),
+        )
+        .route(
+            "/api/v1/webhooks",
+            get(tickets::list_webhooks).post(tickets::create_webhook),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            axum::routing::delete(tickets::delete_webhook),
+        )
         .fallback(ops::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -140,19 +140,24 @@ pub async fn patch(
     asset.updated_at_ms = now;
     state.store.put_asset(&asset)?;
     if before.state != asset.state {
+        let ev = DeviceEvent {
+            at_ms: now,
+            source: EventSource::Collector,
+            seq: None,
+            kind: "asset.state_changed".into(),
+            check_id: None,
+            message: format!(
+                "asset {} {} → {} by {}",
+                asset.id,
+                before.state.as_str(),
+                asset.state.as_str(),
+                user.name
+            ),
+            data: serde_json::json!({"asset_id": asset.id, "from": before.state, "to": asset.state}),
+        };
+        state.store.append_collector_event(&asset.id, &ev)?;
         if let Some(dev) = &asset.device_id {
-            state.store.append_collector_event(
-                dev,
-                &DeviceEvent {
-                    at_ms: now,
-                    source: EventSource::Collector,
-                    seq: None,
-                    kind: "asset.state_changed".into(),
-                    check_id: None,
-                    message: format!("asset {} {} → {} by {}", asset.id, before.state.as_str(), asset.state.as_str(), user.name),
-                    data: serde_json::json!({"asset_id": asset.id, "from": before.state, "to": asset.state}),
-                },
-            )?;
+            state.store.append_collector_event(dev, &ev)?;
         }
     }
     let diff = serde_json::json!({

@@ -123,6 +123,9 @@ pub async fn checkin(
         last_seq = last_seq.max(e.seq);
     }
 
+    // tickets: passing checks count toward auto-resolve; a silent device is back
+    crate::tickets::on_checkin(state, id, if stale { &[] } else { &req.health }).await?;
+
     let policy = state.policy();
     let updated = store
         .update_device(id, |d| {

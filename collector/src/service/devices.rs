@@ -46,6 +46,48 @@ pub fn detail(state: &AppState, id: &str) -> Result<DeviceDetail, ApiError> {
         health_updated_ms,
         asset,
         events: store.recent_events(id, state.limits.device_events)?,
+        tickets: tickets_of(state, |t| t.device_id == id)?,
+    })
+}
+
+/// Tickets matching `f`: open ones first, then the 20 most recent others.
+pub fn tickets_of(
+    state: &AppState,
+    f: impl Fn(&tend_shared::tickets::Ticket) -> bool,
+) -> Result<Vec<tend_shared::tickets::Ticket>, ApiError> {
+    let mut all: Vec<_> = state
+        .store
+        .all_tickets()?
+        .iter()
+        .map(|r| crate::tickets::view(state, r))
+        .filter(|t| f(t))
+        .collect();
+    all.sort_by(|a, b| {
+        b.status
+            .is_open()
+            .cmp(&a.status.is_open())
+            .then(b.updated_at_ms.cmp(&a.updated_at_ms))
+    });
+    let open = all.iter().filter(|t| t.status.is_open()).count();
+    all.truncate(open + 20);
+    Ok(all)
+}
+
+/// An asset with its lifecycle events and tickets.
+pub fn asset_detail(
+    state: &AppState,
+    id: &str,
+) -> Result<tend_shared::devices::AssetDetail, ApiError> {
+    let asset = state
+        .store
+        .asset(id)?
+        .ok_or_else(|| ApiError::not_found("asset", id))?;
+    Ok(tend_shared::devices::AssetDetail {
+        events: state
+            .store
+            .recent_events(&asset.id, state.limits.device_events)?,
+        tickets: tickets_of(state, |t| t.asset_id.as_deref() == Some(id))?,
+        asset,
     })
 }
 

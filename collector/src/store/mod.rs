@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod devices;
 mod events;
+mod tickets;
 mod tokens;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ use serde::Serialize;
 pub use assets::{normalize_serial, AssetRecord};
 pub use audit::AuditFilter;
 pub use devices::{DeviceFilter, DeviceRecord};
+pub use tickets::{Delivery, TicketRecord, WebhookRecord};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 
 /// Storage failures. Handlers map these to 500 and log the detail.
@@ -49,6 +51,15 @@ pub struct Store {
     audit: sled::Tree,
     tokens: sled::Tree,
     meta: sled::Tree,
+    tickets: sled::Tree,
+    ticket_open: sled::Tree,
+    ticket_last: sled::Tree,
+    ticket_requests: sled::Tree,
+    ticket_timeline: sled::Tree,
+    problems: sled::Tree,
+    webhooks: sled::Tree,
+    outbox: sled::Tree,
+    deflections: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -87,6 +98,15 @@ impl Store {
             audit: db.open_tree("audit")?,
             tokens: db.open_tree("tokens")?,
             meta: db.open_tree("meta")?,
+            tickets: db.open_tree("tickets")?,
+            ticket_open: db.open_tree("tickets_open")?,
+            ticket_last: db.open_tree("tickets_last")?,
+            ticket_requests: db.open_tree("ticket_requests")?,
+            ticket_timeline: db.open_tree("ticket_timeline")?,
+            problems: db.open_tree("problems")?,
+            webhooks: db.open_tree("webhooks")?,
+            outbox: db.open_tree("webhook_outbox")?,
+            deflections: db.open_tree("deflections")?,
             db,
         })
     }

@@ -1,0 +1,228 @@
+//! Ticket endpoints: filing (agents and analysts), listing, detail, changes, comments,
+//! problems, the SLA report, engine settings and webhooks.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tend_shared::api::{AuditOutcome, Role};
+use tend_shared::tickets::{
+    Problem, SlaReport, Ticket, TicketDetail, TicketPatch, TicketRequest, TicketSettings,
+    TicketSource,
+};
+
+use crate::auth::{Auth, Principal};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use crate::tickets::{self, Filed, TicketQuery};
+
+/// `POST /api/v1/tickets`: a device files for itself; an analyst files for `device_id`.
+/// 201 when a ticket was created, 200 when the report folded into an existing one.
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<TicketRequest>,
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    let (device, source, actor) = match auth.0 {
+        Principal::Device(d) => {
+            let actor = format!("device:{}", d.id);
+            (*d, TicketSource::Agent, actor)
+        }
+        Principal::Api(_) => {
+            let user = auth.require(&state, Role::Analyst, "ticket.create")?;
+            let id = req
+                .device_id
+                .clone()
+                .ok_or_else(|| ApiError::BadRequest("device_id is required".into()))?;
+            let device = state
+                .store
+                .device(&id)?
+                .ok_or_else(|| ApiError::not_found("device", &id))?;
+            (device, TicketSource::Analyst, user.actor())
+        }
+    };
+    let (t, filed) = tickets::file(&state, &device, req, source, &actor).await?;
+    let status = if filed == Filed::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(t)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<TicketQuery>,
+) -> Result<Json<Vec<Ticket>>, ApiError> {
+    auth.require(&state, Role::Viewer, "ticket.list")?;
+    tickets::list(&state, &q).map(Json)
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    auth.require(&state, Role::Viewer, "ticket.read")?;
+    tickets::detail(&state, &id).map(Json)
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(p): ApiJson<TicketPatch>,
+) -> Result<Json<Ticket>, ApiError> {
+    let user = auth.require(&state, Role::Analyst, "ticket.update")?;
+    tickets::patch(&state, &user.actor(), &id, p)
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CommentBody {
+    text: String,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(c): ApiJson<CommentBody>,
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
+    let user = auth.require(&state, Role::Analyst, "ticket.comment")?;
+    if c.text.trim().is_empty() {
+        return Err(ApiError::BadRequest("text must not be empty".into()));
+    }
+    let t = tickets::patch(
+        &state,
+        &user.actor(),
+        &id,
+        TicketPatch {
+            comment: Some(c.text),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+pub async fn problems(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<Problem>>, ApiError> {
+    auth.require(&state, Role::Viewer, "problem.list")?;
+    let mut p = state.store.problems()?;
+    p.sort_by_key(|p| std::cmp::Reverse(p.updated_at_ms));
+    Ok(Json(p))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RangeQuery {
+    from: Option<u64>,
+    to: Option<u64>,
+}
+
+/// Defaults to the last 30 days.
+pub async fn sla_report(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<SlaReport>, ApiError> {
+    auth.require(&state, Role::Viewer, "report.sla")?;
+    let to = q.to.unwrap_or_else(|| state.now_ms() + 1);
+    let from = q.from.unwrap_or_else(|| to.saturating_sub(30 * 86_400_000));
+    if from >= to {
+        return Err(ApiError::BadRequest("from must be before to".into()));
+    }
+    tickets::report::sla_report(&state, from, to).map(Json)
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<TicketSettings>, ApiError> {
+    auth.require(&state, Role::Viewer, "ticket_settings.read")?;
+    Ok(Json(state.ticket_settings()))
+}
+
+pub async fn put_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(s): ApiJson<TicketSettings>,
+) -> Result<Json<TicketSettings>, ApiError> {
+    let user = auth.require(&state, Role::Admin, "ticket_settings.update")?;
+    if s.sla
+        .values()
+        .any(|t| t.own_minutes == 0 || t.resolve_minutes == 0)
+    {
+        return Err(ApiError::BadRequest(
+            "SLA targets must be at least one minute".into(),
+        ));
+    }
+    let old = state.ticket_settings();
+    state.set_ticket_settings(s.clone())?;
+    state.audit(
+        &user.actor(),
+        "ticket_settings.update",
+        "",
+        AuditOutcome::Success,
+        serde_json::json!({"before": old, "after": s}),
+    )?;
+    state.store.flush().await?;
+    Ok(Json(s))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookCreate {
+    url: String,
+    secret: String,
+    #[serde(default)]
+    events: Vec<String>,
+}
+
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(w): ApiJson<WebhookCreate>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let user = auth.require(&state, Role::Admin, "webhook.create")?;
+    let rec =
+        tickets::webhooks::register(&state, &user.actor(), &w.url, &w.secret, w.events).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            serde_json::json!({"id": rec.id, "url": rec.url, "events": rec.events, "created_at_ms": rec.created_at_ms}),
+        ),
+    ))
+}
+
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    auth.require(&state, Role::Admin, "webhook.list")?;
+    // secrets are never shown again
+    Ok(Json(state.store.webhooks()?.into_iter().map(|w| serde_json::json!({"id": w.id, "url": w.url, "events": w.events, "created_at_ms": w.created_at_ms})).collect()))
+}
+
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = auth.require(&state, Role::Admin, "webhook.delete")?;
+    if !state.store.remove_webhook(&id)? {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    state.audit(
+        &user.actor(),
+        "webhook.delete",
+        &id,
+        AuditOutcome::Success,
+        serde_json::Value::Null,
+    )?;
+    state.store.flush().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

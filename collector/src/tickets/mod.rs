@@ -1,0 +1,530 @@
+//! The ticket engine: plain functions over `AppState` (HTTP handlers sit on top).
+//!
+//! - At most one open ticket per (device, problem key): repeats bump `occurrences`.
+//! - A problem recurring within the policy's reopen window reopens its resolved
+//!   ticket instead of opening a new one.
+//! - Automation tickets auto-resolve after `recovery_count` consecutive passing
+//!   reports of their check (flap damping); a device that checks in again resolves its
+//!   offline ticket.
+//! - The same problem key on `problem_min_devices` devices within the window becomes
+//!   one problem record linking the tickets.
+//!
+//! All mutations hold `AppState::tickets_lock`, record a timeline entry and an audit
+//! entry, queue webhooks, and are flushed before the caller answers.
+
+pub mod query;
+pub mod report;
+pub mod sla;
+pub mod sweep;
+pub mod webhooks;
+
+#[cfg(test)]
+mod tests;
+
+pub use query::{detail, list, view, TicketQuery};
+
+use std::collections::BTreeSet;
+
+use tend_shared::api::AuditOutcome;
+use tend_shared::health::{CheckResult, CheckStatus};
+use tend_shared::tickets::{
+    Problem, Sla, Ticket, TicketPatch, TicketRequest, TicketSource, TicketStatus, TimelineEntry,
+};
+
+use crate::error::ApiError;
+use crate::service::check_text;
+use crate::state::AppState;
+use crate::store::{random_hex_id, DeviceRecord, TicketRecord};
+
+/// The problem key of the collector's own "device went silent" tickets.
+pub const OFFLINE_KEY: &str = "device.offline";
+
+fn entry(
+    at_ms: u64,
+    actor: &str,
+    kind: &str,
+    message: impl Into<String>,
+    data: serde_json::Value,
+) -> TimelineEntry {
+    TimelineEntry {
+        at_ms,
+        actor: actor.to_string(),
+        kind: kind.to_string(),
+        message: message.into(),
+        data,
+    }
+}
+
+fn validate(req: &TicketRequest) -> Result<(), ApiError> {
+    if req.request_id.trim().is_empty()
+        || req.problem_key.trim().is_empty()
+        || req.summary.trim().is_empty()
+    {
+        return Err(ApiError::BadRequest(
+            "request_id, problem_key and summary must not be empty".into(),
+        ));
+    }
+    check_text("request_id", &req.request_id, 128)?;
+    check_text("problem_key", &req.problem_key, 200)?;
+    check_text("summary", &req.summary, 500)?;
+    if req.description.len() > 20_000 {
+        return Err(ApiError::BadRequest(
+            "description is longer than 20000 bytes".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What `file` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filed {
+    Created,
+    Occurrence,
+    Reopened,
+    /// The request id was seen before; nothing changed.
+    Replayed,
+}
+
+/// Files a problem for `device` (agent, collector or analyst). Idempotent on the
+/// request id; dedups on (device, problem key); reopens within the reopen window.
+pub async fn file(
+    state: &AppState,
+    device: &DeviceRecord,
+    req: TicketRequest,
+    source: TicketSource,
+    actor: &str,
+) -> Result<(Ticket, Filed), ApiError> {
+    validate(&req)?;
+    let _guard = state.tickets_lock.lock().await;
+    let store = &state.store;
+    if let Some(id) = store.ticket_for_request(&device.id, &req.request_id)? {
+        if let Some(t) = store.ticket(&id)? {
+            return Ok((view(state, &t), Filed::Replayed));
+        }
+    }
+    let now = state.now_ms();
+    let policy = state.policy();
+    let (mut rec, filed) = if let Some(mut t) = store.open_ticket(&device.id, &req.problem_key)? {
+        t.ticket.occurrences += 1;
+        t.passes = 0;
+        store.append_timeline(
+            &t.ticket.id,
+            &entry(
+                now,
+                actor,
+                "occurrence",
+                req.summary.clone(),
+                serde_json::json!({"occurrences": t.ticket.occurrences}),
+            ),
+        )?;
+        (t, Filed::Occurrence)
+    } else if let Some(mut t) = store
+        .last_ticket(&device.id, &req.problem_key)?
+        .filter(|t| t.ticket.status == TicketStatus::Resolved)
+        .filter(|t| {
+            t.ticket
+                .resolved_at_ms
+                .is_some_and(|r| now.saturating_sub(r) <= policy.reopen_window_s * 1000)
+        })
+    {
+        let resolved_at = t.ticket.resolved_at_ms.unwrap_or(now);
+        // the time it sat resolved does not count against the resolution target
+        t.pending_total_ms += now.saturating_sub(resolved_at);
+        t.ticket.status = if t.ticket.assignee.is_some() {
+            TicketStatus::InProgress
+        } else {
+            TicketStatus::New
+        };
+        t.ticket.resolved_at_ms = None;
+        t.ticket.auto_resolved = false;
+        t.ticket.reopen_count += 1;
+        t.ticket.occurrences += 1;
+        t.passes = 0;
+        store.append_timeline(
+            &t.ticket.id,
+            &entry(
+                now,
+                actor,
+                "reopened",
+                format!("recurred: {}", req.summary),
+                serde_json::json!({"reopen_count": t.ticket.reopen_count}),
+            ),
+        )?;
+        (t, Filed::Reopened)
+    } else {
+        let asset = match &device.asset_id {
+            Some(a) => store.asset(a)?,
+            None => None,
+        };
+        let criticality = asset.as_ref().map(|a| a.criticality).unwrap_or_default();
+        let id = format!("T-{}", store.next_id()?);
+        let t = TicketRecord {
+            ticket: Ticket {
+                id: id.clone(),
+                device_id: device.id.clone(),
+                asset_id: device.asset_id.clone(),
+                hostname: device.hostname.clone(),
+                problem_key: req.problem_key.clone(),
+                category: sla::category(&req.problem_key).to_string(),
+                summary: req.summary.clone(),
+                description: req.description.clone(),
+                severity: req.severity,
+                priority: sla::priority(req.severity, criticality),
+                status: TicketStatus::New,
+                source,
+                assignee: None,
+                created_at_ms: now,
+                updated_at_ms: now,
+                owned_at_ms: None,
+                resolved_at_ms: None,
+                closed_at_ms: None,
+                occurrences: 1,
+                reopen_count: 0,
+                auto_resolved: false,
+                problem_id: None,
+                sla: Sla::default(),
+                check: req.check.clone(),
+                evidence: req.evidence.clone(),
+            },
+            pending_since_ms: None,
+            pending_total_ms: 0,
+            passes: 0,
+            own_breach_noted: false,
+            resolve_breach_noted: false,
+        };
+        store.append_timeline(
+            &id,
+            &entry(
+                now,
+                actor,
+                "created",
+                req.summary.clone(),
+                serde_json::json!({"source": source, "priority": t.ticket.priority}),
+            ),
+        )?;
+        (t, Filed::Created)
+    };
+    rec.ticket.updated_at_ms = now;
+    if filed != Filed::Created {
+        // the latest evidence is the most useful
+        rec.ticket.summary = req.summary.clone();
+        if req.check.is_some() {
+            rec.ticket.check = req.check.clone();
+        }
+        if !req.evidence.is_null() {
+            rec.ticket.evidence = req.evidence.clone();
+        }
+    }
+    store.put_ticket(&rec)?;
+    store.put_ticket_request(&device.id, &req.request_id, &rec.ticket.id)?;
+    let action = match filed {
+        Filed::Created => "ticket.create",
+        Filed::Occurrence => "ticket.occurrence",
+        Filed::Reopened => "ticket.reopen",
+        Filed::Replayed => unreachable!("returned above"),
+    };
+    state.audit(
+        actor,
+        action,
+        &rec.ticket.id,
+        AuditOutcome::Success,
+        serde_json::json!({"device": device.id, "problem_key": req.problem_key}),
+    )?;
+    if filed == Filed::Created {
+        link_problem(state, &rec.ticket.problem_key, now)?;
+        rec = store.ticket(&rec.ticket.id)?.unwrap_or(rec);
+    }
+    let t = view(state, &rec);
+    webhooks::enqueue(
+        state,
+        if filed == Filed::Created {
+            "ticket.created"
+        } else {
+            "ticket.updated"
+        },
+        &t,
+    )?;
+    store.flush().await?;
+    Ok((t, filed))
+}
+
+/// Links every ticket of `key` created within the window to one problem record once
+/// enough distinct devices have it.
+fn link_problem(state: &AppState, key: &str, now: u64) -> Result<(), ApiError> {
+    let settings = state.ticket_settings();
+    let since = now.saturating_sub(settings.problem_window_s * 1000);
+    let store = &state.store;
+    let recent: Vec<TicketRecord> = store
+        .all_tickets()?
+        .into_iter()
+        .filter(|t| t.ticket.problem_key == key && t.ticket.created_at_ms >= since)
+        .collect();
+    let devices: BTreeSet<&str> = recent.iter().map(|t| t.ticket.device_id.as_str()).collect();
+    if (devices.len() as u32) < settings.problem_min_devices.max(1) {
+        return Ok(());
+    }
+    let existing = recent.iter().find_map(|t| t.ticket.problem_id.clone());
+    let mut problem = match existing
+        .as_deref()
+        .map(|id| store.problem(id))
+        .transpose()?
+        .flatten()
+    {
+        Some(p) => p,
+        None => Problem {
+            id: format!("PRB-{}", random_hex_id::<4>()),
+            problem_key: key.to_string(),
+            created_at_ms: now,
+            updated_at_ms: now,
+            ticket_ids: Vec::new(),
+            device_ids: Vec::new(),
+        },
+    };
+    for mut t in recent {
+        if t.ticket.problem_id.as_deref() == Some(problem.id.as_str()) {
+            continue;
+        }
+        t.ticket.problem_id = Some(problem.id.clone());
+        t.ticket.updated_at_ms = now;
+        store.put_ticket(&t)?;
+        store.append_timeline(
+            &t.ticket.id,
+            &entry(
+                now,
+                "system",
+                "problem_linked",
+                format!("part of fleet-wide problem {} ({key})", problem.id),
+                serde_json::json!({"problem_id": problem.id}),
+            ),
+        )?;
+        problem.ticket_ids.push(t.ticket.id.clone());
+        if !problem.device_ids.contains(&t.ticket.device_id) {
+            problem.device_ids.push(t.ticket.device_id.clone());
+        }
+    }
+    problem.updated_at_ms = now;
+    store.put_problem(&problem)?;
+    Ok(())
+}
+
+/// Resolves an open ticket on behalf of automation.
+fn auto_resolve(
+    state: &AppState,
+    mut t: TicketRecord,
+    now: u64,
+    why: String,
+) -> Result<Ticket, ApiError> {
+    if let Some(since) = t.pending_since_ms.take() {
+        t.pending_total_ms += now.saturating_sub(since);
+    }
+    t.ticket.status = TicketStatus::Resolved;
+    t.ticket.resolved_at_ms = Some(now);
+    t.ticket.auto_resolved = true;
+    t.ticket.updated_at_ms = now;
+    t.passes = 0;
+    state.store.put_ticket(&t)?;
+    state.store.append_timeline(
+        &t.ticket.id,
+        &entry(now, "system", "auto_resolved", why, serde_json::Value::Null),
+    )?;
+    state.audit(
+        "system",
+        "ticket.auto_resolve",
+        &t.ticket.id,
+        AuditOutcome::Success,
+        serde_json::json!({"problem_key": t.ticket.problem_key}),
+    )?;
+    let v = view(state, &t);
+    webhooks::enqueue(state, "ticket.resolved", &v)?;
+    Ok(v)
+}
+
+/// Called on every check-in with health: counts passing reports toward auto-resolve,
+/// resets the count on a failure, and resolves the device's offline ticket. The caller
+/// flushes.
+pub async fn on_checkin(
+    state: &AppState,
+    device_id: &str,
+    health: &[CheckResult],
+) -> Result<(), ApiError> {
+    if !state.store.has_open_tickets(device_id)? {
+        return Ok(());
+    }
+    let _guard = state.tickets_lock.lock().await;
+    let now = state.now_ms();
+    let recovery = state.policy().recovery_count.max(1);
+    for mut t in state.store.open_tickets_of(device_id)? {
+        if t.ticket.problem_key == OFFLINE_KEY && t.ticket.source == TicketSource::Collector {
+            auto_resolve(state, t, now, "the device checked in again".into())?;
+            continue;
+        }
+        if t.ticket.source != TicketSource::Agent {
+            continue;
+        }
+        let Some(result) = health.iter().find(|c| c.id == t.ticket.problem_key) else {
+            continue;
+        };
+        match result.status {
+            CheckStatus::Pass => {
+                t.passes += 1;
+                if t.passes >= recovery {
+                    let why = format!(
+                        "check {} passed {} consecutive report(s): {}",
+                        result.id, t.passes, result.message
+                    );
+                    auto_resolve(state, t, now, why)?;
+                } else {
+                    state.store.put_ticket(&t)?;
+                }
+            }
+            CheckStatus::Fail if t.passes > 0 => {
+                t.passes = 0;
+                state.store.put_ticket(&t)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Applies an analyst's change: status (validated transitions, 409 otherwise),
+/// assignee, priority, and an optional comment.
+pub async fn patch(
+    state: &AppState,
+    actor: &str,
+    id: &str,
+    p: TicketPatch,
+) -> Result<Ticket, ApiError> {
+    if let Some(a) = &p.assignee {
+        check_text("assignee", a, 200)?;
+    }
+    if let Some(c) = &p.comment {
+        if c.len() > 20_000 {
+            return Err(ApiError::BadRequest(
+                "comment is longer than 20000 bytes".into(),
+            ));
+        }
+    }
+    let _guard = state.tickets_lock.lock().await;
+    let store = &state.store;
+    let mut t = store
+        .ticket(id)?
+        .ok_or_else(|| ApiError::not_found("ticket", id))?;
+    let now = state.now_ms();
+    let mut changes = serde_json::Map::new();
+    if let Some(to) = p.status {
+        let from = t.ticket.status;
+        if from != to {
+            if !from.can_move_to(to) {
+                return Err(ApiError::Conflict(format!(
+                    "a {} ticket cannot move to {}",
+                    from.as_str(),
+                    to.as_str()
+                )));
+            }
+            if let Some(since) = t.pending_since_ms.take() {
+                t.pending_total_ms += now.saturating_sub(since);
+            }
+            match to {
+                TicketStatus::Pending => t.pending_since_ms = Some(now),
+                TicketStatus::Resolved => {
+                    t.ticket.resolved_at_ms = Some(now);
+                    t.ticket.auto_resolved = false;
+                }
+                TicketStatus::Closed => t.ticket.closed_at_ms = Some(now),
+                TicketStatus::InProgress if from == TicketStatus::Resolved => {
+                    t.pending_total_ms +=
+                        now.saturating_sub(t.ticket.resolved_at_ms.unwrap_or(now));
+                    t.ticket.resolved_at_ms = None;
+                    t.ticket.reopen_count += 1;
+                }
+                _ => {}
+            }
+            if matches!(to, TicketStatus::InProgress | TicketStatus::Pending) {
+                t.ticket.owned_at_ms.get_or_insert(now);
+            }
+            t.ticket.status = to;
+            store.append_timeline(
+                id,
+                &entry(
+                    now,
+                    actor,
+                    "status",
+                    format!("{} → {}", from.as_str(), to.as_str()),
+                    serde_json::json!({"from": from, "to": to}),
+                ),
+            )?;
+            changes.insert("status".into(), serde_json::json!({"from": from, "to": to}));
+        }
+    }
+    if let Some(a) = p.assignee {
+        let new = (!a.trim().is_empty()).then(|| a.trim().to_string());
+        if new != t.ticket.assignee {
+            if new.is_some() {
+                t.ticket.owned_at_ms.get_or_insert(now);
+            }
+            store.append_timeline(
+                id,
+                &entry(
+                    now,
+                    actor,
+                    "assigned",
+                    new.clone().unwrap_or_else(|| "unassigned".into()),
+                    serde_json::json!({"from": t.ticket.assignee, "to": new}),
+                ),
+            )?;
+            changes.insert(
+                "assignee".into(),
+                serde_json::json!({"from": t.ticket.assignee, "to": new}),
+            );
+            t.ticket.assignee = new;
+        }
+    }
+    if let Some(pr) = p.priority {
+        if pr != t.ticket.priority {
+            store.append_timeline(
+                id,
+                &entry(
+                    now,
+                    actor,
+                    "priority",
+                    format!("{} → {}", t.ticket.priority.as_str(), pr.as_str()),
+                    serde_json::Value::Null,
+                ),
+            )?;
+            changes.insert(
+                "priority".into(),
+                serde_json::json!({"from": t.ticket.priority, "to": pr}),
+            );
+            t.ticket.priority = pr;
+        }
+    }
+    if let Some(c) = p.comment.filter(|c| !c.trim().is_empty()) {
+        store.append_timeline(
+            id,
+            &entry(now, actor, "comment", c, serde_json::Value::Null),
+        )?;
+        changes.insert("comment".into(), serde_json::Value::Bool(true));
+    }
+    if changes.is_empty() {
+        return Ok(view(state, &t));
+    }
+    t.ticket.updated_at_ms = now;
+    store.put_ticket(&t)?;
+    state.audit(
+        actor,
+        "ticket.update",
+        id,
+        AuditOutcome::Success,
+        serde_json::Value::Object(changes),
+    )?;
+    let v = view(state, &t);
+    let event = if v.status == TicketStatus::Resolved {
+        "ticket.resolved"
+    } else {
+        "ticket.updated"
+    };
+    webhooks::enqueue(state, event, &v)?;
+    store.flush().await?;
+    Ok(v)
+}

@@ -1,0 +1,136 @@
+//! `GET /api/v1/reports/sla`: what a help-desk manager reads — volume, time to own and
+//! to resolve, backlog aging, breach and reopen rates, top problems, the share of
+//! tickets that resolved themselves, and deflection (fixed by remediation, no ticket).
+
+use std::collections::BTreeMap;
+
+use tend_shared::tickets::{DurationStats, SlaReport, TicketSource};
+
+use super::view;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Mean and median of `v` (seconds).
+pub fn stats(mut v: Vec<f64>) -> DurationStats {
+    if v.is_empty() {
+        return DurationStats::default();
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    DurationStats {
+        count: n as u64,
+        mean_s: Some(v.iter().sum::<f64>() / n as f64),
+        median_s: Some(median),
+    }
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// Backlog bucket of an open ticket's age.
+pub fn age_bucket(age_ms: u64) -> &'static str {
+    const DAY: u64 = 86_400_000;
+    match age_ms {
+        a if a < DAY => "0-1d",
+        a if a < 3 * DAY => "1-3d",
+        a if a < 7 * DAY => "3-7d",
+        _ => "7d+",
+    }
+}
+
+/// The report for tickets created in `[from_ms, to_ms)`; the backlog is as of now.
+pub fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<SlaReport, ApiError> {
+    let now = state.now_ms();
+    let all: Vec<_> = state
+        .store
+        .all_tickets()?
+        .iter()
+        .map(|r| view(state, r))
+        .collect();
+    let mut r = SlaReport {
+        from_ms,
+        to_ms,
+        ..Default::default()
+    };
+    for b in ["0-1d", "1-3d", "3-7d", "7d+"] {
+        r.backlog.insert(b.to_string(), 0);
+    }
+    for t in all.iter().filter(|t| t.status.is_open()) {
+        *r.backlog
+            .entry(age_bucket(now.saturating_sub(t.created_at_ms)).to_string())
+            .or_default() += 1;
+    }
+    let in_range: Vec<_> = all
+        .iter()
+        .filter(|t| t.created_at_ms >= from_ms && t.created_at_ms < to_ms)
+        .collect();
+    r.created = in_range.len() as u64;
+    let mut problems: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut breached, mut reopened, mut resolved, mut auto, mut from_agents) = (0, 0, 0, 0, 0);
+    let mut own = Vec::new();
+    let mut resolve = Vec::new();
+    for t in &in_range {
+        *r.by_category.entry(t.category.clone()).or_default() += 1;
+        *r.by_priority
+            .entry(t.priority.as_str().to_string())
+            .or_default() += 1;
+        *problems.entry(t.problem_key.clone()).or_default() += 1;
+        if t.sla.own_breached || t.sla.resolve_breached {
+            breached += 1;
+        }
+        if t.reopen_count > 0 {
+            reopened += 1;
+        }
+        if t.source == TicketSource::Agent {
+            from_agents += 1;
+        }
+        if let Some(o) = t.owned_at_ms {
+            own.push(o.saturating_sub(t.created_at_ms) as f64 / 1000.0);
+        }
+        if let Some(res) = t.resolved_at_ms {
+            resolved += 1;
+            if t.auto_resolved {
+                auto += 1;
+            }
+            // pending time is excluded, as in the SLA
+            let elapsed = res
+                .saturating_sub(t.created_at_ms)
+                .saturating_sub(t.sla.pending_ms);
+            resolve.push(elapsed as f64 / 1000.0);
+        }
+    }
+    r.time_to_own = stats(own);
+    r.time_to_resolve = stats(resolve);
+    r.breach_rate = ratio(breached, r.created);
+    r.reopen_rate = ratio(reopened, r.created);
+    r.auto_resolved_share = ratio(auto, resolved);
+    let mut top: Vec<(String, u64)> = problems.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.truncate(10);
+    r.top_problems = top;
+    r.deflected = state.store.deflections_between(from_ms, to_ms)?;
+    r.deflection_rate = ratio(r.deflected, r.deflected + from_agents);
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_median() {
+        let s = stats(vec![10.0, 1.0, 4.0]);
+        assert_eq!((s.count, s.mean_s, s.median_s), (3, Some(5.0), Some(4.0)));
+        assert_eq!(stats(vec![1.0, 2.0, 3.0, 10.0]).median_s, Some(2.5));
+        assert_eq!(stats(vec![]), DurationStats::default());
+        assert_eq!(age_bucket(0), "0-1d");
+        assert_eq!(age_bucket(2 * 86_400_000), "1-3d");
+        assert_eq!(age_bucket(8 * 86_400_000), "7d+");
+    }
+}

@@ -1,0 +1,344 @@
+//! Tickets (ITIL incidents), their timeline, problem records, SLA settings and the
+//! SLA report.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::health::{CheckResult, Severity};
+
+/// Lifecycle: `new → in_progress → pending → resolved → closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    New,
+    InProgress,
+    Pending,
+    Resolved,
+    Closed,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::New => "new",
+            TicketStatus::InProgress => "in_progress",
+            TicketStatus::Pending => "pending",
+            TicketStatus::Resolved => "resolved",
+            TicketStatus::Closed => "closed",
+        }
+    }
+
+    /// Open means someone still has to act.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::New | TicketStatus::InProgress | TicketStatus::Pending
+        )
+    }
+
+    /// The transitions an analyst may make.
+    pub fn can_move_to(self, to: TicketStatus) -> bool {
+        use TicketStatus::*;
+        matches!(
+            (self, to),
+            (New, InProgress)
+                | (New, Pending)
+                | (New, Resolved)
+                | (InProgress, Pending)
+                | (InProgress, Resolved)
+                | (Pending, InProgress)
+                | (Pending, Resolved)
+                | (Resolved, InProgress)
+                | (Resolved, Closed)
+        )
+    }
+}
+
+impl std::str::FromStr for TicketStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(s.to_string()))
+            .map_err(|_| format!("unknown status {s:?} (new|in_progress|pending|resolved|closed)"))
+    }
+}
+
+/// P1 (most urgent) to P4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Priority {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::P1, Priority::P2, Priority::P3, Priority::P4];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::P1 => "P1",
+            Priority::P2 => "P2",
+            Priority::P3 => "P3",
+            Priority::P4 => "P4",
+        }
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown priority {s:?} (P1..P4)"))
+    }
+}
+
+/// Who opened a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketSource {
+    /// The device's agent, after its own remediation did not fix the problem.
+    Agent,
+    /// The collector (a device gone silent).
+    Collector,
+    /// An analyst, by hand.
+    Analyst,
+}
+
+/// `POST /api/v1/tickets`. Idempotent on `request_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    /// Client-chosen id; the same id always yields the same ticket.
+    pub request_id: String,
+    /// Required for analysts; ignored for agents (the token says which device).
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// The failing check id, e.g. `disk.free:/`.
+    pub problem_key: String,
+    #[serde(default)]
+    pub severity: Severity,
+    /// One line a human reads first.
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub check: Option<CheckResult>,
+    /// Whatever helps whoever picks it up: recent events, measurements, remediation output.
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+    #[serde(default)]
+    pub observed_at_ms: u64,
+}
+
+/// Due times and breach flags, computed at read time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sla {
+    pub own_due_ms: u64,
+    pub resolve_due_ms: u64,
+    pub own_breached: bool,
+    pub resolve_breached: bool,
+    /// Time spent pending (not counted toward resolution).
+    pub pending_ms: u64,
+}
+
+/// A ticket as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: String,
+    pub device_id: String,
+    #[serde(default)]
+    pub asset_id: Option<String>,
+    #[serde(default)]
+    pub hostname: String,
+    pub problem_key: String,
+    pub category: String,
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    pub severity: Severity,
+    pub priority: Priority,
+    pub status: TicketStatus,
+    pub source: TicketSource,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+    /// First time someone took it (assignee set or work started).
+    #[serde(default)]
+    pub owned_at_ms: Option<u64>,
+    #[serde(default)]
+    pub resolved_at_ms: Option<u64>,
+    #[serde(default)]
+    pub closed_at_ms: Option<u64>,
+    /// Reports of this problem folded into this ticket.
+    pub occurrences: u32,
+    pub reopen_count: u32,
+    /// Resolved by the collector because the check passed again.
+    #[serde(default)]
+    pub auto_resolved: bool,
+    #[serde(default)]
+    pub problem_id: Option<String>,
+    #[serde(default)]
+    pub sla: Sla,
+    #[serde(default)]
+    pub check: Option<CheckResult>,
+    #[serde(default)]
+    pub evidence: serde_json::Value,
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at_ms: u64,
+    /// `token:<name>`, `device:<id>` or `system`.
+    pub actor: String,
+    /// `created`, `occurrence`, `status`, `assigned`, `priority`, `comment`,
+    /// `auto_resolved`, `reopened`, `problem_linked`, `sla_breached`.
+    pub kind: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// `GET /api/v1/tickets/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// `PATCH /api/v1/tickets/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketPatch {
+    #[serde(default)]
+    pub status: Option<TicketStatus>,
+    /// Empty string unassigns.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Added to the timeline with the change.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A fleet-wide incident: one problem key on many devices in a short window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub id: String,
+    pub problem_key: String,
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+    pub ticket_ids: Vec<String>,
+    pub device_ids: Vec<String>,
+}
+
+/// SLA targets for one priority, in minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaTarget {
+    pub own_minutes: u64,
+    pub resolve_minutes: u64,
+}
+
+/// Ticket engine settings (`GET/PUT /api/v1/tickets/settings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketSettings {
+    #[serde(default = "default_targets")]
+    pub sla: BTreeMap<Priority, SlaTarget>,
+    /// Devices with tickets for one problem key within the window that make a problem.
+    #[serde(default = "default_problem_devices")]
+    pub problem_min_devices: u32,
+    #[serde(default = "default_problem_window")]
+    pub problem_window_s: u64,
+}
+
+fn default_targets() -> BTreeMap<Priority, SlaTarget> {
+    let t = |own_minutes, resolve_minutes| SlaTarget {
+        own_minutes,
+        resolve_minutes,
+    };
+    BTreeMap::from([
+        (Priority::P1, t(15, 4 * 60)),
+        (Priority::P2, t(60, 8 * 60)),
+        (Priority::P3, t(4 * 60, 3 * 24 * 60)),
+        (Priority::P4, t(24 * 60, 5 * 24 * 60)),
+    ])
+}
+fn default_problem_devices() -> u32 {
+    5
+}
+fn default_problem_window() -> u64 {
+    3600
+}
+
+impl Default for TicketSettings {
+    fn default() -> Self {
+        TicketSettings {
+            sla: default_targets(),
+            problem_min_devices: default_problem_devices(),
+            problem_window_s: default_problem_window(),
+        }
+    }
+}
+
+/// Mean and median of a set of durations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DurationStats {
+    pub count: u64,
+    pub mean_s: Option<f64>,
+    pub median_s: Option<f64>,
+}
+
+/// `GET /api/v1/reports/sla?from=&to=`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlaReport {
+    pub from_ms: u64,
+    pub to_ms: u64,
+    /// Tickets created in the range.
+    pub created: u64,
+    pub by_category: BTreeMap<String, u64>,
+    pub by_priority: BTreeMap<String, u64>,
+    pub time_to_own: DurationStats,
+    pub time_to_resolve: DurationStats,
+    /// Open tickets now, by age: `0-1d`, `1-3d`, `3-7d`, `7d+`.
+    pub backlog: BTreeMap<String, u64>,
+    /// Share of tickets created in the range that breached an SLA target.
+    pub breach_rate: Option<f64>,
+    pub reopen_rate: Option<f64>,
+    /// (problem key, tickets), most first.
+    pub top_problems: Vec<(String, u64)>,
+    /// Share of resolved tickets that resolved themselves (the check passed again).
+    pub auto_resolved_share: Option<f64>,
+    /// Problems fixed by the agent's own remediation with no ticket, in the range.
+    pub deflected: u64,
+    /// deflected / (deflected + tickets from agents).
+    pub deflection_rate: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions() {
+        use TicketStatus::*;
+        assert!(New.can_move_to(InProgress));
+        assert!(Pending.can_move_to(Resolved));
+        assert!(Resolved.can_move_to(Closed));
+        assert!(!Closed.can_move_to(InProgress));
+        assert!(!New.can_move_to(Closed));
+        assert!(!New.can_move_to(New));
+        assert_eq!("in_progress".parse::<TicketStatus>(), Ok(InProgress));
+        assert_eq!("p2".parse::<Priority>(), Ok(Priority::P2));
+    }
+
+    #[test]
+    fn settings_json_is_pinned() {
+        let s = serde_json::to_value(TicketSettings::default()).unwrap();
+        assert_eq!(s["sla"]["P1"]["own_minutes"], 15);
+        assert_eq!(s["problem_min_devices"], 5);
+    }
+}
