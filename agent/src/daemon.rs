@@ -18,6 +18,7 @@ use tend_shared::health::{CheckResult, CheckStatus};
 use tend_shared::inventory::Inventory;
 use tend_shared::jobs::JobsNextResponse;
 use tend_shared::policy::Policy;
+use tend_shared::tickets::TicketRequest;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -168,8 +169,11 @@ impl Agent {
                 event_kind(r.status),
                 Some(r.id.clone()),
                 r.message.clone(),
-                data,
+                data.clone(),
             );
+            if r.status == CheckStatus::Fail {
+                self.queue_ticket(r, data);
+            }
         }
         // checks that disappeared (disabled, mount gone) count as a change too
         changed |= self
@@ -183,6 +187,62 @@ impl Agent {
         self.health = results;
         self.health_at_ms = tend_shared::now_ms();
         changed
+    }
+
+    /// Spools a ticket request for a check that just started failing.
+    fn queue_ticket(&mut self, r: &CheckResult, transition: serde_json::Value) {
+        let mut id = [0u8; 12];
+        let _ = getrandom::getrandom(&mut id);
+        let inv = self.inventory.as_ref();
+        let req = TicketRequest {
+            request_id: format!("tk-{}", hex::encode(id)),
+            device_id: None,
+            problem_key: r.id.clone(),
+            severity: r.severity,
+            summary: r.message.clone(),
+            description: format!(
+                "Check {} is failing on {} (threshold {}).",
+                r.id,
+                inv.map_or("this device", |i| i.hostname.as_str()),
+                r.threshold
+            ),
+            check: Some(r.clone()),
+            evidence: serde_json::json!({
+                "transition": transition,
+                "os": inv.map(|i| &i.os),
+                "hardware": inv.map(|i| &i.hardware),
+                "disks": inv.map(|i| &i.disks),
+                "uptime_s": inv.map(|i| i.uptime_s),
+                "agent_version": crate::VERSION,
+            }),
+            observed_at_ms: tend_shared::now_ms(),
+        };
+        if let Err(e) = self.spool.push_ticket(&req) {
+            tracing::error!(error = %e, check = %r.id, "ticket request not spooled");
+        }
+    }
+
+    /// Files spooled ticket requests; a request the collector rejects (4xx) is dropped
+    /// with an error log, since sending it again cannot succeed.
+    async fn file_tickets(&mut self) -> Result<(), DaemonError> {
+        for (name, req) in self.spool.pending_tickets()? {
+            match self
+                .client
+                .post::<_, serde_json::Value>("/api/v1/tickets", &req)
+                .await
+            {
+                Ok(t) => {
+                    tracing::info!(ticket = %t["id"].as_str().unwrap_or("?"), problem = %req.problem_key, "ticket filed");
+                    self.spool.remove_ticket(&name);
+                }
+                Err(e) if !e.retryable() => {
+                    tracing::error!(error = %e, problem = %req.problem_key, "ticket request rejected; dropped");
+                    self.spool.remove_ticket(&name);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     fn request(
@@ -233,6 +293,8 @@ impl Agent {
             self.send(&req).await?;
             self.spool.remove_report(id);
         }
+        // tickets after the replayed history, before the current state
+        self.file_tickets().await?;
         let hash = self.inventory.as_ref().map(Inventory::content_hash);
         let with_inventory = hash.is_some() && self.sent_inventory_hash != hash;
         let req = self.request(

@@ -108,7 +108,7 @@ fn read_number(path: &Path) -> u64 {
 impl Spool {
     /// Opens (creating) the spool under `dir`, recovering its state from the files.
     pub fn open(dir: &Path, limits: SpoolLimits) -> Result<Spool, SpoolError> {
-        for sub in ["events", "reports"] {
+        for sub in ["events", "reports", "tickets"] {
             let d = dir.join(sub);
             fs::create_dir_all(&d).map_err(io("creating", &d))?;
             // leftovers of writes interrupted by a crash
@@ -143,6 +143,68 @@ impl Spool {
     /// Snapshots waiting to be replayed.
     pub fn report_depth(&self) -> usize {
         self.reports.len()
+    }
+
+    /// Ticket requests waiting to be filed.
+    pub fn ticket_depth(&self) -> usize {
+        fs::read_dir(self.dir.join("tickets"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Keeps a ticket request until the collector accepts it. Never dropped for room.
+    pub fn push_ticket(
+        &mut self,
+        req: &tend_shared::tickets::TicketRequest,
+    ) -> Result<(), SpoolError> {
+        // the request id is the client's choice: keep only safe characters in the name
+        let safe: String = req
+            .request_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(64)
+            .collect();
+        let name = format!("{:020}_{safe}.json", tend_shared::now_ms());
+        write_durable(
+            &self.dir.join("tickets"),
+            &name,
+            &serde_json::to_vec(req).expect("ticket serializes"),
+        )
+    }
+
+    /// Waiting ticket requests, oldest first, with their file names.
+    pub fn pending_tickets(
+        &self,
+    ) -> Result<Vec<(String, tend_shared::tickets::TicketRequest)>, SpoolError> {
+        let dir = self.dir.join("tickets");
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .map_err(io("listing", &dir))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        let mut out = Vec::new();
+        for n in names {
+            let path = dir.join(&n);
+            let bytes = fs::read(&path).map_err(io("reading", &path))?;
+            match serde_json::from_slice(&bytes) {
+                Ok(r) => out.push((n, r)),
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "corrupt spooled ticket skipped")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes a filed ticket request.
+    pub fn remove_ticket(&mut self, name: &str) {
+        let _ = fs::remove_file(self.dir.join("tickets").join(name));
     }
 
     /// Events refused because the spool was full and not yet reported.
@@ -384,6 +446,40 @@ mod tests {
         drop(s);
         let s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
         assert_eq!(s.oldest_report().unwrap().unwrap().1.observed_at_ms, 30);
+    }
+
+    #[test]
+    fn ticket_requests_wait_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        for id in ["a/../../x", "b"] {
+            let req = tend_shared::tickets::TicketRequest {
+                request_id: id.into(),
+                device_id: None,
+                problem_key: "disk.free:/".into(),
+                severity: Default::default(),
+                summary: "s".into(),
+                description: String::new(),
+                check: None,
+                evidence: serde_json::Value::Null,
+                observed_at_ms: 0,
+            };
+            s.push_ticket(&req).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        drop(s);
+        let mut s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        let pending = s.pending_tickets().unwrap();
+        assert_eq!(
+            pending
+                .iter()
+                .map(|(_, r)| r.request_id.as_str())
+                .collect::<Vec<_>>(),
+            ["a/../../x", "b"]
+        );
+        assert!(pending[0].0.ends_with("_ax.json"), "{}", pending[0].0);
+        s.remove_ticket(&pending[0].0);
+        assert_eq!(s.ticket_depth(), 1);
     }
 
     #[test]

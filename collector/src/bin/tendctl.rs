@@ -53,10 +53,63 @@ enum Cmd {
         #[command(subcommand)]
         cmd: PolicyCmd,
     },
+    /// List tickets.
+    Tickets {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        priority: Option<String>,
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long)]
+        problem_key: Option<String>,
+        #[arg(long)]
+        assignee: Option<String>,
+        /// Only tickets that breached an SLA target.
+        #[arg(long)]
+        breached: bool,
+        /// Only open tickets.
+        #[arg(long)]
+        open: bool,
+        /// created | updated | priority | due
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show one ticket; with options, change it first.
+    Ticket {
+        id: String,
+        #[arg(long)]
+        status: Option<tend_shared::tickets::TicketStatus>,
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long)]
+        priority: Option<tend_shared::tickets::Priority>,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Fleet-wide problems (one problem key on many devices).
+    Problems,
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        cmd: ReportCmd,
+    },
     /// Manage API tokens (admin).
     Token {
         #[command(subcommand)]
         cmd: TokenCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// Volume, time to own/resolve, backlog aging, breach/reopen rates, deflection.
+    Sla {
+        /// The last N days (default 30).
+        #[arg(long, default_value_t = 30)]
+        days: u64,
     },
 }
 
@@ -108,6 +161,70 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
         }
         Cmd::Device { id } => ctl.device(&id).await?,
         Cmd::Assets => ctl.assets().await?,
+        Cmd::Tickets {
+            status,
+            priority,
+            device,
+            problem_key,
+            assignee,
+            breached,
+            open,
+            sort,
+            limit,
+        } => {
+            let mut q = Vec::new();
+            let mut add = |k: &str, v: Option<String>| {
+                if let Some(v) = v {
+                    q.push(format!("{k}={v}"));
+                }
+            };
+            add("status", status);
+            add("priority", priority);
+            add("device", device);
+            add(
+                "problem_key",
+                problem_key.map(|k| k.replace(':', "%3A").replace('/', "%2F")),
+            );
+            add("assignee", assignee);
+            add("sort", sort);
+            add("limit", limit.map(|l| l.to_string()));
+            add("breached", breached.then(|| "true".into()));
+            add("open", open.then(|| "true".into()));
+            let query = if q.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", q.join("&"))
+            };
+            ctl.tickets(&query).await?
+        }
+        Cmd::Ticket {
+            id,
+            status,
+            assignee,
+            priority,
+            comment,
+        } => {
+            let changes =
+                status.is_some() || assignee.is_some() || priority.is_some() || comment.is_some();
+            let patch = changes.then_some(tend_shared::tickets::TicketPatch {
+                status,
+                assignee,
+                priority,
+                comment,
+            });
+            ctl.ticket(&id, patch).await?
+        }
+        Cmd::Problems => ctl.problems().await?,
+        Cmd::Report {
+            cmd: ReportCmd::Sla { days },
+        } => {
+            let to = tend_shared::now_ms() + 1;
+            ctl.sla_report(&format!(
+                "?from={}&to={to}",
+                to.saturating_sub(days * 86_400_000)
+            ))
+            .await?
+        }
         Cmd::Audit { limit } => ctl.audit(limit).await?,
         Cmd::Policy {
             cmd: PolicyCmd::Show,

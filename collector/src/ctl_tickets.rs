@@ -1,0 +1,231 @@
+//! `tendctl` ticket views: the ticket table, one ticket with its timeline, problems,
+//! and the SLA report as text.
+
+use std::fmt::Write;
+
+use tend_agent::transport::TransportError;
+use tend_shared::tickets::{Problem, SlaReport, Ticket, TicketDetail, TicketPatch};
+
+use crate::ctl::{fmt_age, fmt_ms, table, Ctl};
+
+fn secs(s: Option<f64>) -> String {
+    match s {
+        None => "-".into(),
+        Some(s) if s < 3600.0 => format!("{:.0}m", s / 60.0),
+        Some(s) if s < 86_400.0 => format!("{:.1}h", s / 3600.0),
+        Some(s) => format!("{:.1}d", s / 86_400.0),
+    }
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+impl Ctl {
+    /// `tendctl tickets`.
+    pub async fn tickets(&self, query: &str) -> Result<String, TransportError> {
+        let list: Vec<Ticket> = self.client.get(&format!("/api/v1/tickets{query}")).await?;
+        if self.json {
+            return Ok(serde_json::to_string_pretty(&list).unwrap_or_default());
+        }
+        let now = tend_shared::now_ms();
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|t| {
+                let breach = if t.sla.own_breached || t.sla.resolve_breached {
+                    "BREACHED"
+                } else {
+                    ""
+                };
+                vec![
+                    t.id.clone(),
+                    t.priority.as_str().into(),
+                    t.status.as_str().into(),
+                    t.hostname.clone(),
+                    t.problem_key.clone(),
+                    t.occurrences.to_string(),
+                    t.assignee.clone().unwrap_or_else(|| "-".into()),
+                    fmt_age(t.created_at_ms, now),
+                    breach.into(),
+                    t.summary.chars().take(60).collect(),
+                ]
+            })
+            .collect();
+        Ok(table(
+            &[
+                "id", "pri", "status", "host", "problem", "seen", "assignee", "opened", "sla",
+                "summary",
+            ],
+            &rows,
+        ))
+    }
+
+    /// `tendctl ticket ID`, applying `patch` first when it changes anything.
+    pub async fn ticket(
+        &self,
+        id: &str,
+        patch: Option<TicketPatch>,
+    ) -> Result<String, TransportError> {
+        if let Some(p) = patch {
+            let _: Ticket = self
+                .client
+                .patch(&format!("/api/v1/tickets/{id}"), &p)
+                .await?;
+        }
+        let d: TicketDetail = self.client.get(&format!("/api/v1/tickets/{id}")).await?;
+        if self.json {
+            return Ok(serde_json::to_string_pretty(&d).unwrap_or_default());
+        }
+        let t = &d.ticket;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} [{}] {} — {}",
+            t.id,
+            t.priority.as_str(),
+            t.status.as_str(),
+            t.summary
+        );
+        let _ = writeln!(out, "  device      {} ({})", t.hostname, t.device_id);
+        let _ = writeln!(
+            out,
+            "  problem     {} ({}), seen {} time(s), reopened {}",
+            t.problem_key, t.category, t.occurrences, t.reopen_count
+        );
+        let _ = writeln!(
+            out,
+            "  source      {:?}{}",
+            t.source,
+            if t.auto_resolved {
+                ", auto-resolved"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            out,
+            "  assignee    {}",
+            t.assignee.as_deref().unwrap_or("-")
+        );
+        let _ = writeln!(out, "  opened      {}", fmt_ms(t.created_at_ms));
+        let _ = writeln!(
+            out,
+            "  own by      {}{}",
+            fmt_ms(t.sla.own_due_ms),
+            if t.sla.own_breached { "  BREACHED" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "  resolve by  {}{}",
+            fmt_ms(t.sla.resolve_due_ms),
+            if t.sla.resolve_breached {
+                "  BREACHED"
+            } else {
+                ""
+            }
+        );
+        if let Some(p) = &t.problem_id {
+            let _ = writeln!(out, "  problem id  {p}");
+        }
+        let _ = writeln!(out, "\nTimeline:");
+        let rows: Vec<Vec<String>> = d
+            .timeline
+            .iter()
+            .map(|e| {
+                vec![
+                    fmt_ms(e.at_ms),
+                    e.actor.clone(),
+                    e.kind.clone(),
+                    e.message.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["at", "by", "what", "detail"], &rows));
+        Ok(out)
+    }
+
+    /// `tendctl problems`.
+    pub async fn problems(&self) -> Result<String, TransportError> {
+        let list: Vec<Problem> = self.client.get("/api/v1/problems").await?;
+        if self.json {
+            return Ok(serde_json::to_string_pretty(&list).unwrap_or_default());
+        }
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|p| {
+                vec![
+                    p.id.clone(),
+                    p.problem_key.clone(),
+                    p.device_ids.len().to_string(),
+                    p.ticket_ids.len().to_string(),
+                    fmt_ms(p.created_at_ms),
+                ]
+            })
+            .collect();
+        Ok(table(
+            &["id", "problem", "devices", "tickets", "since"],
+            &rows,
+        ))
+    }
+
+    /// `tendctl report sla`.
+    pub async fn sla_report(&self, query: &str) -> Result<String, TransportError> {
+        let r: SlaReport = self
+            .client
+            .get(&format!("/api/v1/reports/sla{query}"))
+            .await?;
+        if self.json {
+            return Ok(serde_json::to_string_pretty(&r).unwrap_or_default());
+        }
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "SLA report {} → {}",
+            fmt_ms(r.from_ms),
+            fmt_ms(r.to_ms)
+        );
+        let _ = writeln!(out, "  tickets created     {}", r.created);
+        let _ = writeln!(
+            out,
+            "  time to own         mean {}  median {}  (n={})",
+            secs(r.time_to_own.mean_s),
+            secs(r.time_to_own.median_s),
+            r.time_to_own.count
+        );
+        let _ = writeln!(
+            out,
+            "  time to resolve     mean {}  median {}  (n={})",
+            secs(r.time_to_resolve.mean_s),
+            secs(r.time_to_resolve.median_s),
+            r.time_to_resolve.count
+        );
+        let _ = writeln!(out, "  SLA breach rate     {}", pct(r.breach_rate));
+        let _ = writeln!(out, "  reopen rate         {}", pct(r.reopen_rate));
+        let _ = writeln!(out, "  auto-resolved       {}", pct(r.auto_resolved_share));
+        let _ = writeln!(
+            out,
+            "  deflected           {} (deflection rate {})",
+            r.deflected,
+            pct(r.deflection_rate)
+        );
+        let join = |m: &std::collections::BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        let _ = writeln!(out, "  by priority         {}", join(&r.by_priority));
+        let _ = writeln!(out, "  by category         {}", join(&r.by_category));
+        let _ = writeln!(out, "  open backlog        {}", join(&r.backlog));
+        let _ = writeln!(
+            out,
+            "  top problems        {}",
+            r.top_problems
+                .iter()
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(out)
+    }
+}
