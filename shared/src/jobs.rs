@@ -100,3 +100,149 @@ pub struct JobsNextResponse {
     pub jobs: Vec<Job>,
     pub policy_version: u64,
 }
+
+/// Interpreters a script may name.
+pub const INTERPRETERS: [&str; 4] = ["sh", "bash", "zsh", "python3"];
+
+/// Whom a script runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunAs {
+    Root,
+    ConsoleUser,
+}
+
+impl RunAs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunAs::Root => "root",
+            RunAs::ConsoleUser => "console_user",
+        }
+    }
+}
+
+/// `POST /api/v1/scripts` (admin). Submitting an existing name makes a new version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptSubmit {
+    pub name: String,
+    pub interpreter: String,
+    pub body: String,
+    #[serde(default)]
+    pub platforms: Vec<crate::enroll::Platform>,
+    #[serde(default = "default_timeout")]
+    pub timeout_s: u64,
+    #[serde(default = "default_run_as")]
+    pub run_as: RunAs,
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+fn default_run_as() -> RunAs {
+    RunAs::Root
+}
+
+/// Approval state of one script version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptStatus {
+    PendingApproval,
+    Approved,
+    /// Replaced by a newer approved version.
+    Superseded,
+    Revoked,
+}
+
+/// A script version as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Script {
+    pub id: String,
+    pub name: String,
+    pub version: u32,
+    pub interpreter: String,
+    pub body: String,
+    pub body_sha256: String,
+    pub platforms: Vec<crate::enroll::Platform>,
+    pub timeout_s: u64,
+    pub run_as: RunAs,
+    #[serde(default)]
+    pub description: String,
+    pub status: ScriptStatus,
+    pub submitted_by: String,
+    pub submitted_at_ms: u64,
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    #[serde(default)]
+    pub approved_at_ms: Option<u64>,
+    /// Base64 ed25519 signature over the canonical manifest, once approved.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// A job as analysts see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub device_id: String,
+    pub state: JobState,
+    pub spec: JobSpec,
+    pub created_by: String,
+    pub created_at_ms: u64,
+    pub expires_at_ms: u64,
+    #[serde(default)]
+    pub delivered_at_ms: Option<u64>,
+    #[serde(default)]
+    pub finished_at_ms: Option<u64>,
+    #[serde(default)]
+    pub result: Option<JobResult>,
+    #[serde(default)]
+    pub bulk_id: Option<String>,
+}
+
+/// `POST /api/v1/devices/{id}/diagnostics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosticRequest {
+    pub name: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+/// What a bulk action runs on each device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BulkAction {
+    Diagnostic {
+        name: String,
+        #[serde(default)]
+        args: Vec<String>,
+    },
+    Script {
+        script_id: String,
+    },
+}
+
+/// `POST /api/v1/bulk`: an action for every device matching the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkRequest {
+    #[serde(default)]
+    pub platform: Option<crate::enroll::Platform>,
+    #[serde(default)]
+    pub health: Option<crate::health::HealthStatus>,
+    /// Devices with an open ticket for this problem key.
+    #[serde(default)]
+    pub problem_key: Option<String>,
+    pub action: BulkAction,
+}
+
+/// `GET /api/v1/bulk/{id}`: progress by job state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkStatus {
+    pub id: String,
+    pub created_at_ms: u64,
+    pub created_by: String,
+    pub action: BulkAction,
+    pub job_ids: Vec<String>,
+    pub counts: std::collections::BTreeMap<String, u64>,
+}

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod bundle;
 pub mod checkin;
 pub mod devices;
+pub mod diagnostics;
 pub mod enroll;
 pub mod health;
 pub mod inventory;

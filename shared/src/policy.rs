@@ -83,6 +83,25 @@ impl CheckPolicy {
     }
 }
 
+/// The approved script that may fix a failing check before a ticket is filed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Remediation {
+    pub script_id: String,
+    /// Runs per failure episode before giving up and filing the ticket.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Least time between two runs on one device.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_s: u64,
+}
+
+fn default_attempts() -> u32 {
+    1
+}
+fn default_cooldown() -> u64 {
+    3600
+}
+
 /// The whole policy document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
@@ -116,6 +135,9 @@ pub struct Policy {
     /// A problem recurring within this window reopens its ticket.
     #[serde(default = "default_reopen")]
     pub reopen_window_s: u64,
+    /// Check id (`disk.free:/`) or kind (`disk.free`) → the script that may fix it.
+    #[serde(default)]
+    pub remediations: BTreeMap<String, Remediation>,
 }
 
 fn default_interval() -> u64 {
@@ -157,6 +179,7 @@ impl Default for Policy {
             offline_threshold_s: default_offline(),
             recovery_count: default_recovery(),
             reopen_window_s: default_reopen(),
+            remediations: BTreeMap::new(),
         }
     }
 }
@@ -207,6 +230,14 @@ impl Policy {
             .get(kind)
             .cloned()
             .unwrap_or_else(|| Policy::default_check(kind))
+    }
+
+    /// The remediation for a check id: an exact match, else its kind's.
+    pub fn remediation_for(&self, check_id: &str) -> Option<&Remediation> {
+        self.remediations.get(check_id).or_else(|| {
+            self.remediations
+                .get(check_id.split(':').next().unwrap_or(check_id))
+        })
     }
 
     /// Rejects documents an agent could not apply sensibly.

@@ -1,0 +1,273 @@
+//! The built-in diagnostics catalogue and its argument validation. Both sides call
+//! `validate`: the collector refuses bad arguments with a 400, and the agent refuses
+//! them again before running anything (never through a shell).
+
+use serde::{Deserialize, Serialize};
+
+/// Where `disk-usage` may look.
+pub const DISK_USAGE_ROOTS: [&str; 8] = [
+    "/home",
+    "/Users",
+    "/tmp",
+    "/var",
+    "/opt",
+    "/srv",
+    "/Applications",
+    "/Library",
+];
+/// Most lines `log-tail` returns.
+pub const MAX_LOG_LINES: u32 = 500;
+
+/// A validated diagnostic, ready to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "kebab-case")]
+pub enum Diagnostic {
+    Ping { host: String },
+    Dns { host: String },
+    Http { url: String },
+    DiskUsage { path: String },
+    TopProcesses,
+    Interfaces,
+    Routes,
+    ListeningPorts,
+    LogTail { source: LogSource, lines: u32 },
+    InventoryRefresh,
+    HealthNow,
+}
+
+/// Log sources `log-tail` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSource {
+    Journal,
+    Syslog,
+    Unified,
+}
+
+/// Every diagnostic name, with its argument synopsis.
+pub const CATALOGUE: [(&str, &str); 11] = [
+    ("ping", "HOST"),
+    ("dns", "HOST"),
+    ("http", "URL"),
+    ("disk-usage", "PATH"),
+    ("top-processes", ""),
+    ("interfaces", ""),
+    ("routes", ""),
+    ("listening-ports", ""),
+    ("log-tail", "journal|syslog|unified N"),
+    ("inventory-refresh", ""),
+    ("health-now", ""),
+];
+
+/// A host name or IP literal: letters, digits, `.`, `-`, `:` (IPv6), no leading `-`.
+pub fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && !h.starts_with('-')
+        && !h.starts_with('.')
+        && h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+}
+
+fn valid_url(u: &str) -> bool {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r) => {
+            let host = r.split(['/', '?', '#']).next().unwrap_or("");
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.split_once(']'))
+                .map_or_else(
+                    || {
+                        host.rsplit_once(':')
+                            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+                            .map_or(host, |(h, _)| h)
+                    },
+                    |(h, _)| h,
+                );
+            u.len() <= 2048
+                && valid_host(host)
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+/// An absolute path under one of the allowed roots, without `..` or odd characters.
+pub fn valid_disk_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() <= 1024
+        && !p.split('/').any(|c| c == "..")
+        && !p.chars().any(|c| c.is_control())
+        && DISK_USAGE_ROOTS
+            .iter()
+            .any(|r| p == *r || p.starts_with(&format!("{r}/")))
+}
+
+/// Validates a diagnostic request (`name` plus string arguments).
+pub fn validate(name: &str, args: &[String]) -> Result<Diagnostic, String> {
+    let one = |what: &str| -> Result<&String, String> {
+        match args {
+            [a] => Ok(a),
+            _ => Err(format!("{name} takes exactly one argument: {what}")),
+        }
+    };
+    let none = || {
+        if args.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{name} takes no arguments"))
+        }
+    };
+    match name {
+        "ping" | "dns" => {
+            let h = one("HOST")?;
+            if !valid_host(h) {
+                return Err(format!(
+                    "invalid host {h:?}: letters, digits, '.', '-' and ':' only"
+                ));
+            }
+            Ok(if name == "ping" {
+                Diagnostic::Ping { host: h.clone() }
+            } else {
+                Diagnostic::Dns { host: h.clone() }
+            })
+        }
+        "http" => {
+            let u = one("URL")?;
+            if !valid_url(u) {
+                return Err(format!("invalid URL {u:?}: http(s)://host[:port][/path]"));
+            }
+            Ok(Diagnostic::Http { url: u.clone() })
+        }
+        "disk-usage" => {
+            let p = one("PATH")?;
+            if !valid_disk_path(p) {
+                return Err(format!(
+                    "path {p:?} is not under an allowed root ({})",
+                    DISK_USAGE_ROOTS.join(", ")
+                ));
+            }
+            Ok(Diagnostic::DiskUsage {
+                path: p.trim_end_matches('/').to_string().max("/".into()),
+            })
+        }
+        "top-processes" => none().map(|_| Diagnostic::TopProcesses),
+        "interfaces" => none().map(|_| Diagnostic::Interfaces),
+        "routes" => none().map(|_| Diagnostic::Routes),
+        "listening-ports" => none().map(|_| Diagnostic::ListeningPorts),
+        "inventory-refresh" => none().map(|_| Diagnostic::InventoryRefresh),
+        "health-now" => none().map(|_| Diagnostic::HealthNow),
+        "log-tail" => {
+            let (src, n) = match args {
+                [s] => (s.as_str(), 100),
+                [s, n] => (
+                    s.as_str(),
+                    n.parse::<u32>()
+                        .map_err(|_| format!("line count {n:?} is not a number"))?,
+                ),
+                _ => return Err("log-tail takes SOURCE [N]".into()),
+            };
+            let source = match src {
+                "journal" => LogSource::Journal,
+                "syslog" => LogSource::Syslog,
+                "unified" => LogSource::Unified,
+                other => {
+                    return Err(format!(
+                        "unknown log source {other:?} (journal|syslog|unified)"
+                    ))
+                }
+            };
+            if n == 0 || n > MAX_LOG_LINES {
+                return Err(format!("line count must be 1..={MAX_LOG_LINES}"));
+            }
+            Ok(Diagnostic::LogTail { source, lines: n })
+        }
+        other => Err(format!(
+            "unknown diagnostic {other:?}; known: {}",
+            CATALOGUE
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn accepts_good_arguments() {
+        assert_eq!(
+            validate("ping", &s(&["example.com"])),
+            Ok(Diagnostic::Ping {
+                host: "example.com".into()
+            })
+        );
+        assert!(validate("dns", &s(&["2001:db8::1"])).is_ok());
+        assert!(validate(
+            "http",
+            &s(&["https://intranet.example.com:8443/health?x=1"])
+        )
+        .is_ok());
+        assert_eq!(
+            validate("disk-usage", &s(&["/tmp/"])),
+            Ok(Diagnostic::DiskUsage {
+                path: "/tmp".into()
+            })
+        );
+        assert_eq!(
+            validate("log-tail", &s(&["journal", "50"])),
+            Ok(Diagnostic::LogTail {
+                source: LogSource::Journal,
+                lines: 50
+            })
+        );
+        assert_eq!(validate("health-now", &[]), Ok(Diagnostic::HealthNow));
+    }
+
+    #[test]
+    fn rejects_injection_and_escapes() {
+        for bad in [
+            "example.com; rm -rf /",
+            "$(reboot)",
+            "a b",
+            "-oProxyCommand=x",
+            "`id`",
+            "host|cat",
+            "",
+        ] {
+            assert!(validate("ping", &s(&[bad])).is_err(), "{bad}");
+        }
+        for bad in [
+            "/etc/shadow",
+            "/tmp/../etc",
+            "tmp",
+            "/home/../../root",
+            "/tmpfoo",
+        ] {
+            assert!(validate("disk-usage", &s(&[bad])).is_err(), "{bad}");
+        }
+        for bad in [
+            "file:///etc/passwd",
+            "https://a b",
+            "ftp://x",
+            "https://;id/",
+        ] {
+            assert!(validate("http", &s(&[bad])).is_err(), "{bad}");
+        }
+        assert!(validate("log-tail", &s(&["journal", "100000"])).is_err());
+        assert!(validate("log-tail", &s(&["/var/log/auth.log"])).is_err());
+        assert!(validate("top-processes", &s(&["x"])).is_err());
+        assert!(validate("rm", &[]).is_err());
+    }
+}
