@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod enroll;
 pub mod identity;
 pub mod inventory;
+pub mod jobs;
 pub mod parse;
 pub mod platform;
 pub mod report;

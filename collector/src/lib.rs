@@ -12,6 +12,7 @@ pub mod ctl_tickets;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 pub mod pki;
 pub mod server;

@@ -89,6 +89,10 @@ pub struct AppState {
     ticket_settings: Arc<RwLock<TicketSettings>>,
     /// Wakes the webhook worker when a delivery is queued.
     pub webhook_wakeup: Arc<tokio::sync::Notify>,
+    /// One wake-up per device with a long-poll open.
+    job_wakeups: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Notify>>>>,
+    /// Wakes analysts waiting on job results.
+    pub job_results: Arc<tokio::sync::Notify>,
 }
 
 const POLICY_KEY: &str = "policy";
@@ -114,6 +118,8 @@ impl AppState {
                     .unwrap_or_default(),
             )),
             webhook_wakeup: Arc::new(tokio::sync::Notify::new()),
+            job_wakeups: Arc::default(),
+            job_results: Arc::new(tokio::sync::Notify::new()),
             store,
             clock,
             keys: Arc::new(keys),
@@ -156,6 +162,16 @@ impl AppState {
             .write()
             .expect("settings lock poisoned") = s;
         Ok(())
+    }
+
+    /// The wake-up a device's long-poll waits on.
+    pub fn job_wakeup(&self, device_id: &str) -> Arc<tokio::sync::Notify> {
+        self.job_wakeups
+            .lock()
+            .expect("wakeups lock poisoned")
+            .entry(device_id.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Marks the collector as stopping: open long-polls answer at once.

@@ -44,34 +44,39 @@ pub struct NextQuery {
     policy_version: Option<u64>,
 }
 
-/// Long-poll: returns when the policy changes past the agent's version, or after
-/// `wait` seconds (at most 60). Jobs join this channel with the job queue.
+/// Long-poll: answers at once with the device's queued jobs, or when a job is queued,
+/// the policy moves past the agent's version, or the collector stops; otherwise after
+/// `wait` seconds (at most 60) with nothing.
 pub async fn jobs_next(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<NextQuery>,
 ) -> Result<Json<JobsNextResponse>, ApiError> {
-    auth.device()?;
+    let device = auth.device()?;
+    let wakeup = state.job_wakeup(&device.id);
     let mut rx = state.watch_policy_version();
     let stale = |v: u64| q.policy_version.is_some_and(|mine| mine != v);
-    let current = *rx.borrow_and_update();
-    if !stale(current) && q.wait > 0 {
-        let wait = Duration::from_secs(q.wait.min(MAX_WAIT_S));
-        let changed = async {
-            while rx.changed().await.is_ok() {
-                if stale(*rx.borrow_and_update()) {
-                    break;
-                }
-            }
-        };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(MAX_WAIT_S));
+    loop {
+        // register for wake-ups before looking, so a job queued in between is not missed
+        let notified = wakeup.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let jobs = crate::jobs::take_queued(&state, &device.id).await?;
+        let current = *rx.borrow_and_update();
+        if !jobs.is_empty() || stale(current) || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(JobsNextResponse {
+                jobs,
+                policy_version: current,
+            }));
+        }
         tokio::select! {
-            _ = tokio::time::timeout(wait, changed) => {}
-            _ = state.shutdown_signal() => {}
+            _ = &mut notified => {}
+            _ = rx.changed() => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+            _ = state.shutdown_signal() => {
+                return Ok(Json(JobsNextResponse { jobs: Vec::new(), policy_version: current }));
+            }
         }
     }
-    let policy_version = *rx.borrow();
-    Ok(Json(JobsNextResponse {
-        jobs: Vec::new(),
-        policy_version,
-    }))
 }

@@ -3,6 +3,7 @@
 
 mod agent;
 mod analyst;
+mod jobs;
 mod ops;
 mod tickets;
 mod ui;
@@ -74,6 +75,24 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/webhooks/{id}",
             axum::routing::delete(tickets::delete_webhook),
         )
+        .route(
+            "/api/v1/scripts",
+            get(jobs::list_scripts).post(jobs::submit_script),
+        )
+        .route("/api/v1/scripts/{id}", get(jobs::script))
+        .route("/api/v1/scripts/{id}/approve", post(jobs::approve_script))
+        .route("/api/v1/scripts/{id}/revoke", post(jobs::revoke_script))
+        .route("/api/v1/scripts/{id}/signed", get(jobs::signed_script))
+        .route(
+            "/api/v1/devices/{id}/diagnostics",
+            post(jobs::queue_diagnostic),
+        )
+        .route("/api/v1/devices/{id}/scripts", post(jobs::queue_script))
+        .route("/api/v1/devices/{id}/jobs", get(jobs::device_jobs))
+        .route("/api/v1/jobs/{id}", get(jobs::job))
+        .route("/api/v1/jobs/{id}/result", post(jobs::job_result))
+        .route("/api/v1/bulk", post(jobs::create_bulk))
+        .route("/api/v1/bulk/{id}", get(jobs::bulk_status))
         .fallback(ops::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -120,6 +120,9 @@ pub async fn checkin(
                 data: e.data.clone(),
             },
         )?;
+        if e.kind == "remediation.deflected" {
+            store.record_deflection(e.at_ms, id, e.check_id.as_deref().unwrap_or(""))?;
+        }
         last_seq = last_seq.max(e.seq);
     }
 

@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod devices;
 mod events;
+mod jobs;
 mod tickets;
 mod tokens;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 pub use assets::{normalize_serial, AssetRecord};
 pub use audit::AuditFilter;
 pub use devices::{DeviceFilter, DeviceRecord};
+pub use jobs::BulkRecord;
 pub use tickets::{Delivery, TicketRecord, WebhookRecord};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 
@@ -60,6 +62,12 @@ pub struct Store {
     webhooks: sled::Tree,
     outbox: sled::Tree,
     deflections: sled::Tree,
+    scripts: sled::Tree,
+    script_names: sled::Tree,
+    jobs: sled::Tree,
+    job_queue: sled::Tree,
+    device_jobs: sled::Tree,
+    bulk: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,6 +115,12 @@ impl Store {
             webhooks: db.open_tree("webhooks")?,
             outbox: db.open_tree("webhook_outbox")?,
             deflections: db.open_tree("deflections")?,
+            scripts: db.open_tree("scripts")?,
+            script_names: db.open_tree("script_names")?,
+            jobs: db.open_tree("jobs")?,
+            job_queue: db.open_tree("job_queue")?,
+            device_jobs: db.open_tree("device_jobs")?,
+            bulk: db.open_tree("bulk")?,
             db,
         })
     }

@@ -63,6 +63,7 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
         report.offline_tickets += 1;
     }
 
+    crate::jobs::expire(state)?;
     let _guard = state.tickets_lock.lock().await;
     for mut t in state
         .store

@@ -1,0 +1,3 @@
+//! Jobs the collector sends: approved scripts (`exec`) and built-in diagnostics.
+
+pub mod exec;

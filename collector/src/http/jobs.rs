@@ -1,0 +1,189 @@
+//! Script registry, job and bulk endpoints.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tend_shared::api::Role;
+use tend_shared::jobs::{
+    BulkRequest, BulkStatus, DiagnosticRequest, JobResult, JobSpec, JobView, Script, ScriptSubmit,
+    SignedScript,
+};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::jobs::{self, bulk, scripts};
+use crate::state::AppState;
+
+pub async fn submit_script(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ScriptSubmit>,
+) -> Result<(StatusCode, Json<Script>), ApiError> {
+    let user = auth.require(&state, Role::Admin, "script.submit")?;
+    Ok((
+        StatusCode::CREATED,
+        Json(scripts::submit(&state, &user, req).await?),
+    ))
+}
+
+pub async fn list_scripts(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<Script>>, ApiError> {
+    auth.require(&state, Role::Viewer, "script.list")?;
+    Ok(Json(state.store.scripts_latest()?))
+}
+
+pub async fn script(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<Script>>, ApiError> {
+    auth.require(&state, Role::Viewer, "script.read")?;
+    let v = state.store.script_versions(&id)?;
+    if v.is_empty() {
+        return Err(ApiError::not_found("script", &id));
+    }
+    Ok(Json(v))
+}
+
+pub async fn approve_script(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Script>, ApiError> {
+    let user = auth.require(&state, Role::Admin, "script.approve")?;
+    scripts::approve(&state, &user, &id).await.map(Json)
+}
+
+pub async fn revoke_script(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<Script>>, ApiError> {
+    let user = auth.require(&state, Role::Admin, "script.revoke")?;
+    scripts::revoke(&state, &user, &id).await.map(Json)
+}
+
+/// The approved, signed form (devices fetch it to remediate).
+pub async fn signed_script(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SignedScript>, ApiError> {
+    auth.device()?;
+    let s = scripts::approved(&state, &id)?
+        .ok_or_else(|| ApiError::NotFound(format!("script {id:?} has no approved version")))?;
+    scripts::signed(&s)
+        .map(Json)
+        .ok_or_else(|| ApiError::Internal("approved script without signature".into()))
+}
+
+pub async fn queue_diagnostic(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<DiagnosticRequest>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let user = auth.require(&state, Role::Analyst, "job.queue")?;
+    let device = state
+        .store
+        .device(&id)?
+        .ok_or_else(|| ApiError::not_found("device", &id))?;
+    let job = jobs::queue(
+        &state,
+        &device,
+        JobSpec::Diagnostic {
+            name: req.name,
+            args: req.args,
+        },
+        &user.actor(),
+        None,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RunScript {
+    script_id: String,
+}
+
+pub async fn queue_script(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<RunScript>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let user = auth.require(&state, Role::Analyst, "job.queue")?;
+    let device = state
+        .store
+        .device(&id)?
+        .ok_or_else(|| ApiError::not_found("device", &id))?;
+    let job = jobs::queue_script(&state, &device, &req.script_id, &user.actor(), None).await?;
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+pub async fn device_jobs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<JobView>>, ApiError> {
+    auth.require(&state, Role::Viewer, "job.list")?;
+    Ok(Json(state.store.device_jobs(&id, 100)?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WaitQuery {
+    #[serde(default)]
+    wait: u64,
+}
+
+/// A job; `?wait=S` holds the answer until it is final (at most 60 s).
+pub async fn job(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+) -> Result<Json<JobView>, ApiError> {
+    auth.require(&state, Role::Viewer, "job.read")?;
+    jobs::wait_final(&state, &id, Duration::from_secs(q.wait.min(60)))
+        .await
+        .map(Json)
+}
+
+pub async fn job_result(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(r): ApiJson<JobResult>,
+) -> Result<Json<JobView>, ApiError> {
+    let device = auth.device()?;
+    jobs::record_result(&state, &device.id, &id, r)
+        .await
+        .map(Json)
+}
+
+pub async fn create_bulk(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<BulkRequest>,
+) -> Result<(StatusCode, Json<BulkStatus>), ApiError> {
+    let user = auth.require(&state, Role::Analyst, "bulk.create")?;
+    Ok((
+        StatusCode::CREATED,
+        Json(bulk::create(&state, &user, req).await?),
+    ))
+}
+
+pub async fn bulk_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<BulkStatus>, ApiError> {
+    auth.require(&state, Role::Viewer, "bulk.read")?;
+    bulk::status(&state, &id).map(Json)
+}

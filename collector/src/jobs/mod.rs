@@ -1,0 +1,239 @@
+//! The job channel: per-device queues in sled, delivery through the agent's long-poll,
+//! results, expiry, and analysts waiting for a result.
+//!
+//! States: `queued → delivered → running → succeeded|failed|timed_out|rejected|expired`.
+//! A script job is rebuilt from the registry at delivery, so a revoked script never
+//! leaves the collector and whatever the store holds is what the agent verifies.
+
+pub mod bulk;
+pub mod scripts;
+
+use tend_shared::api::AuditOutcome;
+use tend_shared::jobs::{Job, JobResult, JobSpec, JobState, JobView};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{random_hex_id, DeviceRecord};
+
+/// Jobs not picked up within this long expire.
+pub const JOB_TTL_MS: u64 = 24 * 3600 * 1000;
+
+/// A result saying why a job never ran.
+pub fn rejection(reason: &str) -> JobResult {
+    JobResult {
+        state: JobState::Rejected,
+        exit_code: None,
+        duration_ms: 0,
+        stdout: String::new(),
+        stderr: String::new(),
+        stdout_truncated: false,
+        stderr_truncated: false,
+        output: serde_json::Value::Null,
+        reason: Some(reason.to_string()),
+    }
+}
+
+/// Validates and queues a job for `device`, waking its long-poll.
+pub async fn queue(
+    state: &AppState,
+    device: &DeviceRecord,
+    spec: JobSpec,
+    actor: &str,
+    bulk_id: Option<String>,
+) -> Result<JobView, ApiError> {
+    match &spec {
+        JobSpec::Diagnostic { name, args } => {
+            tend_shared::diagnostics::validate(name, args).map_err(ApiError::BadRequest)?;
+        }
+        JobSpec::Script(s) => {
+            let approved = scripts::approved(state, &s.script_id)?.ok_or_else(|| {
+                ApiError::BadRequest(format!("script {} has no approved version", s.script_id))
+            })?;
+            if !approved.platforms.contains(&device.platform) {
+                return Err(ApiError::BadRequest(format!(
+                    "script {} does not run on {}",
+                    approved.name,
+                    device.platform.as_str()
+                )));
+            }
+        }
+    }
+    let now = state.now_ms();
+    let job = JobView {
+        id: format!("j_{}", random_hex_id::<8>()),
+        device_id: device.id.clone(),
+        state: JobState::Queued,
+        spec,
+        created_by: actor.to_string(),
+        created_at_ms: now,
+        expires_at_ms: now + JOB_TTL_MS,
+        delivered_at_ms: None,
+        finished_at_ms: None,
+        result: None,
+        bulk_id,
+    };
+    state.store.put_job(&job)?;
+    state.audit(
+        actor,
+        "job.queue",
+        &job.id,
+        AuditOutcome::Success,
+        serde_json::json!({"device": device.id, "spec": job.spec}),
+    )?;
+    state.store.flush().await?;
+    state.job_wakeup(&device.id).notify_one();
+    Ok(job)
+}
+
+/// Queues an approved script by id (resolving its current approved version).
+pub async fn queue_script(
+    state: &AppState,
+    device: &DeviceRecord,
+    script_id: &str,
+    actor: &str,
+    bulk_id: Option<String>,
+) -> Result<JobView, ApiError> {
+    let s = scripts::approved(state, script_id)?.ok_or_else(|| {
+        ApiError::BadRequest(format!("script {script_id} has no approved version"))
+    })?;
+    let signed = scripts::signed(&s)
+        .ok_or_else(|| ApiError::Internal("approved script without signature".into()))?;
+    queue(state, device, JobSpec::Script(signed), actor, bulk_id).await
+}
+
+/// Hands the device its queued jobs (marking them delivered); expired or revoked ones
+/// are settled instead of delivered.
+pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, ApiError> {
+    let store = &state.store;
+    let now = state.now_ms();
+    let mut out = Vec::new();
+    for mut j in store.queued_jobs(device_id)? {
+        if j.expires_at_ms <= now {
+            j.state = JobState::Expired;
+            j.finished_at_ms = Some(now);
+            store.put_job(&j)?;
+            continue;
+        }
+        let spec = match &j.spec {
+            JobSpec::Script(s) => {
+                // the registry's current bytes, not the queue-time copy
+                let current = store
+                    .script_versions(&s.script_id)?
+                    .into_iter()
+                    .find(|v| v.version == s.version);
+                match current.filter(|v| v.status == tend_shared::jobs::ScriptStatus::Approved) {
+                    Some(v) => match scripts::signed(&v) {
+                        Some(signed) => JobSpec::Script(signed),
+                        None => JobSpec::Script(s.clone()),
+                    },
+                    None => {
+                        j.state = JobState::Rejected;
+                        j.finished_at_ms = Some(now);
+                        j.result = Some(rejection("script revoked or superseded before delivery"));
+                        store.put_job(&j)?;
+                        continue;
+                    }
+                }
+            }
+            other => other.clone(),
+        };
+        j.state = JobState::Delivered;
+        j.delivered_at_ms = Some(now);
+        store.put_job(&j)?;
+        out.push(Job {
+            id: j.id.clone(),
+            created_at_ms: j.created_at_ms,
+            expires_at_ms: j.expires_at_ms,
+            spec,
+        });
+    }
+    if !out.is_empty() {
+        store.flush().await?;
+        state.job_results.notify_waiters();
+    }
+    Ok(out)
+}
+
+/// Records a device's report on one of its jobs. `running` is an intermediate state;
+/// a final state settles the job (a repeat of the same final report is accepted).
+pub async fn record_result(
+    state: &AppState,
+    device_id: &str,
+    job_id: &str,
+    result: JobResult,
+) -> Result<JobView, ApiError> {
+    let store = &state.store;
+    let mut j = store
+        .job(job_id)?
+        .filter(|j| j.device_id == device_id)
+        .ok_or_else(|| ApiError::not_found("job", job_id))?;
+    if j.state.is_final() {
+        if j.state == result.state {
+            return Ok(j);
+        }
+        return Err(ApiError::Conflict(format!(
+            "job {job_id} is already {:?}",
+            j.state
+        )));
+    }
+    if matches!(
+        result.state,
+        JobState::Queued | JobState::Delivered | JobState::Expired
+    ) {
+        return Err(ApiError::BadRequest(
+            "a device reports running, succeeded, failed, timed_out or rejected".into(),
+        ));
+    }
+    let now = state.now_ms();
+    j.state = result.state;
+    if result.state.is_final() {
+        j.finished_at_ms = Some(now);
+        j.result = Some(result);
+    }
+    store.put_job(&j)?;
+    state.audit(
+        &format!("device:{device_id}"),
+        "job.result",
+        job_id,
+        AuditOutcome::Success,
+        serde_json::json!({"state": j.state}),
+    )?;
+    store.flush().await?;
+    state.job_results.notify_waiters();
+    Ok(j)
+}
+
+/// Expires queued jobs past their deadline (the sweep calls this).
+pub fn expire(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.now_ms();
+    let mut n = 0;
+    for mut j in state.store.all_queued_jobs()? {
+        if j.expires_at_ms <= now {
+            j.state = JobState::Expired;
+            j.finished_at_ms = Some(now);
+            state.store.put_job(&j)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The job, waiting up to `wait` for it to reach a final state.
+pub async fn wait_final(
+    state: &AppState,
+    id: &str,
+    wait: std::time::Duration,
+) -> Result<JobView, ApiError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let notified = state.job_results.notified();
+        let j = state
+            .store
+            .job(id)?
+            .ok_or_else(|| ApiError::not_found("job", id))?;
+        if j.state.is_final() || tokio::time::Instant::now() >= deadline {
+            return Ok(j);
+        }
+        let _ = tokio::time::timeout_at(deadline, notified).await;
+    }
+}

@@ -1,0 +1,204 @@
+//! The script registry: submit (admin), approve (a *different* admin; the collector
+//! signs the canonical manifest), revoke (stops it everywhere), and the signed form
+//! agents verify.
+
+use tend_shared::api::AuditOutcome;
+use tend_shared::enroll::Platform;
+use tend_shared::jobs::{JobState, Script, ScriptStatus, ScriptSubmit, SignedScript, INTERPRETERS};
+use tend_shared::signing::{script_manifest, sha256_hex, sign_b64};
+
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::random_hex_id;
+
+/// Largest script body accepted.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The manifest-bearing form of an approved version.
+pub fn signed(s: &Script) -> Option<SignedScript> {
+    Some(SignedScript {
+        script_id: s.id.clone(),
+        version: s.version,
+        interpreter: s.interpreter.clone(),
+        body: s.body.clone(),
+        body_sha256: s.body_sha256.clone(),
+        timeout_s: s.timeout_s,
+        run_as: s.run_as.as_str().to_string(),
+        signature: s.signature.clone()?,
+    })
+}
+
+/// Stores a new version awaiting approval.
+pub async fn submit(
+    state: &AppState,
+    user: &ApiUser,
+    req: ScriptSubmit,
+) -> Result<Script, ApiError> {
+    let name = req.name.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(ApiError::BadRequest(
+            "name: 1-64 of letters, digits, '-', '_', '.'".into(),
+        ));
+    }
+    if !INTERPRETERS.contains(&req.interpreter.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "interpreter must be one of {}",
+            INTERPRETERS.join(", ")
+        )));
+    }
+    if req.body.trim().is_empty() || req.body.len() > MAX_BODY {
+        return Err(ApiError::BadRequest(format!(
+            "body must be 1..={MAX_BODY} bytes"
+        )));
+    }
+    if !(1..=3600).contains(&req.timeout_s) {
+        return Err(ApiError::BadRequest("timeout_s must be 1..=3600".into()));
+    }
+    let store = &state.store;
+    let id = store
+        .script_id_by_name(name)?
+        .unwrap_or_else(|| format!("s_{}", random_hex_id::<5>()));
+    let versions = store.script_versions(&id)?;
+    if versions
+        .iter()
+        .any(|v| v.status == ScriptStatus::PendingApproval)
+    {
+        return Err(ApiError::Conflict(format!(
+            "script {name} already has a version awaiting approval"
+        )));
+    }
+    let platforms = if req.platforms.is_empty() {
+        vec![Platform::Linux, Platform::Macos]
+    } else {
+        req.platforms
+    };
+    let s = Script {
+        id,
+        name: name.to_string(),
+        version: versions.last().map_or(1, |v| v.version + 1),
+        interpreter: req.interpreter,
+        body_sha256: sha256_hex(req.body.as_bytes()),
+        body: req.body,
+        platforms,
+        timeout_s: req.timeout_s,
+        run_as: req.run_as,
+        description: req.description,
+        status: ScriptStatus::PendingApproval,
+        submitted_by: user.name.clone(),
+        submitted_at_ms: state.now_ms(),
+        approved_by: None,
+        approved_at_ms: None,
+        signature: None,
+    };
+    store.put_script(&s)?;
+    state.audit(
+        &user.actor(),
+        "script.submit",
+        &s.id,
+        AuditOutcome::Success,
+        serde_json::json!({"name": s.name, "version": s.version, "sha256": s.body_sha256}),
+    )?;
+    store.flush().await?;
+    Ok(s)
+}
+
+/// Approves the pending version: only an admin other than the submitter.
+pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Script, ApiError> {
+    let store = &state.store;
+    let versions = store.script_versions(id)?;
+    let mut s = versions
+        .iter()
+        .rev()
+        .find(|v| v.status == ScriptStatus::PendingApproval)
+        .cloned()
+        .ok_or_else(|| {
+            if versions.is_empty() {
+                ApiError::not_found("script", id)
+            } else {
+                ApiError::Conflict("no version awaits approval".into())
+            }
+        })?;
+    if s.submitted_by == user.name {
+        state.audit(
+            &user.actor(),
+            "script.approve",
+            id,
+            AuditOutcome::Denied,
+            serde_json::json!({"reason": "two-person rule", "version": s.version}),
+        )?;
+        store.flush().await?;
+        return Err(ApiError::Forbidden(
+            "a script must be approved by an admin other than the one who submitted it".into(),
+        ));
+    }
+    let manifest = script_manifest(
+        &s.id,
+        s.version,
+        &s.body_sha256,
+        &s.interpreter,
+        s.timeout_s,
+        s.run_as.as_str(),
+    );
+    s.signature = Some(sign_b64(&state.keys.signing_key, &manifest));
+    s.status = ScriptStatus::Approved;
+    s.approved_by = Some(user.name.clone());
+    s.approved_at_ms = Some(state.now_ms());
+    for mut old in versions
+        .into_iter()
+        .filter(|v| v.status == ScriptStatus::Approved)
+    {
+        old.status = ScriptStatus::Superseded;
+        store.put_script(&old)?;
+    }
+    store.put_script(&s)?;
+    state.audit(&user.actor(), "script.approve", id, AuditOutcome::Success, serde_json::json!({"version": s.version, "sha256": s.body_sha256, "submitted_by": s.submitted_by}))?;
+    store.flush().await?;
+    Ok(s)
+}
+
+/// Revokes every version and rejects queued jobs that would run it.
+pub async fn revoke(state: &AppState, user: &ApiUser, id: &str) -> Result<Vec<Script>, ApiError> {
+    let store = &state.store;
+    let mut versions = store.script_versions(id)?;
+    if versions.is_empty() {
+        return Err(ApiError::not_found("script", id));
+    }
+    for v in &mut versions {
+        v.status = ScriptStatus::Revoked;
+        store.put_script(v)?;
+    }
+    let now = state.now_ms();
+    for mut j in store.all_queued_jobs()? {
+        if matches!(&j.spec, tend_shared::jobs::JobSpec::Script(s) if s.script_id == id) {
+            j.state = JobState::Rejected;
+            j.finished_at_ms = Some(now);
+            j.result = Some(super::rejection("script revoked"));
+            store.put_job(&j)?;
+        }
+    }
+    state.audit(
+        &user.actor(),
+        "script.revoke",
+        id,
+        AuditOutcome::Success,
+        serde_json::Value::Null,
+    )?;
+    store.flush().await?;
+    Ok(versions)
+}
+
+/// The approved version of a script, if any.
+pub fn approved(state: &AppState, id: &str) -> Result<Option<Script>, ApiError> {
+    Ok(state
+        .store
+        .script_versions(id)?
+        .into_iter()
+        .rev()
+        .find(|v| v.status == ScriptStatus::Approved))
+}
