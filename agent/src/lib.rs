@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod parse;
 pub mod platform;
+pub mod remediate;
 pub mod report;
 pub mod spool;
 pub mod state;

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod clock;
 pub mod ctl;
+pub mod ctl_jobs;
 pub mod ctl_tickets;
 pub mod demo;
 pub mod error;

@@ -261,3 +261,79 @@ pub fn parse_meminfo(text: &str) -> BTreeMap<String, u64> {
         })
         .collect()
 }
+
+/// One route from `/proc/net/route`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Route {
+    pub iface: String,
+    pub destination: String,
+    pub gateway: String,
+    pub mask: String,
+    pub metric: u32,
+}
+
+fn hex_ipv4(h: &str) -> Option<String> {
+    let v = u32::from_str_radix(h, 16).ok()?;
+    // the kernel prints the address in host (little-endian) byte order
+    let b = v.to_le_bytes();
+    Some(format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))
+}
+
+/// Parses `/proc/net/route`.
+pub fn parse_proc_net_route(text: &str) -> Result<Vec<Route>, ParseError> {
+    let mut lines = text.lines();
+    let header = lines.next().ok_or(ParseError::Empty {
+        what: "/proc/net/route",
+    })?;
+    if !header.starts_with("Iface") {
+        return Err(ParseError::invalid("/proc/net/route", "no Iface header"));
+    }
+    Ok(lines
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            (c.len() >= 8).then_some(())?;
+            Some(Route {
+                iface: c[0].into(),
+                destination: hex_ipv4(c[1])?,
+                gateway: hex_ipv4(c[2])?,
+                mask: hex_ipv4(c[7])?,
+                metric: c[6].parse().ok()?,
+            })
+        })
+        .collect())
+}
+
+/// Listening TCP ports from `/proc/net/tcp` or `/proc/net/tcp6` (state `0A`):
+/// (local address, port, uid, inode).
+pub fn parse_proc_net_tcp_listen(text: &str) -> Result<Vec<(String, u16, u32, u64)>, ParseError> {
+    let mut lines = text.lines();
+    let header = lines.next().ok_or(ParseError::Empty {
+        what: "/proc/net/tcp",
+    })?;
+    if !header.contains("local_address") {
+        return Err(ParseError::invalid(
+            "/proc/net/tcp",
+            "no local_address header",
+        ));
+    }
+    Ok(lines
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            if c.len() < 10 || c[3] != "0A" {
+                return None;
+            }
+            let (addr, port) = c[1].split_once(':')?;
+            let addr = if addr.len() == 8 {
+                hex_ipv4(addr)?
+            } else {
+                format!("[{addr}]")
+            };
+            Some((
+                addr,
+                u16::from_str_radix(port, 16).ok()?,
+                c[7].parse().ok()?,
+                c[9].parse().ok()?,
+            ))
+        })
+        .collect())
+}

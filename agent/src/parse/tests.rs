@@ -375,3 +375,24 @@ fn crash_report_names() {
         Some(app)
     );
 }
+
+#[test]
+fn proc_net_route_and_tcp() {
+    let r = l::parse_proc_net_route(&fixture("linux/proc-net-route.txt")).unwrap();
+    let default = r
+        .iter()
+        .find(|x| x.destination == "0.0.0.0")
+        .expect("a default route");
+    assert_eq!(default.gateway, "192.0.2.1");
+    assert_eq!(default.iface, "eth0");
+    assert!(l::parse_proc_net_route("").is_err());
+    assert!(l::parse_proc_net_route("garbage\n").is_err());
+    let t = l::parse_proc_net_tcp_listen(&fixture("linux/proc-net-tcp.txt")).unwrap();
+    assert!(t.contains(&("0.0.0.0".to_string(), 2024, 0, 1059)), "{t:?}");
+    assert!(
+        l::parse_proc_net_tcp_listen(&fixture("linux/proc-net-tcp6.txt"))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(l::parse_proc_net_tcp_listen("").is_err());
+}

@@ -198,3 +198,66 @@ pub fn clock_synchronised() -> Result<bool, String> {
 pub fn crash_dirs() -> Vec<std::path::PathBuf> {
     vec!["/var/crash".into(), "/var/lib/systemd/coredump".into()]
 }
+
+/// Routing table (`/proc/net/route`).
+pub fn routes() -> Result<serde_json::Value, String> {
+    let text = fs::read_to_string("/proc/net/route").map_err(|e| e.to_string())?;
+    p::parse_proc_net_route(&text)
+        .map(|r| serde_json::json!(r))
+        .map_err(|e| e.to_string())
+}
+
+/// Listening TCP sockets (`/proc/net/tcp{,6}`).
+pub fn listening_ports() -> Result<serde_json::Value, String> {
+    let mut out = Vec::new();
+    for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        if let Ok(text) = fs::read_to_string(f) {
+            for (addr, port, uid, inode) in
+                p::parse_proc_net_tcp_listen(&text).map_err(|e| e.to_string())?
+            {
+                out.push(
+                    serde_json::json!({"address": addr, "port": port, "uid": uid, "inode": inode}),
+                );
+            }
+        }
+    }
+    Ok(serde_json::json!(out))
+}
+
+/// The last `n` log lines of `source`.
+pub fn log_tail(source: tend_shared::diagnostics::LogSource, n: u32) -> Result<String, String> {
+    use tend_shared::diagnostics::LogSource;
+    match source {
+        LogSource::Journal => {
+            let o = run_command(
+                "journalctl",
+                &["-n", &n.to_string(), "--no-pager", "-q"],
+                Duration::from_secs(20),
+            )
+            .ok_or("journalctl not available")?;
+            if o.code != Some(0) {
+                return Err(format!(
+                    "journalctl: {}",
+                    o.stderr.lines().next().unwrap_or("failed")
+                ));
+            }
+            Ok(o.stdout)
+        }
+        LogSource::Syslog => {
+            let text = fs::read_to_string("/var/log/syslog")
+                .or_else(|_| fs::read_to_string("/var/log/messages"))
+                .map_err(|e| format!("no syslog file: {e}"))?;
+            let lines: Vec<&str> = text.lines().collect();
+            Ok(lines[lines.len().saturating_sub(n as usize)..].join("\n"))
+        }
+        LogSource::Unified => Err("the unified log is macOS only".into()),
+    }
+}
+
+/// `ping` arguments: three probes, two seconds each.
+pub fn ping_args(host: &str) -> Vec<String> {
+    ["-c", "3", "-W", "2", "--", host]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}

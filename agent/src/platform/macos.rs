@@ -151,3 +151,43 @@ pub fn crash_dirs() -> Vec<std::path::PathBuf> {
     }
     dirs
 }
+
+/// Routing table (`netstat -rn`).
+pub fn routes() -> Result<serde_json::Value, String> {
+    stdout("/usr/sbin/netstat", &["-rn"])
+        .map(serde_json::Value::String)
+        .ok_or_else(|| "netstat not available".into())
+}
+
+/// Listening TCP sockets (`lsof`).
+pub fn listening_ports() -> Result<serde_json::Value, String> {
+    stdout("/usr/sbin/lsof", &["-nP", "-iTCP", "-sTCP:LISTEN"])
+        .map(serde_json::Value::String)
+        .ok_or_else(|| "lsof not available".into())
+}
+
+/// The last `n` lines of the unified log (last 10 minutes) or of system.log.
+pub fn log_tail(source: tend_shared::diagnostics::LogSource, n: u32) -> Result<String, String> {
+    use tend_shared::diagnostics::LogSource;
+    let text = match source {
+        LogSource::Unified => stdout(
+            "/usr/bin/log",
+            &["show", "--last", "10m", "--style", "compact"],
+        )
+        .ok_or("log show failed")?,
+        LogSource::Syslog => {
+            std::fs::read_to_string("/var/log/system.log").map_err(|e| e.to_string())?
+        }
+        LogSource::Journal => return Err("journald is Linux only".into()),
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    Ok(lines[lines.len().saturating_sub(n as usize)..].join("\n"))
+}
+
+/// `ping` arguments: three probes, five seconds overall.
+pub fn ping_args(host: &str) -> Vec<String> {
+    ["-c", "3", "-t", "5", "--", host]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}

@@ -42,3 +42,15 @@ pub fn clock_synchronised() -> Result<bool, String> {
 pub fn crash_dirs() -> Vec<std::path::PathBuf> {
     Vec::new()
 }
+pub fn routes() -> Result<serde_json::Value, String> {
+    Err("unsupported platform".into())
+}
+pub fn listening_ports() -> Result<serde_json::Value, String> {
+    Err("unsupported platform".into())
+}
+pub fn log_tail(_: tend_shared::diagnostics::LogSource, _: u32) -> Result<String, String> {
+    Err("unsupported platform".into())
+}
+pub fn ping_args(host: &str) -> Vec<String> {
+    vec!["-c".into(), "3".into(), host.into()]
+}

@@ -91,6 +91,36 @@ enum Cmd {
     },
     /// Fleet-wide problems (one problem key on many devices).
     Problems,
+    /// Queue a built-in diagnostic on a device.
+    Diagnose {
+        device: String,
+        /// ping, dns, http, disk-usage, top-processes, interfaces, routes,
+        /// listening-ports, log-tail, inventory-refresh, health-now
+        name: String,
+        args: Vec<String>,
+        /// Wait up to this many seconds for the result.
+        #[arg(long, num_args = 0..=1, default_missing_value = "30")]
+        wait: Option<u64>,
+    },
+    /// Approved scripts: list, submit, approve, revoke.
+    Scripts {
+        #[command(subcommand)]
+        cmd: Option<ScriptCmd>,
+    },
+    /// Run an approved script on a device.
+    Run {
+        device: String,
+        script_id: String,
+        #[arg(long, num_args = 0..=1, default_missing_value = "60")]
+        wait: Option<u64>,
+    },
+    /// Show one job.
+    Job { id: String },
+    /// Queue a diagnostic or script on every matching device, or show progress.
+    Bulk {
+        #[command(subcommand)]
+        cmd: BulkCmd,
+    },
     /// Reports.
     Report {
         #[command(subcommand)]
@@ -101,6 +131,56 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+}
+
+#[derive(Subcommand)]
+enum ScriptCmd {
+    /// Submit a script file (admin); a second admin approves it.
+    Submit {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "sh")]
+        interpreter: String,
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// root | console_user
+        #[arg(long, default_value = "root")]
+        run_as: String,
+        file: PathBuf,
+    },
+    Approve {
+        id: String,
+    },
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BulkCmd {
+    /// Queue a diagnostic on every matching device.
+    Diagnose {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        health: Option<String>,
+        #[arg(long)]
+        problem_key: Option<String>,
+        name: String,
+        args: Vec<String>,
+    },
+    /// Queue an approved script on every matching device.
+    Run {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        health: Option<String>,
+        #[arg(long)]
+        problem_key: Option<String>,
+        script_id: String,
+    },
+    /// Progress of a bulk action by job state.
+    Status { id: String },
 }
 
 #[derive(Subcommand)]
@@ -215,6 +295,101 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             ctl.ticket(&id, patch).await?
         }
         Cmd::Problems => ctl.problems().await?,
+        Cmd::Diagnose {
+            device,
+            name,
+            args,
+            wait,
+        } => ctl.diagnose(&device, &name, &args, wait).await?,
+        Cmd::Run {
+            device,
+            script_id,
+            wait,
+        } => ctl.run_script(&device, &script_id, wait).await?,
+        Cmd::Job { id } => ctl.job(&id).await?,
+        Cmd::Scripts { cmd: None } => ctl.scripts().await?,
+        Cmd::Scripts {
+            cmd:
+                Some(ScriptCmd::Submit {
+                    name,
+                    interpreter,
+                    timeout,
+                    run_as,
+                    file,
+                }),
+        } => {
+            let body = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let req = serde_json::json!({"name": name, "interpreter": interpreter, "timeout_s": timeout, "run_as": run_as, "body": body});
+            let s: tend_shared::jobs::Script = ctl.client.post("/api/v1/scripts", &req).await?;
+            format!(
+                "script {} v{} submitted; awaiting approval by another admin",
+                s.id, s.version
+            )
+        }
+        Cmd::Scripts {
+            cmd: Some(ScriptCmd::Approve { id }),
+        } => {
+            let s: tend_shared::jobs::Script = ctl
+                .client
+                .post(
+                    &format!("/api/v1/scripts/{id}/approve"),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            format!("script {} v{} approved and signed", s.id, s.version)
+        }
+        Cmd::Scripts {
+            cmd: Some(ScriptCmd::Revoke { id }),
+        } => {
+            let v: Vec<tend_shared::jobs::Script> = ctl
+                .client
+                .post(
+                    &format!("/api/v1/scripts/{id}/revoke"),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            format!("script {id} revoked ({} version(s))", v.len())
+        }
+        Cmd::Bulk {
+            cmd: BulkCmd::Status { id },
+        } => ctl.bulk_status(&id).await?,
+        Cmd::Bulk { cmd } => {
+            let (platform, health, problem_key, action) = match cmd {
+                BulkCmd::Diagnose {
+                    platform,
+                    health,
+                    problem_key,
+                    name,
+                    args,
+                } => (
+                    platform,
+                    health,
+                    problem_key,
+                    serde_json::json!({"type": "diagnostic", "name": name, "args": args}),
+                ),
+                BulkCmd::Run {
+                    platform,
+                    health,
+                    problem_key,
+                    script_id,
+                } => (
+                    platform,
+                    health,
+                    problem_key,
+                    serde_json::json!({"type": "script", "script_id": script_id}),
+                ),
+                BulkCmd::Status { .. } => unreachable!("handled above"),
+            };
+            let req = serde_json::json!({"platform": platform, "health": health, "problem_key": problem_key, "action": action});
+            let b: tend_shared::jobs::BulkStatus = ctl.client.post("/api/v1/bulk", &req).await?;
+            format!(
+                "bulk {} queued {} job(s); `tendctl bulk status {}` shows progress",
+                b.id,
+                b.job_ids.len(),
+                b.id
+            )
+        }
         Cmd::Report {
             cmd: ReportCmd::Sla { days },
         } => {

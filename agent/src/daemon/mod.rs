@@ -6,6 +6,9 @@
 //!   when its content hash changed (or the collector asks for it).
 //! - A long-poll (`GET /api/v1/jobs/next`) stays open; a newer policy wakes it and the
 //!   agent checks in at once to fetch it.
+//! - A check that starts failing runs its mapped remediation first (`incidents`);
+//!   only if that does not fix it is a ticket spooled. Jobs from the long-poll run in
+//!   their own tasks (`jobs`).
 //! - When the collector is unreachable: exponential backoff with jitter, health
 //!   snapshots and events go to the spool and are replayed in order on return.
 
@@ -18,9 +21,11 @@ use tend_shared::health::{CheckResult, CheckStatus};
 use tend_shared::inventory::Inventory;
 use tend_shared::jobs::JobsNextResponse;
 use tend_shared::policy::Policy;
-use tend_shared::tickets::TicketRequest;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+mod incidents;
+mod jobs;
 
 use crate::checks::measure::ProbeCache;
 use crate::spool::{Spool, SpoolError, SpoolLimits, SpooledReport};
@@ -85,6 +90,11 @@ pub struct Agent {
     inventory_at: Option<Instant>,
     sent_inventory_hash: Option<String>,
     status: Status,
+    /// The collector's script-signing key, pinned at enrollment.
+    signing_key: String,
+    /// Where scripts get their private working directories.
+    work_dir: std::path::PathBuf,
+    ledger: crate::remediate::Ledger,
 }
 
 impl Agent {
@@ -93,6 +103,9 @@ impl Agent {
         let client = Client::new(&creds.server_url, &creds.ca_pem, Some(creds.device_token))?;
         let spool = Spool::open(&state.spool_dir(), SpoolLimits::default())?;
         Ok(Agent {
+            signing_key: creds.signing_public_key.clone(),
+            work_dir: state.path().join("work"),
+            ledger: crate::remediate::Ledger::open(&state),
             policy: state.policy()?,
             check_states: state.check_states()?,
             status: state.status()?,
@@ -145,17 +158,13 @@ impl Agent {
     /// Measures and grades every check; spools an event per state change. Returns
     /// true when any check changed state.
     pub async fn evaluate(&mut self) -> bool {
-        let policy = self.policy.clone();
-        let mut cache = self.cache.take().unwrap_or_default();
-        let (results, cache) = tokio::task::spawn_blocking(move || {
-            let m = crate::checks::measure::measure(&policy, &mut cache);
-            (crate::checks::evaluate(&policy, &m), cache)
-        })
-        .await
-        .unwrap_or_else(|_| (Vec::new(), ProbeCache::default()));
-        self.cache = Some(cache);
+        let results = self.grade().await;
         let mut changed = false;
+        let mut newly_failing = Vec::new();
         for r in &results {
+            if r.status == CheckStatus::Pass {
+                self.ledger.recovered(&r.id);
+            }
             let prev = self.check_states.get(&r.id).copied();
             if prev == Some(r.status) || (prev.is_none() && r.status == CheckStatus::Pass) {
                 continue;
@@ -172,7 +181,7 @@ impl Agent {
                 data.clone(),
             );
             if r.status == CheckStatus::Fail {
-                self.queue_ticket(r, data);
+                newly_failing.push((r.clone(), data));
             }
         }
         // checks that disappeared (disabled, mount gone) count as a change too
@@ -186,63 +195,25 @@ impl Agent {
         }
         self.health = results;
         self.health_at_ms = tend_shared::now_ms();
+        // remediate first; a ticket only if that does not fix it
+        for (r, transition) in newly_failing {
+            self.handle_failure(r, transition).await;
+        }
         changed
     }
 
-    /// Spools a ticket request for a check that just started failing.
-    fn queue_ticket(&mut self, r: &CheckResult, transition: serde_json::Value) {
-        let mut id = [0u8; 12];
-        let _ = getrandom::getrandom(&mut id);
-        let inv = self.inventory.as_ref();
-        let req = TicketRequest {
-            request_id: format!("tk-{}", hex::encode(id)),
-            device_id: None,
-            problem_key: r.id.clone(),
-            severity: r.severity,
-            summary: r.message.clone(),
-            description: format!(
-                "Check {} is failing on {} (threshold {}).",
-                r.id,
-                inv.map_or("this device", |i| i.hostname.as_str()),
-                r.threshold
-            ),
-            check: Some(r.clone()),
-            evidence: serde_json::json!({
-                "transition": transition,
-                "os": inv.map(|i| &i.os),
-                "hardware": inv.map(|i| &i.hardware),
-                "disks": inv.map(|i| &i.disks),
-                "uptime_s": inv.map(|i| i.uptime_s),
-                "agent_version": crate::VERSION,
-            }),
-            observed_at_ms: tend_shared::now_ms(),
-        };
-        if let Err(e) = self.spool.push_ticket(&req) {
-            tracing::error!(error = %e, check = %r.id, "ticket request not spooled");
-        }
-    }
-
-    /// Files spooled ticket requests; a request the collector rejects (4xx) is dropped
-    /// with an error log, since sending it again cannot succeed.
-    async fn file_tickets(&mut self) -> Result<(), DaemonError> {
-        for (name, req) in self.spool.pending_tickets()? {
-            match self
-                .client
-                .post::<_, serde_json::Value>("/api/v1/tickets", &req)
-                .await
-            {
-                Ok(t) => {
-                    tracing::info!(ticket = %t["id"].as_str().unwrap_or("?"), problem = %req.problem_key, "ticket filed");
-                    self.spool.remove_ticket(&name);
-                }
-                Err(e) if !e.retryable() => {
-                    tracing::error!(error = %e, problem = %req.problem_key, "ticket request rejected; dropped");
-                    self.spool.remove_ticket(&name);
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
+    /// Measures and grades without touching states or events (re-checks).
+    pub(crate) async fn grade(&mut self) -> Vec<CheckResult> {
+        let policy = self.policy.clone();
+        let mut cache = self.cache.take().unwrap_or_default();
+        let (results, cache) = tokio::task::spawn_blocking(move || {
+            let m = crate::checks::measure::measure(&policy, &mut cache);
+            (crate::checks::evaluate(&policy, &m), cache)
+        })
+        .await
+        .unwrap_or_else(|_| (Vec::new(), ProbeCache::default()));
+        self.cache = Some(cache);
+        results
     }
 
     fn request(
@@ -420,6 +391,9 @@ pub async fn run(state: StateDir, shutdown: impl Future<Output = ()>) -> Result<
                     Ok(Ok(resp)) => {
                         // a newer policy, or the collector is back: report now
                         if resp.policy_version != agent.policy.version || !online {
+                            next_report = Instant::now();
+                        }
+                        if !resp.jobs.is_empty() && agent.handle_jobs(resp.jobs).await {
                             next_report = Instant::now();
                         }
                     }

@@ -1,0 +1,325 @@
+//! The built-in, read-only diagnostics. Arguments are validated again here (the
+//! collector already did) and nothing goes through a shell.
+
+use std::time::{Duration, Instant};
+
+use sysinfo::{Networks, ProcessRefreshKind, ProcessesToUpdate, System};
+use tend_shared::diagnostics::{validate, Diagnostic};
+use tend_shared::jobs::{JobResult, JobState};
+
+use super::exec::{rejected, OUTPUT_CAP};
+use crate::platform;
+
+fn done(
+    state: JobState,
+    start: Instant,
+    output: serde_json::Value,
+    stdout: String,
+    reason: Option<String>,
+) -> JobResult {
+    let stdout_truncated = stdout.len() > OUTPUT_CAP;
+    let mut stdout = stdout;
+    if stdout_truncated {
+        let mut cut = OUTPUT_CAP;
+        while !stdout.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        stdout.truncate(cut);
+    }
+    JobResult {
+        state,
+        exit_code: None,
+        duration_ms: start.elapsed().as_millis() as u64,
+        stdout,
+        stderr: String::new(),
+        stdout_truncated,
+        stderr_truncated: false,
+        output,
+        reason,
+    }
+}
+
+fn ok(start: Instant, output: serde_json::Value) -> JobResult {
+    done(JobState::Succeeded, start, output, String::new(), None)
+}
+
+fn fail(start: Instant, why: impl Into<String>) -> JobResult {
+    done(
+        JobState::Failed,
+        start,
+        serde_json::Value::Null,
+        String::new(),
+        Some(why.into()),
+    )
+}
+
+/// Sizes of the directories directly under `root`, largest first, walking at most
+/// `max_entries` entries; symlinks are not followed.
+pub fn disk_usage(root: &std::path::Path, max_entries: usize) -> serde_json::Value {
+    let mut seen = 0usize;
+    let mut size_of = |start: &std::path::Path| -> u64 {
+        let mut total = 0u64;
+        let mut stack = vec![start.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            seen += 1;
+            if seen > max_entries {
+                break;
+            }
+            if meta.is_dir() {
+                if let Ok(rd) = std::fs::read_dir(&p) {
+                    stack.extend(rd.flatten().map(|e| e.path()));
+                }
+            } else {
+                total += meta.len();
+            }
+        }
+        total
+    };
+    let mut children: Vec<(String, u64)> = std::fs::read_dir(root)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let s = size_of(&p);
+            (p.display().to_string(), s)
+        })
+        .collect();
+    children.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let total: u64 = children.iter().map(|c| c.1).sum();
+    let truncated = seen > max_entries;
+    children.truncate(25);
+    serde_json::json!({
+        "path": root.display().to_string(),
+        "total_bytes": total,
+        "largest": children.iter().map(|(p, b)| serde_json::json!({"path": p, "bytes": b})).collect::<Vec<_>>(),
+        "entries_scanned": seen.min(max_entries),
+        "truncated": truncated,
+    })
+}
+
+fn top_processes() -> serde_json::Value {
+    let mut sys = System::new();
+    let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+    std::thread::sleep(Duration::from_millis(250));
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+    let mut procs: Vec<_> = sys
+        .processes()
+        .values()
+        .map(|p| {
+            (
+                p.pid().as_u32(),
+                p.name().to_string_lossy().into_owned(),
+                p.cpu_usage(),
+                p.memory(),
+            )
+        })
+        .collect();
+    let row = |(pid, name, cpu, mem): &(u32, String, f32, u64)| serde_json::json!({"pid": pid, "name": name, "cpu_percent": cpu, "memory_bytes": mem});
+    procs.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let by_cpu: Vec<_> = procs.iter().take(15).map(row).collect();
+    procs.sort_by_key(|p| std::cmp::Reverse(p.3));
+    let by_memory: Vec<_> = procs.iter().take(15).map(row).collect();
+    serde_json::json!({"by_cpu": by_cpu, "by_memory": by_memory, "processes": procs.len()})
+}
+
+fn interfaces() -> serde_json::Value {
+    let nets = Networks::new_with_refreshed_list();
+    let mut v: Vec<_> = nets
+        .iter()
+        .map(|(name, d)| {
+            serde_json::json!({
+                "name": name,
+                "mac": d.mac_address().to_string(),
+                "addresses": d.ip_networks().iter().map(|n| format!("{}/{}", n.addr, n.prefix)).collect::<Vec<_>>(),
+                "rx_bytes": d.total_received(),
+                "tx_bytes": d.total_transmitted(),
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    serde_json::json!(v)
+}
+
+fn http(url: &str) -> JobResult {
+    let start = Instant::now();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(start, e.to_string()),
+    };
+    let res = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()?;
+        let resp = client.get(url).send().await?;
+        Ok::<_, reqwest::Error>((
+            resp.status().as_u16(),
+            resp.url().to_string(),
+            resp.headers()
+                .get("server")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        ))
+    });
+    match res {
+        Ok((status, final_url, server)) => ok(
+            start,
+            serde_json::json!({"status": status, "final_url": final_url, "server": server, "elapsed_ms": start.elapsed().as_millis() as u64}),
+        ),
+        Err(e) => fail(start, format!("{e}")),
+    }
+}
+
+/// Runs a catalogue diagnostic (everything except `inventory-refresh` and
+/// `health-now`, which the daemon handles). Blocking.
+pub fn run(name: &str, args: &[String]) -> JobResult {
+    let start = Instant::now();
+    let diag = match validate(name, args) {
+        Ok(d) => d,
+        Err(why) => return rejected(why),
+    };
+    match diag {
+        Diagnostic::Ping { host } => {
+            let args = platform::ping_args(&host);
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            match platform::run_command("ping", &argv, Duration::from_secs(15)) {
+                Some(o) => {
+                    let state = if o.code == Some(0) {
+                        JobState::Succeeded
+                    } else {
+                        JobState::Failed
+                    };
+                    done(
+                        state,
+                        start,
+                        serde_json::json!({"exit_code": o.code}),
+                        o.stdout + &o.stderr,
+                        None,
+                    )
+                }
+                None => fail(start, "ping is not installed or did not finish"),
+            }
+        }
+        Diagnostic::Dns { host } => {
+            use std::net::ToSocketAddrs;
+            match (host.as_str(), 0).to_socket_addrs() {
+                Ok(addrs) => {
+                    let mut v: Vec<String> = addrs.map(|a| a.ip().to_string()).collect();
+                    v.sort();
+                    v.dedup();
+                    ok(
+                        start,
+                        serde_json::json!({"host": host, "addresses": v, "elapsed_ms": start.elapsed().as_millis() as u64}),
+                    )
+                }
+                Err(e) => fail(start, format!("resolving {host}: {e}")),
+            }
+        }
+        Diagnostic::Http { url } => http(&url),
+        Diagnostic::DiskUsage { path } => {
+            // the canonical path must still be under an allowed root (symlinks)
+            match std::fs::canonicalize(&path) {
+                Ok(c) if tend_shared::diagnostics::valid_disk_path(&c.to_string_lossy()) => {
+                    ok(start, disk_usage(&c, 200_000))
+                }
+                Ok(c) => rejected(format!(
+                    "{path} resolves to {} outside the allowed roots",
+                    c.display()
+                )),
+                Err(e) => fail(start, format!("{path}: {e}")),
+            }
+        }
+        Diagnostic::TopProcesses => ok(start, top_processes()),
+        Diagnostic::Interfaces => ok(start, interfaces()),
+        Diagnostic::Routes => match platform::routes() {
+            Ok(v) => ok(start, v),
+            Err(e) => fail(start, e),
+        },
+        Diagnostic::ListeningPorts => match platform::listening_ports() {
+            Ok(v) => ok(start, v),
+            Err(e) => fail(start, e),
+        },
+        Diagnostic::LogTail { source, lines } => match platform::log_tail(source, lines) {
+            Ok(text) => done(
+                JobState::Succeeded,
+                start,
+                serde_json::json!({"lines": text.lines().count()}),
+                text,
+                None,
+            ),
+            Err(e) => fail(start, e),
+        },
+        Diagnostic::InventoryRefresh | Diagnostic::HealthNow => {
+            fail(start, "handled by the daemon")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn disk_usage_of_a_temp_tree() {
+        let dir = tempfile::Builder::new()
+            .prefix("tend-du")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::create_dir(dir.path().join("big")).unwrap();
+        std::fs::write(dir.path().join("big/f"), vec![0u8; 50_000]).unwrap();
+        std::fs::write(dir.path().join("small"), vec![0u8; 10]).unwrap();
+        let r = run("disk-usage", &args(&[dir.path().to_str().unwrap()]));
+        assert_eq!(r.state, JobState::Succeeded, "{r:?}");
+        assert_eq!(r.output["total_bytes"], 50_010);
+        assert!(r.output["largest"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/big"));
+    }
+
+    #[test]
+    fn bad_arguments_are_rejected_here_too() {
+        for (n, a) in [
+            ("ping", vec!["x; reboot"]),
+            ("disk-usage", vec!["/etc"]),
+            ("log-tail", vec!["auth"]),
+            ("rm", vec![]),
+        ] {
+            assert_eq!(run(n, &args(&a)).state, JobState::Rejected, "{n} {a:?}");
+        }
+        // a symlink out of an allowed root is caught after canonicalising
+        let dir = tempfile::Builder::new()
+            .prefix("tend-ln")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let link = dir.path().join("etc");
+        std::os::unix::fs::symlink("/etc", &link).unwrap();
+        assert_eq!(
+            run("disk-usage", &args(&[link.to_str().unwrap()])).state,
+            JobState::Rejected
+        );
+    }
+
+    #[test]
+    fn local_diagnostics_run() {
+        assert_eq!(run("top-processes", &[]).state, JobState::Succeeded);
+        let i = run("interfaces", &[]);
+        assert!(i.output.as_array().is_some_and(|a| !a.is_empty()));
+        assert_eq!(run("routes", &[]).state, JobState::Succeeded);
+        assert_eq!(run("listening-ports", &[]).state, JobState::Succeeded);
+        let d = run("dns", &args(&["localhost"]));
+        assert_eq!(d.state, JobState::Succeeded, "{d:?}");
+    }
+}
