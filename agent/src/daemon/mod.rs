@@ -341,7 +341,8 @@ pub async fn run(state: StateDir, shutdown: impl Future<Output = ()>) -> Result<
     tokio::pin!(shutdown);
     let now = Instant::now();
     let mut next_eval = now;
-    let mut next_report = now;
+    // the first report goes out right after the first evaluation, never before it
+    let mut next_report = now + Duration::from_secs(86_400);
     let mut online = true;
     let mut poll: Option<JoinHandle<Result<JobsNextResponse, TransportError>>> = None;
     let mut poll_retry_at = now;
