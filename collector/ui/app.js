@@ -56,6 +56,7 @@ async function device(id) {
   if (inv) html += `<dt>CPU</dt><dd>${esc(inv.cpu.model)} (${inv.cpu.logical_cores} threads)</dd><dt>Memory</dt><dd>${gib(inv.memory.total_bytes)}</dd>
     <dt>Disks</dt><dd>${inv.disks.map(x => `${esc(x.mount)} ${gib(x.free_bytes)} free of ${gib(x.total_bytes)}`).join("<br>")}</dd>
     <dt>Software</dt><dd>${inv.software.length} packages</dd><dt>Users</dt><dd>${esc(inv.users.join(", ") || "-")}</dd>`;
+  if (d.tickets && d.tickets.length) html += `<dt>Tickets</dt><dd>${d.tickets.map(t => `<a href="#/ticket/${esc(t.id)}">${esc(t.id)}</a> ${esc(t.status)} ${esc(t.problem_key)}`).join("<br>")}</dd>`;
   if (a) html += `<dt>Asset</dt><dd><code>${esc(a.id)}</code> ${esc(a.state)} · owner ${esc(a.owner || "-")} · ${esc(a.location || "-")}</dd>`;
   html += "</dl></section>";
   html += `<section><h2>Checks</h2>` + table(["Check", "Status", "Value", "Message"], d.health.map(c => [esc(c.id), pill(c.status), esc(JSON.stringify(c.value)), esc(c.message)])) + "</section>";
@@ -70,6 +71,56 @@ async function assets() {
       a.device_id ? `<a href="#/device/${esc(a.device_id)}">${esc(a.device_id)}</a>` : "-", esc(a.warranty_end || "-")])) + "</section>";
 }
 
+function dur(sec) {
+  if (sec == null) return "-";
+  return sec < 3600 ? `${Math.round(sec / 60)}m` : sec < 86400 ? `${(sec / 3600).toFixed(1)}h` : `${(sec / 86400).toFixed(1)}d`;
+}
+function pct(r) { return r == null ? "-" : `${Math.round(r * 100)}%`; }
+
+async function tickets() {
+  const q = new URLSearchParams(location.hash.split("?")[1] || "open=true");
+  const list = await api("/api/v1/tickets?" + q.toString());
+  const sel = (name, values) => `<select data-f="${name}"><option value="">${name}: any</option>${values.map(v => `<option ${q.get(name) === v ? "selected" : ""}>${v}</option>`).join("")}</select>`;
+  main.innerHTML = `<section><h2>Tickets (${list.length})</h2><div class="filters">${sel("status", ["new", "in_progress", "pending", "resolved", "closed"])}${sel("priority", ["P1", "P2", "P3", "P4"])}${sel("open", ["true", "false"])}${sel("breached", ["true", "false"])}</div>` +
+    table(["Id", "Pri", "Status", "Host", "Problem", "Seen", "Assignee", "Opened", "SLA", "Summary"],
+      list.map(t => [esc(t.id), esc(t.priority), pill(t.status === "resolved" || t.status === "closed" ? "pass" : t.status === "new" ? "fail" : "warn").replace(/>[^<]*</, `>${esc(t.status)}<`), esc(t.hostname), `<code>${esc(t.problem_key)}</code>`, t.occurrences,
+        esc(t.assignee || "-"), esc(ago(t.created_at_ms)), t.sla.own_breached || t.sla.resolve_breached ? '<span class="pill fail">breached</span>' : "", esc(t.summary)]), true) + "</section>";
+  main.querySelectorAll("tr.link").forEach(tr => tr.onclick = () => location.hash = `#/ticket/${list[tr.dataset.i].id}`);
+  main.querySelectorAll("select").forEach(s => s.onchange = () => {
+    if (s.value) q.set(s.dataset.f, s.value); else q.delete(s.dataset.f);
+    location.hash = "#/tickets?" + q.toString();
+  });
+}
+
+async function ticket(id) {
+  const t = await api(`/api/v1/tickets/${encodeURIComponent(id)}`);
+  main.innerHTML = `<section><h2>${esc(t.id)} [${esc(t.priority)}] ${esc(t.summary)}</h2><dl>
+    <dt>Status</dt><dd>${esc(t.status)}${t.auto_resolved ? " (auto-resolved)" : ""}</dd>
+    <dt>Device</dt><dd><a href="#/device/${esc(t.device_id)}">${esc(t.hostname)}</a></dd>
+    <dt>Problem</dt><dd><code>${esc(t.problem_key)}</code> (${esc(t.category)}), seen ${t.occurrences}×, reopened ${t.reopen_count}×</dd>
+    <dt>Source</dt><dd>${esc(t.source)}</dd><dt>Assignee</dt><dd>${esc(t.assignee || "-")}</dd>
+    <dt>Own by</dt><dd>${esc(when(t.sla.own_due_ms))}${t.sla.own_breached ? " — breached" : ""}</dd>
+    <dt>Resolve by</dt><dd>${esc(when(t.sla.resolve_due_ms))}${t.sla.resolve_breached ? " — breached" : ""}</dd>
+    ${t.problem_id ? `<dt>Fleet problem</dt><dd>${esc(t.problem_id)}</dd>` : ""}
+    <dt>Evidence</dt><dd><pre>${esc(JSON.stringify(t.evidence, null, 2))}</pre></dd></dl></section>` +
+    `<section><h2>Timeline</h2>` + table(["At", "By", "What", "Detail"], t.timeline.map(e => [esc(when(e.at_ms)), esc(e.actor), esc(e.kind), esc(e.message)])) + "</section>";
+}
+
+async function report() {
+  const r = await api("/api/v1/reports/sla");
+  const kv = m => Object.entries(m).map(([k, v]) => `${esc(k)} ${v}`).join(" · ") || "-";
+  main.innerHTML = `<section><h2>SLA report (last 30 days)</h2><dl>
+    <dt>Tickets created</dt><dd>${r.created}</dd>
+    <dt>Time to own</dt><dd>mean ${dur(r.time_to_own.mean_s)}, median ${dur(r.time_to_own.median_s)} (n=${r.time_to_own.count})</dd>
+    <dt>Time to resolve</dt><dd>mean ${dur(r.time_to_resolve.mean_s)}, median ${dur(r.time_to_resolve.median_s)} (n=${r.time_to_resolve.count})</dd>
+    <dt>Open backlog by age</dt><dd>${kv(r.backlog)}</dd>
+    <dt>SLA breach rate</dt><dd>${pct(r.breach_rate)}</dd><dt>Reopen rate</dt><dd>${pct(r.reopen_rate)}</dd>
+    <dt>Auto-resolved</dt><dd>${pct(r.auto_resolved_share)}</dd>
+    <dt>Deflected (fixed, no ticket)</dt><dd>${r.deflected} — deflection rate ${pct(r.deflection_rate)}</dd>
+    <dt>By priority</dt><dd>${kv(r.by_priority)}</dd><dt>By category</dt><dd>${kv(r.by_category)}</dd>
+    <dt>Top problems</dt><dd>${r.top_problems.map(([k, n]) => `<code>${esc(k)}</code> ${n}`).join(" · ") || "-"}</dd></dl></section>`;
+}
+
 async function route() {
   logout.hidden = !token();
   tokenInput.hidden = !!token();
@@ -77,6 +128,9 @@ async function route() {
   const h = location.hash || "#/devices";
   try {
     if (h.startsWith("#/device/")) await device(h.slice(9));
+    else if (h.startsWith("#/ticket/")) await ticket(h.slice(9));
+    else if (h.startsWith("#/tickets")) await tickets();
+    else if (h.startsWith("#/report")) await report();
     else if (h.startsWith("#/assets")) await assets();
     else await devices();
   } catch (e) {
