@@ -299,3 +299,42 @@ mod tests {
         assert_eq!(t, "A    BB\nxxx  y\n");
     }
 }
+
+/// `?k=v&…` from the pairs that have a value, values percent-encoded ("" when none).
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let enc = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", enc(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod query_tests {
+    #[test]
+    fn encodes_values() {
+        assert_eq!(
+            super::query(&[
+                ("a", None),
+                ("problem_key", Some("disk.free:/".into())),
+                ("n", Some("2".into()))
+            ]),
+            "?problem_key=disk.free%3A%2F&n=2"
+        );
+        assert_eq!(super::query(&[("a", None)]), "");
+    }
+}

@@ -246,3 +246,28 @@ pub struct BulkStatus {
     pub job_ids: Vec<String>,
     pub counts: std::collections::BTreeMap<String, u64>,
 }
+
+impl JobResult {
+    /// A result in `state` with nothing captured.
+    pub fn new(state: JobState) -> JobResult {
+        JobResult {
+            state,
+            exit_code: None,
+            duration_ms: 0,
+            stdout: String::new(),
+            stderr: String::new(),
+            stdout_truncated: false,
+            stderr_truncated: false,
+            output: serde_json::Value::Null,
+            reason: None,
+        }
+    }
+
+    /// A `rejected` result saying why nothing ran.
+    pub fn rejected(reason: impl Into<String>) -> JobResult {
+        JobResult {
+            reason: Some(reason.into()),
+            ..JobResult::new(JobState::Rejected)
+        }
+    }
+}

@@ -185,6 +185,37 @@ impl CollectorProc {
         std::fs::write(path, &out.stdout).expect("writing bundle");
     }
 
+    /// Enrolls a real agent (`tend-agent enroll` with a fresh bundle) into
+    /// `dir/<name>` under hardware UUID `hw`; returns the state dir and device id.
+    pub fn enroll_agent(&self, dir: &Path, name: &str, hw: &str) -> (PathBuf, String) {
+        let bundle = dir.join(format!("{name}.bundle.json"));
+        self.bundle(&bundle);
+        let state = dir.join(name);
+        let out = agent(
+            &[
+                "enroll",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+            ],
+            Some(hw),
+        );
+        assert!(
+            out.status.success(),
+            "enroll: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let creds: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(state.join("credentials.json")).expect("credentials"),
+        )
+        .expect("json");
+        (
+            state,
+            creds["device_id"].as_str().expect("device_id").to_string(),
+        )
+    }
+
     /// An API client with `token`, trusting only the collector's CA.
     pub fn client(&self, token: &str) -> Client {
         tend_agent::transport::install_crypto_provider();

@@ -12,30 +12,6 @@ use tend_shared::devices::{DeviceDetail, EventSource};
 use tend_shared::health::CheckStatus;
 use tend_shared::policy::Policy;
 
-fn enroll(collector: &CollectorProc, dir: &Path, hw: &str) -> String {
-    let bundle = dir.join("bundle.json");
-    collector.bundle(&bundle);
-    let state = dir.join("agent");
-    let out = agent(
-        &[
-            "enroll",
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ],
-        Some(hw),
-    );
-    assert!(
-        out.status.success(),
-        "enroll: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(state.join("credentials.json")).unwrap()).unwrap();
-    creds["device_id"].as_str().unwrap().to_string()
-}
-
 fn status_of(d: &DeviceDetail, id: &str) -> Option<CheckStatus> {
     d.health.iter().find(|c| c.id == id).map(|c| c.status)
 }
@@ -51,7 +27,7 @@ async fn policy_change_reaches_the_collector_within_two_seconds() {
     policy.checks.get_mut("os.updates").unwrap().enabled = false;
     let _: Policy = api.put("/api/v1/policy", &policy).await.unwrap();
 
-    let id = enroll(&collector, tmp.path(), "E2E-POLICY-1");
+    let (_, id) = collector.enroll_agent(tmp.path(), "agent", "E2E-POLICY-1");
     let agent_proc = AgentProc::start(&tmp.path().join("agent"), Some("E2E-POLICY-1"));
     let path = format!("/api/v1/devices/{id}");
     let detail: DeviceDetail = wait_for("the first report", Duration::from_secs(30), || async {
@@ -171,7 +147,7 @@ async fn spool_survives_outage_and_sigkill_exactly_once_in_order() {
     policy.evaluation_interval_s = 1;
     let _: Policy = api.put("/api/v1/policy", &policy).await.unwrap();
 
-    let id = enroll(&collector, tmp.path(), "E2E-SPOOL-1");
+    let (_, id) = collector.enroll_agent(tmp.path(), "agent", "E2E-SPOOL-1");
     let state = tmp.path().join("agent");
     let mut agent_proc = AgentProc::start(&state, Some("E2E-SPOOL-1"));
     let path = format!("/api/v1/devices/{id}");

@@ -33,29 +33,15 @@ async fn enroll_checkin_read_back_and_survive_restarts() {
     }
 
     // two devices enrolled with the real agent binary
-    let mut ids = Vec::new();
-    for (i, hw) in ["E2E-HW-0001", "E2E-HW-0002"].iter().enumerate() {
-        let state = tmp.path().join(format!("agent{i}"));
-        let out = agent(
-            &[
-                "enroll",
-                "--bundle",
-                bundle.to_str().unwrap(),
-                "--state",
-                state.to_str().unwrap(),
-            ],
-            Some(hw),
-        );
-        assert!(
-            out.status.success(),
-            "enroll: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let creds: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(state.join("credentials.json")).unwrap())
-                .unwrap();
-        ids.push(creds["device_id"].as_str().unwrap().to_string());
-    }
+    let ids: Vec<String> = ["E2E-HW-0001", "E2E-HW-0002"]
+        .iter()
+        .enumerate()
+        .map(|(i, hw)| {
+            collector
+                .enroll_agent(tmp.path(), &format!("agent{i}"), hw)
+                .1
+        })
+        .collect();
     assert_ne!(ids[0], ids[1]);
 
     // a bundle whose CA is not this collector's is refused by TLS verification

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use tend_collector::store::Store;
-use tend_e2e::{agent, wait_for, AgentProc, CollectorProc};
+use tend_e2e::{wait_for, AgentProc, CollectorProc};
 use tend_shared::jobs::{JobState, JobView, Script, ScriptStatus, SignedScript};
 use tend_shared::policy::{Policy, Remediation};
 use tend_shared::tickets::Ticket;
@@ -58,24 +58,7 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
     p.evaluation_interval_s = 1;
     let _: Policy = api.put("/api/v1/policy", &p).await.unwrap();
 
-    let bundle = tmp.path().join("bundle.json");
-    collector.bundle(&bundle);
-    let state = tmp.path().join("agent");
-    assert!(agent(
-        &[
-            "enroll",
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap()
-        ],
-        Some("E2E-JOBS-1")
-    )
-    .status
-    .success());
-    let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(state.join("credentials.json")).unwrap()).unwrap();
-    let dev = creds["device_id"].as_str().unwrap().to_string();
+    let (state, dev) = collector.enroll_agent(tmp.path(), "agent", "E2E-JOBS-1");
     let mut agent_proc = AgentProc::start(&state, Some("E2E-JOBS-1"));
     wait_for("the agent's long-poll", Duration::from_secs(20), || async {
         let d: Vec<tend_shared::devices::DeviceSummary> = api.get("/api/v1/devices").await.ok()?;
@@ -243,19 +226,15 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
     collector.stop();
     {
         let store = Store::open(&data.join("db")).unwrap();
-        let tree = store.raw_scripts_tree();
-        let key = |s: &Script| {
-            let mut k = s.id.as_bytes().to_vec();
-            k.push(0);
-            k.extend_from_slice(&s.version.to_be_bytes());
-            k
-        };
         let edit = |s: &Script, f: &dyn Fn(&mut Script)| {
-            let mut cur: Script =
-                serde_json::from_slice(&tree.get(key(s)).unwrap().unwrap()).unwrap();
-            f(&mut cur);
-            tree.insert(key(s), serde_json::to_vec(&cur).unwrap())
+            let mut cur = store
+                .script_versions(&s.id)
+                .unwrap()
+                .into_iter()
+                .find(|v| v.version == s.version)
                 .unwrap();
+            f(&mut cur);
+            store.put_script(&cur).unwrap();
         };
         // new bytes with a matching hash: only the signature can catch it
         edit(&bodyswap, &|s| {

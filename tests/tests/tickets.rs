@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use tend_e2e::{agent, wait_for, AgentProc, CollectorProc};
+use tend_e2e::{wait_for, AgentProc, CollectorProc};
 use tend_shared::devices::DeviceSummary;
 use tend_shared::policy::Policy;
 use tend_shared::tickets::{SlaReport, Ticket, TicketStatus};
@@ -36,20 +36,7 @@ async fn failing_check_files_one_ticket_that_resolves_and_reopens() {
     p.checkin_interval_s = 5;
     let _: Policy = api.put("/api/v1/policy", &p).await.unwrap();
 
-    let bundle = tmp.path().join("bundle.json");
-    collector.bundle(&bundle);
-    let state = tmp.path().join("agent");
-    let out = agent(
-        &[
-            "enroll",
-            "--bundle",
-            bundle.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ],
-        Some("E2E-TICKET-1"),
-    );
-    assert!(out.status.success());
+    let (state, _) = collector.enroll_agent(tmp.path(), "agent", "E2E-TICKET-1");
     let mut agent_proc = AgentProc::start(&state, Some("E2E-TICKET-1"));
     let seen = |api: &tend_agent::transport::Client| {
         let api = api.clone();

@@ -15,26 +15,9 @@ use tend_shared::signing::{script_manifest, sha256_hex, verify_b64};
 /// Per-stream output cap.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
-fn result(state: JobState) -> JobResult {
-    JobResult {
-        state,
-        exit_code: None,
-        duration_ms: 0,
-        stdout: String::new(),
-        stderr: String::new(),
-        stdout_truncated: false,
-        stderr_truncated: false,
-        output: serde_json::Value::Null,
-        reason: None,
-    }
-}
-
 /// A `rejected` result with the reason.
 pub fn rejected(reason: impl Into<String>) -> JobResult {
-    JobResult {
-        reason: Some(reason.into()),
-        ..result(JobState::Rejected)
-    }
+    JobResult::rejected(reason)
 }
 
 /// Checks hash, interpreter and signature. `Err` is the rejection reason.
@@ -123,7 +106,7 @@ pub fn run_script(s: &SignedScript, pinned_key: &str, work_root: &Path, job_id: 
     let Some(interpreter) = find_interpreter(&s.interpreter) else {
         return JobResult {
             reason: Some(format!("{} is not installed", s.interpreter)),
-            ..result(JobState::Failed)
+            ..JobResult::new(JobState::Failed)
         };
     };
     let safe_id: String = job_id
@@ -150,7 +133,7 @@ pub fn run_script(s: &SignedScript, pinned_key: &str, work_root: &Path, job_id: 
         Err(e) => {
             return JobResult {
                 reason: Some(format!("preparing the work dir: {e}")),
-                ..result(JobState::Failed)
+                ..JobResult::new(JobState::Failed)
             }
         }
     };
@@ -189,7 +172,7 @@ pub fn run_script(s: &SignedScript, pinned_key: &str, work_root: &Path, job_id: 
         Err(e) => {
             return JobResult {
                 reason: Some(format!("starting {}: {e}", interpreter.display())),
-                ..result(JobState::Failed)
+                ..JobResult::new(JobState::Failed)
             }
         }
     };

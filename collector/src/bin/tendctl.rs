@@ -222,22 +222,12 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             health,
             offline_for,
         } => {
-            let mut q = Vec::new();
-            if let Some(p) = platform {
-                q.push(format!("platform={p}"));
-            }
-            if let Some(h) = health {
-                q.push(format!("health={h}"));
-            }
-            if let Some(s) = offline_for {
-                q.push(format!("last_seen_older_than_s={s}"));
-            }
-            let query = if q.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", q.join("&"))
-            };
-            ctl.devices(&query).await?
+            let q = tend_collector::ctl::query(&[
+                ("platform", platform),
+                ("health", health),
+                ("last_seen_older_than_s", offline_for.map(|s| s.to_string())),
+            ]);
+            ctl.devices(&q).await?
         }
         Cmd::Device { id } => ctl.device(&id).await?,
         Cmd::Assets => ctl.assets().await?,
@@ -252,30 +242,18 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             sort,
             limit,
         } => {
-            let mut q = Vec::new();
-            let mut add = |k: &str, v: Option<String>| {
-                if let Some(v) = v {
-                    q.push(format!("{k}={v}"));
-                }
-            };
-            add("status", status);
-            add("priority", priority);
-            add("device", device);
-            add(
-                "problem_key",
-                problem_key.map(|k| k.replace(':', "%3A").replace('/', "%2F")),
-            );
-            add("assignee", assignee);
-            add("sort", sort);
-            add("limit", limit.map(|l| l.to_string()));
-            add("breached", breached.then(|| "true".into()));
-            add("open", open.then(|| "true".into()));
-            let query = if q.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", q.join("&"))
-            };
-            ctl.tickets(&query).await?
+            let q = tend_collector::ctl::query(&[
+                ("status", status),
+                ("priority", priority),
+                ("device", device),
+                ("problem_key", problem_key),
+                ("assignee", assignee),
+                ("sort", sort),
+                ("limit", limit.map(|l| l.to_string())),
+                ("breached", breached.then(|| "true".into())),
+                ("open", open.then(|| "true".into())),
+            ]);
+            ctl.tickets(&q).await?
         }
         Cmd::Ticket {
             id,

@@ -20,17 +20,7 @@ pub const JOB_TTL_MS: u64 = 24 * 3600 * 1000;
 
 /// A result saying why a job never ran.
 pub fn rejection(reason: &str) -> JobResult {
-    JobResult {
-        state: JobState::Rejected,
-        exit_code: None,
-        duration_ms: 0,
-        stdout: String::new(),
-        stderr: String::new(),
-        stdout_truncated: false,
-        stderr_truncated: false,
-        output: serde_json::Value::Null,
-        reason: Some(reason.to_string()),
-    }
+    JobResult::rejected(reason)
 }
 
 /// Validates and queues a job for `device`, waking its long-poll.

@@ -49,6 +49,35 @@ fn check_fields(
     Ok(())
 }
 
+/// The `asset.state_changed` event, recorded on the asset's timeline and its device's.
+pub(crate) fn record_state_change(
+    state: &AppState,
+    asset: &Asset,
+    from: AssetState,
+    at_ms: u64,
+    by: &str,
+) -> Result<(), ApiError> {
+    let ev = DeviceEvent {
+        at_ms,
+        source: EventSource::Collector,
+        seq: None,
+        kind: "asset.state_changed".into(),
+        check_id: None,
+        message: format!(
+            "asset {} {} → {} {by}",
+            asset.id,
+            from.as_str(),
+            asset.state.as_str()
+        ),
+        data: serde_json::json!({"asset_id": asset.id, "from": from, "to": asset.state, "device_id": asset.device_id}),
+    };
+    state.store.append_collector_event(&asset.id, &ev)?;
+    if let Some(dev) = &asset.device_id {
+        state.store.append_collector_event(dev, &ev)?;
+    }
+    Ok(())
+}
+
 /// Registers an asset by serial. A serial already registered is a 409.
 pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Result<Asset, ApiError> {
     let serial = req.serial.trim();
@@ -140,25 +169,13 @@ pub async fn patch(
     asset.updated_at_ms = now;
     state.store.put_asset(&asset)?;
     if before.state != asset.state {
-        let ev = DeviceEvent {
-            at_ms: now,
-            source: EventSource::Collector,
-            seq: None,
-            kind: "asset.state_changed".into(),
-            check_id: None,
-            message: format!(
-                "asset {} {} → {} by {}",
-                asset.id,
-                before.state.as_str(),
-                asset.state.as_str(),
-                user.name
-            ),
-            data: serde_json::json!({"asset_id": asset.id, "from": before.state, "to": asset.state}),
-        };
-        state.store.append_collector_event(&asset.id, &ev)?;
-        if let Some(dev) = &asset.device_id {
-            state.store.append_collector_event(dev, &ev)?;
-        }
+        record_state_change(
+            state,
+            &asset,
+            before.state,
+            now,
+            &format!("by {}", user.name),
+        )?;
     }
     let diff = serde_json::json!({
         "before": serde_json::to_value(&before).unwrap_or_default(),

@@ -179,21 +179,8 @@ fn link_asset(state: &AppState, device: &mut DeviceRecord, now: u64) -> Result<(
         let from = asset.state;
         asset.state = AssetState::Deployed;
         asset.deployed_at_ms.get_or_insert(now);
-        let ev = DeviceEvent {
-            at_ms: now,
-            source: EventSource::Collector,
-            seq: None,
-            kind: "asset.state_changed".into(),
-            check_id: None,
-            message: format!(
-                "asset {} {} → deployed at enrollment",
-                asset.id,
-                from.as_str()
-            ),
-            data: serde_json::json!({"asset_id": asset.id, "from": from, "to": AssetState::Deployed, "device_id": device.id}),
-        };
-        store.append_collector_event(&device.id, &ev)?;
-        store.append_collector_event(&asset.id, &ev)?;
+        asset.device_id = Some(device.id.clone());
+        super::assets::record_state_change(state, &asset, from, now, "at enrollment")?;
     }
     asset.updated_at_ms = now;
     store.put_asset(&asset)?;

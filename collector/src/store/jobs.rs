@@ -149,10 +149,4 @@ impl Store {
             .map(|v| from_json("bulk", &v))
             .transpose()
     }
-
-    /// Raw access for tests that tamper with stored scripts.
-    #[doc(hidden)]
-    pub fn raw_scripts_tree(&self) -> &sled::Tree {
-        &self.scripts
-    }
 }
