@@ -109,6 +109,16 @@ impl Client {
         })
     }
 
+    /// A client on an existing connection pool (load tools share pools between
+    /// simulated devices).
+    pub fn with_http(http: reqwest::Client, server_url: &str, token: Option<String>) -> Client {
+        Client {
+            http,
+            base: server_url.trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base
     }

@@ -838,3 +838,41 @@ async fn long_poll_delivers_a_job_queued_while_waiting() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+/// Regression: sled 0.34's `flush_async` deadlocked once a handful of requests flushed
+/// at the same time (all of sled's I/O threads waiting on a write queued behind them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
+    let t = setup();
+    let mut tasks = Vec::new();
+    for i in 0..96 {
+        let st = t.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = tend_shared::enroll::EnrollRequest {
+                enroll_secret: SECRET.into(),
+                agent_version: "1".into(),
+                identity: tend_shared::enroll::HardwareIdentity {
+                    hardware_uuid: format!("HW-C{i}"),
+                    serial: None,
+                    hostname: format!("h{i}"),
+                    platform: tend_shared::enroll::Platform::Linux,
+                    vendor: None,
+                    model: None,
+                },
+            };
+            crate::service::enroll::enroll(&st, req).await.unwrap()
+        }));
+    }
+    let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let mut n = 0;
+        for task in tasks {
+            task.await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await
+    .expect("96 concurrent enrollments must all be acknowledged");
+    assert_eq!(all, 96);
+    assert_eq!(t.state.store.device_count(), 96);
+}

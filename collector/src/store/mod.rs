@@ -126,8 +126,16 @@ impl Store {
     }
 
     /// Makes everything written so far durable. Call before acknowledging.
+    ///
+    /// Not `sled::Db::flush_async`: in sled 0.34 it runs on sled's own small thread
+    /// pool and waits there for a log write queued on that same pool, so a handful of
+    /// concurrent callers (e.g. 40 enrollments at once) deadlock it for good. The
+    /// synchronous flush on tokio's blocking pool leaves sled's pool free to write.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Transaction(format!("flush task: {e}")))??;
         Ok(())
     }
 
