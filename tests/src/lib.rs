@@ -49,17 +49,19 @@ pub fn bin(name: &str) -> PathBuf {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("workspace root");
-        let sources = ["shared", "agent", "collector"]
+        let sources = ["shared", "agent", "collector", "bench"]
             .iter()
             .map(|c| newest_source_mtime(&root.join(c)))
             .chain([newest_source_mtime(&root.join("Cargo.lock"))])
             .max()
             .unwrap_or(std::time::UNIX_EPOCH);
-        let stale = ["tend-collector", "tend-agent", "tendctl"].iter().any(|b| {
-            std::fs::metadata(dir.join(b))
-                .and_then(|m| m.modified())
-                .map_or(true, |t| t < sources)
-        });
+        let stale = ["tend-collector", "tend-agent", "tendctl", "tend-bench"]
+            .iter()
+            .any(|b| {
+                std::fs::metadata(dir.join(b))
+                    .and_then(|m| m.modified())
+                    .map_or(true, |t| t < sources)
+            });
         if stale {
             let status = Command::new(env!("CARGO"))
                 .args(["build", "--quiet", "--workspace", "--bins"])
