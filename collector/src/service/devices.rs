@@ -55,11 +55,8 @@ pub fn tickets_of(
     state: &AppState,
     f: impl Fn(&tend_shared::tickets::Ticket) -> bool,
 ) -> Result<Vec<tend_shared::tickets::Ticket>, ApiError> {
-    let mut all: Vec<_> = state
-        .store
-        .all_tickets()?
-        .iter()
-        .map(|r| crate::tickets::view(state, r))
+    let mut all: Vec<_> = crate::tickets::all_views(state)?
+        .into_iter()
         .filter(|t| f(t))
         .collect();
     all.sort_by(|a, b| {

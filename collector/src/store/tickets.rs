@@ -26,6 +26,20 @@ pub struct TicketRecord {
     pub resolve_breach_noted: bool,
 }
 
+impl TicketRecord {
+    /// A fresh record around `ticket`: not pending, no passes, no breach noted.
+    pub fn new(ticket: Ticket) -> TicketRecord {
+        TicketRecord {
+            ticket,
+            pending_since_ms: None,
+            pending_total_ms: 0,
+            passes: 0,
+            own_breach_noted: false,
+            resolve_breach_noted: false,
+        }
+    }
+}
+
 /// A webhook subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRecord {

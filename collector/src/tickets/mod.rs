@@ -21,7 +21,7 @@ pub mod webhooks;
 #[cfg(test)]
 mod tests;
 
-pub use query::{detail, list, view, TicketQuery};
+pub use query::{all_views, detail, list, view, view_at, TicketQuery};
 
 use std::collections::BTreeSet;
 
@@ -158,40 +158,33 @@ pub async fn file(
         };
         let criticality = asset.as_ref().map(|a| a.criticality).unwrap_or_default();
         let id = format!("T-{}", store.next_id()?);
-        let t = TicketRecord {
-            ticket: Ticket {
-                id: id.clone(),
-                device_id: device.id.clone(),
-                asset_id: device.asset_id.clone(),
-                hostname: device.hostname.clone(),
-                problem_key: req.problem_key.clone(),
-                category: sla::category(&req.problem_key).to_string(),
-                summary: req.summary.clone(),
-                description: req.description.clone(),
-                severity: req.severity,
-                priority: sla::priority(req.severity, criticality),
-                status: TicketStatus::New,
-                source,
-                assignee: None,
-                created_at_ms: now,
-                updated_at_ms: now,
-                owned_at_ms: None,
-                resolved_at_ms: None,
-                closed_at_ms: None,
-                occurrences: 1,
-                reopen_count: 0,
-                auto_resolved: false,
-                problem_id: None,
-                sla: Sla::default(),
-                check: req.check.clone(),
-                evidence: req.evidence.clone(),
-            },
-            pending_since_ms: None,
-            pending_total_ms: 0,
-            passes: 0,
-            own_breach_noted: false,
-            resolve_breach_noted: false,
-        };
+        let t = TicketRecord::new(Ticket {
+            id: id.clone(),
+            device_id: device.id.clone(),
+            asset_id: device.asset_id.clone(),
+            hostname: device.hostname.clone(),
+            problem_key: req.problem_key.clone(),
+            category: sla::category(&req.problem_key).to_string(),
+            summary: req.summary.clone(),
+            description: req.description.clone(),
+            severity: req.severity,
+            priority: sla::priority(req.severity, criticality),
+            status: TicketStatus::New,
+            source,
+            assignee: None,
+            created_at_ms: now,
+            updated_at_ms: now,
+            owned_at_ms: None,
+            resolved_at_ms: None,
+            closed_at_ms: None,
+            occurrences: 1,
+            reopen_count: 0,
+            auto_resolved: false,
+            problem_id: None,
+            sla: Sla::default(),
+            check: req.check.clone(),
+            evidence: req.evidence.clone(),
+        });
         store.append_timeline(
             &id,
             &entry(

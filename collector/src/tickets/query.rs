@@ -1,7 +1,7 @@
 //! The read side of the ticket engine: SLA-computed views, detail with timeline, and
 //! the filtered, sorted, paged list.
 
-use tend_shared::tickets::{Ticket, TicketDetail, TicketStatus};
+use tend_shared::tickets::{Ticket, TicketDetail, TicketSettings, TicketStatus};
 
 use super::sla;
 use crate::error::ApiError;
@@ -10,9 +10,25 @@ use crate::store::TicketRecord;
 
 /// A ticket with its SLA fields computed for now.
 pub fn view(state: &AppState, rec: &TicketRecord) -> Ticket {
+    view_at(rec, &state.ticket_settings(), state.now_ms())
+}
+
+/// A ticket with its SLA fields computed for `now_ms` under `settings`.
+pub fn view_at(rec: &TicketRecord, settings: &TicketSettings, now_ms: u64) -> Ticket {
     let mut t = rec.ticket.clone();
-    t.sla = sla::compute(rec, &state.ticket_settings(), state.now_ms());
+    t.sla = sla::compute(rec, settings, now_ms);
     t
+}
+
+/// Every ticket, its SLA computed once for one instant (settings read once).
+pub fn all_views(state: &AppState) -> Result<Vec<Ticket>, ApiError> {
+    let (settings, now) = (state.ticket_settings(), state.now_ms());
+    Ok(state
+        .store
+        .all_tickets()?
+        .iter()
+        .map(|r| view_at(r, &settings, now))
+        .collect())
 }
 
 /// A ticket with its timeline.
@@ -60,11 +76,8 @@ pub fn list(state: &AppState, q: &TicketQuery) -> Result<Vec<Ticket>, ApiError> 
         .map(str::parse::<tend_shared::tickets::Priority>)
         .transpose()
         .map_err(ApiError::BadRequest)?;
-    let mut out: Vec<Ticket> = state
-        .store
-        .all_tickets()?
-        .iter()
-        .map(|r| view(state, r))
+    let mut out: Vec<Ticket> = all_views(state)?
+        .into_iter()
         .filter(|t| statuses.as_ref().is_none_or(|s| s.contains(&t.status)))
         .filter(|t| priority.is_none_or(|p| t.priority == p))
         .filter(|t| q.device.as_deref().is_none_or(|d| t.device_id == d))

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use tend_shared::tickets::{DurationStats, SlaReport, TicketSource};
 
-use super::view;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -47,12 +46,7 @@ pub fn age_bucket(age_ms: u64) -> &'static str {
 /// The report for tickets created in `[from_ms, to_ms)`; the backlog is as of now.
 pub fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<SlaReport, ApiError> {
     let now = state.now_ms();
-    let all: Vec<_> = state
-        .store
-        .all_tickets()?
-        .iter()
-        .map(|r| view(state, r))
-        .collect();
+    let all = super::all_views(state)?;
     let mut r = SlaReport {
         from_ms,
         to_ms,

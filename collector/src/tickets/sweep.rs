@@ -9,7 +9,7 @@ use tend_shared::assets::AssetState;
 use tend_shared::health::Severity;
 use tend_shared::tickets::{TicketRequest, TicketSource, TimelineEntry};
 
-use super::{file, view, webhooks, OFFLINE_KEY};
+use super::{file, view_at, webhooks, OFFLINE_KEY};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::DeviceFilter;
@@ -65,13 +65,14 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
 
     crate::jobs::expire(state)?;
     let _guard = state.tickets_lock.lock().await;
+    let settings = state.ticket_settings();
     for mut t in state
         .store
         .all_tickets()?
         .into_iter()
         .filter(|t| t.ticket.status.is_open())
     {
-        let v = view(state, &t);
+        let v = view_at(&t, &settings, now);
         let mut noted = Vec::new();
         if v.sla.own_breached && !t.own_breach_noted {
             t.own_breach_noted = true;
