@@ -190,6 +190,60 @@ impl Client {
         Self::send(self.request(reqwest::Method::GET, path)).await
     }
 
+    /// PUTs raw bytes (release uploads) and decodes the JSON answer.
+    pub async fn put_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<T, TransportError> {
+        Self::send(
+            self.request(reqwest::Method::PUT, path)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .timeout(timeout)
+                .body(body),
+        )
+        .await
+    }
+
+    /// Streams a GET's body into `dest`, refusing more than `max` bytes. Returns the
+    /// byte count.
+    pub async fn download(
+        &self,
+        path: &str,
+        dest: &mut (impl std::io::Write + ?Sized),
+        max: u64,
+        timeout: Duration,
+    ) -> Result<u64, TransportError> {
+        let unreachable = |e: reqwest::Error| TransportError::Unreachable(error_chain(&e));
+        let mut resp = self
+            .request(reqwest::Method::GET, path)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(TransportError::Status {
+                status: status.as_u16(),
+                code: "download_failed".into(),
+                message: format!("GET {path} answered {status}"),
+            });
+        }
+        let mut n = 0u64;
+        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+            n += chunk.len() as u64;
+            if n > max {
+                return Err(TransportError::Decode(format!(
+                    "download exceeds the expected {max} bytes"
+                )));
+            }
+            dest.write_all(&chunk)
+                .map_err(|e| TransportError::Decode(format!("writing the download: {e}")))?;
+        }
+        Ok(n)
+    }
+
     /// GETs with a per-request timeout (long-polls).
     pub async fn get_with_timeout<T: DeserializeOwned>(
         &self,

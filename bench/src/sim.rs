@@ -164,6 +164,7 @@ pub async fn checkin(d: &Device, k: u64, stats: &Stats) -> Option<CheckinRespons
         events: Vec::new(),
         policy_version: 1,
         observed_at_ms: tend_shared::now_ms(),
+        release_platform: None,
     };
     let start = Instant::now();
     match d

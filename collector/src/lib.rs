@@ -7,8 +7,10 @@
 
 pub mod auth;
 pub mod clock;
+pub mod config;
 pub mod ctl;
 pub mod ctl_jobs;
+pub mod ctl_releases;
 pub mod ctl_tickets;
 pub mod demo;
 pub mod error;
@@ -16,6 +18,7 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod pki;
+pub mod releases;
 pub mod server;
 pub mod service;
 pub mod state;

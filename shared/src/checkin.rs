@@ -6,6 +6,7 @@ use crate::health::CheckResult;
 use crate::inventory::Inventory;
 use crate::jobs::Job;
 use crate::policy::Policy;
+use crate::releases::{ReleaseOffer, ReleasePlatform};
 
 /// One thing that happened on the device, reported through the (spooled) check-in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +45,9 @@ pub struct CheckinRequest {
     /// When this report was produced (spooled reports arrive late).
     #[serde(default)]
     pub observed_at_ms: u64,
+    /// The release target this agent runs on; absent on platforms without releases.
+    #[serde(default)]
+    pub release_platform: Option<ReleasePlatform>,
 }
 
 /// The collector's answer.
@@ -63,4 +67,7 @@ pub struct CheckinResponse {
     #[serde(default)]
     pub jobs: Vec<Job>,
     pub server_time_ms: u64,
+    /// A signed release this device should update to (its rollout ring reached it).
+    #[serde(default)]
+    pub release: Option<ReleaseOffer>,
 }

@@ -66,6 +66,20 @@ pub fn script_manifest(
     .into_bytes()
 }
 
+/// The canonical bytes a release offer's signature covers.
+pub fn release_manifest(
+    version: &str,
+    platform: &str,
+    sha256: &str,
+    size: u64,
+    expires_at_ms: u64,
+) -> Vec<u8> {
+    format!(
+        "tend-release-v1\nversion={version}\nplatform={platform}\nsha256={sha256}\nsize={size}\nexpires_at_ms={expires_at_ms}\n"
+    )
+    .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

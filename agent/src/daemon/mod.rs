@@ -239,6 +239,7 @@ impl Agent {
             events: self.spool.pending_events(EVENTS_PER_CHECKIN)?,
             policy_version: self.policy.version,
             observed_at_ms,
+            release_platform: tend_shared::releases::ReleasePlatform::current(),
         })
     }
 

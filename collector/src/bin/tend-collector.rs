@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tend_collector::clock::SystemClock;
+use tend_collector::config::CollectorConfig;
 use tend_collector::state::Limits;
 use tend_collector::Collector;
 use tend_shared::api::Role;
@@ -25,18 +26,31 @@ struct Cli {
 enum Cmd {
     /// Serve HTTPS until SIGINT/SIGTERM.
     Serve {
-        /// Data directory (keys, certificates, sled store).
-        #[arg(long, default_value = "/var/lib/tend/collector")]
-        data: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "0.0.0.0:8443")]
-        listen: String,
+        /// Config file (TOML); flags below override it. Missing is fine unless given.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (keys, certificates, sled store) [default: /var/lib/tend/collector].
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Address to listen on [default: 0.0.0.0:8443].
+        #[arg(long)]
+        listen: Option<String>,
         /// Extra DNS names or IPs for the server certificate (repeatable).
         #[arg(long = "san")]
         sans: Vec<String>,
-        /// Largest accepted request body in bytes.
-        #[arg(long, default_value_t = 1 << 20)]
-        body_limit: usize,
+        /// Largest accepted request body in bytes [default: 1048576].
+        #[arg(long)]
+        body_limit: Option<usize>,
+    },
+    /// Check the config file (and the data dir's keys, if present); non-zero on error.
+    Validate {
+        #[arg(long, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
+    /// Agent releases on a stopped collector (use `tendctl release add` on a running one).
+    Release {
+        #[command(subcommand)]
+        cmd: ReleaseCmd,
     },
     /// Print the enrollment bundle (JSON) for agents.
     Bundle {
@@ -57,6 +71,23 @@ enum Cmd {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
+    },
+}
+
+const DEFAULT_CONFIG: &str = "/etc/tend/collector.toml";
+
+#[derive(Subcommand)]
+enum ReleaseCmd {
+    /// Store an agent binary as release VERSION for PLATFORM.
+    Add {
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+        #[arg(long)]
+        version: String,
+        /// linux-x86_64, linux-aarch64 or macos-universal
+        #[arg(long)]
+        platform: tend_shared::releases::ReleasePlatform,
+        file: PathBuf,
     },
 }
 
@@ -102,12 +133,78 @@ fn init_tracing() {
         .init();
 }
 
-async fn serve(
-    data: PathBuf,
-    listen: String,
+/// The config file overlaid with command-line flags, validated.
+fn serve_config(
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    listen: Option<String>,
     sans: Vec<String>,
-    body_limit: usize,
+    body_limit: Option<usize>,
+) -> anyhow::Result<CollectorConfig> {
+    let path = config.clone().unwrap_or_else(|| DEFAULT_CONFIG.into());
+    let mut cfg = CollectorConfig::load(&path, config.is_some())?;
+    if let Some(d) = data {
+        cfg.data = std::path::absolute(&d).unwrap_or(d);
+    }
+    cfg.listen = listen.unwrap_or(cfg.listen);
+    cfg.sans.extend(sans);
+    cfg.body_limit = body_limit.unwrap_or(cfg.body_limit);
+    cfg.validate(&path)?;
+    Ok(cfg)
+}
+
+/// `tend-collector validate`: the file, then the keys in its data dir if they exist.
+fn validate(config: &std::path::Path) -> anyhow::Result<()> {
+    let cfg = CollectorConfig::load(config, true)?;
+    if cfg.data.join("ca.pem").exists() {
+        tend_collector::pki::bundle(&cfg.data, "https://validate.invalid")
+            .with_context(|| format!("{}: the data dir's keys", cfg.data.display()))?;
+    }
+    println!(
+        "{}: ok (listen {}, data {})",
+        config.display(),
+        cfg.listen,
+        cfg.data.display()
+    );
+    Ok(())
+}
+
+async fn release_add(
+    data: PathBuf,
+    version: String,
+    platform: tend_shared::releases::ReleasePlatform,
+    file: PathBuf,
 ) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let store = tend_collector::store::Store::open(&data.join("db"))
+        .context("opening the store (stop the collector first, or use `tendctl release add`)")?;
+    let r = tend_collector::releases::add_artifact(
+        &store,
+        tend_shared::now_ms(),
+        "cli",
+        &version,
+        platform,
+        &bytes,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "release {} stored for {} (sha256 {}); offer it with `tendctl release promote {} --percent N`",
+        r.version,
+        platform,
+        tend_shared::signing::sha256_hex(&bytes),
+        r.version
+    );
+    Ok(())
+}
+
+async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
+    let CollectorConfig {
+        data,
+        listen,
+        sans,
+        body_limit,
+    } = cfg;
     let limits = Limits {
         body_limit_bytes: body_limit,
         ..Limits::default()
@@ -161,11 +258,25 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Serve {
+            config,
             data,
             listen,
             sans,
             body_limit,
-        } => serve(data, listen, sans, body_limit).await,
+        } => match serve_config(config, data, listen, sans, body_limit) {
+            Ok(cfg) => serve(cfg).await,
+            Err(e) => Err(e),
+        },
+        Cmd::Validate { config } => validate(&config),
+        Cmd::Release {
+            cmd:
+                ReleaseCmd::Add {
+                    data,
+                    version,
+                    platform,
+                    file,
+                },
+        } => release_add(data, version, platform, file).await,
         Cmd::Bundle { data, server } => tend_collector::pki::bundle(&data, &server)
             .with_context(|| format!("reading the collector identity in {}", data.display()))
             .map(|b| {

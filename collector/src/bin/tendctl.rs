@@ -131,6 +131,44 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+    /// Agent releases and their rollout (list without a subcommand).
+    Release {
+        #[command(subcommand)]
+        cmd: Option<ReleaseCmd>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCmd {
+    /// List releases with their rollout state.
+    List,
+    /// One release: artifacts and rollout stages with their outcomes.
+    Show { version: String },
+    /// Upload an agent binary (admin); the collector signs what it offers.
+    Add {
+        #[arg(long)]
+        version: String,
+        /// linux-x86_64, linux-aarch64 or macos-universal
+        #[arg(long)]
+        platform: tend_shared::releases::ReleasePlatform,
+        file: PathBuf,
+    },
+    /// Offer the release to this share of devices (stable by device id).
+    Promote {
+        version: String,
+        #[arg(long)]
+        percent: u8,
+        /// Halt automatically when this share of a stage fails.
+        #[arg(long)]
+        failure_threshold: Option<u8>,
+        /// Attempts a stage needs before it can halt.
+        #[arg(long)]
+        min_sample: Option<u64>,
+    },
+    /// Stop offering the release.
+    Pause { version: String },
+    /// Offer it again (also clears an automatic halt).
+    Resume { version: String },
 }
 
 #[derive(Subcommand)]
@@ -394,6 +432,7 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             let stored: Policy = ctl.client.put("/api/v1/policy", &p).await?;
             format!("policy version {} stored", stored.version)
         }
+        Cmd::Release { cmd } => release(&ctl, cmd).await?,
         Cmd::Token {
             cmd: TokenCmd::Create { role, name },
         } => {
@@ -405,6 +444,51 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
                 )
                 .await?;
             v["token"].as_str().unwrap_or_default().to_string()
+        }
+    })
+}
+
+async fn release(ctl: &Ctl, cmd: Option<ReleaseCmd>) -> anyhow::Result<String> {
+    use tend_shared::releases::RolloutPatch;
+    Ok(match cmd.unwrap_or(ReleaseCmd::List) {
+        ReleaseCmd::List => ctl.releases().await?,
+        ReleaseCmd::Show { version } => ctl.release(&version).await?,
+        ReleaseCmd::Add {
+            version,
+            platform,
+            file,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            ctl.release_add(&version, platform, bytes).await?
+        }
+        ReleaseCmd::Promote {
+            version,
+            percent,
+            failure_threshold,
+            min_sample,
+        } => {
+            let patch = RolloutPatch {
+                percent: Some(percent),
+                failure_threshold_pct: failure_threshold,
+                min_sample,
+                ..Default::default()
+            };
+            ctl.release_rollout(&version, &patch).await?
+        }
+        ReleaseCmd::Pause { version } => {
+            let patch = RolloutPatch {
+                paused: Some(true),
+                ..Default::default()
+            };
+            ctl.release_rollout(&version, &patch).await?
+        }
+        ReleaseCmd::Resume { version } => {
+            let patch = RolloutPatch {
+                paused: Some(false),
+                ..Default::default()
+            };
+            ctl.release_rollout(&version, &patch).await?
         }
     })
 }

@@ -5,6 +5,7 @@ mod agent;
 mod analyst;
 mod jobs;
 mod ops;
+mod releases;
 mod tickets;
 mod ui;
 
@@ -14,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -30,6 +31,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 /// Builds the whole router.
 pub fn app(state: AppState) -> Router {
     let limit = state.limits.body_limit_bytes;
+    // artifact uploads get their own, larger body limit
+    let uploads = Router::new()
+        .route(
+            "/api/v1/releases/{version}/{platform}",
+            put(releases::upload),
+        )
+        .layer(DefaultBodyLimit::max(crate::releases::MAX_ARTIFACT_BYTES))
+        .layer(RequestBodyLimitLayer::new(
+            crate::releases::MAX_ARTIFACT_BYTES,
+        ));
     Router::new()
         .route("/", get(ui::index))
         .route("/ui/app.js", get(ui::app_js))
@@ -93,14 +104,26 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/jobs/{id}/result", post(jobs::job_result))
         .route("/api/v1/bulk", post(jobs::create_bulk))
         .route("/api/v1/bulk/{id}", get(jobs::bulk_status))
+        .route("/api/v1/releases", get(releases::list))
+        .route("/api/v1/releases/latest", get(releases::latest))
+        .route("/api/v1/releases/{version}", get(releases::show))
+        .route(
+            "/api/v1/releases/{version}/rollout",
+            post(releases::rollout),
+        )
+        .route(
+            "/api/v1/releases/{version}/{platform}/artifact",
+            get(releases::artifact),
+        )
         .fallback(ops::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .merge(uploads)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
         ))
         .layer(middleware::from_fn(json_errors))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -106,6 +106,9 @@ pub async fn checkin(
 
     // agent events, each seq once
     let mut last_seq = device.last_event_seq;
+    let mut update = device.update.clone();
+    let mut failed_versions = device.failed_versions.clone();
+    let mut crashes = Vec::new();
     for e in req.events.iter().filter(|e| e.seq > device.last_event_seq) {
         store.put_agent_event(
             id,
@@ -122,12 +125,22 @@ pub async fn checkin(
         )?;
         if e.kind == "remediation.deflected" {
             store.record_deflection(e.at_ms, id, e.check_id.as_deref().unwrap_or(""))?;
+        } else if e.kind == "crash" {
+            crashes.push(e);
+        } else if let Some(u) = crate::releases::on_update_event(state, id, e)? {
+            if u.state.is_failure() && !failed_versions.contains(&u.target_version) {
+                failed_versions.push(u.target_version.clone());
+            }
+            update = Some(u);
         }
         last_seq = last_seq.max(e.seq);
     }
 
     // tickets: passing checks count toward auto-resolve; a silent device is back
     crate::tickets::on_checkin(state, id, if stale { &[] } else { &req.health }).await?;
+    for e in crashes {
+        crate::tickets::crashes::on_crash(state, &device, e).await?;
+    }
 
     let policy = state.policy();
     let updated = store
@@ -140,8 +153,12 @@ pub async fn checkin(
             d.inventory_hash = inventory_hash.clone();
             d.last_event_seq = d.last_event_seq.max(last_seq);
             d.policy_version = req.policy_version;
+            d.update = update.clone();
+            d.failed_versions = failed_versions.clone();
         })?
         .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
+    let release =
+        crate::releases::offer_for(state, &updated, &req.agent_version, req.release_platform)?;
     store.flush().await?;
     Metrics::inc(&state.metrics.checkins);
 
@@ -152,5 +169,6 @@ pub async fn checkin(
         acked_event_seq: updated.last_event_seq,
         jobs: Vec::new(),
         server_time_ms: now,
+        release,
     })
 }

@@ -87,6 +87,8 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
             last_event_seq: 0,
             inventory_hash: String::new(),
             policy_version: 0,
+            update: None,
+            failed_versions: Vec::new(),
         },
     };
 

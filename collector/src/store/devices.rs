@@ -42,6 +42,12 @@ pub struct DeviceRecord {
     pub inventory_hash: String,
     #[serde(default)]
     pub policy_version: u64,
+    /// The last self-update attempt.
+    #[serde(default)]
+    pub update: Option<tend_shared::releases::DeviceUpdate>,
+    /// Versions whose update failed here: never offered to this device again.
+    #[serde(default)]
+    pub failed_versions: Vec<String>,
 }
 
 impl DeviceRecord {
@@ -58,6 +64,7 @@ impl DeviceRecord {
             enrolled_at_ms: self.enrolled_at_ms,
             last_seen_ms: self.last_seen_ms,
             asset_id: self.asset_id.clone(),
+            update: self.update.clone(),
         }
     }
 }

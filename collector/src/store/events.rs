@@ -65,6 +65,22 @@ impl Store {
         Ok(out)
     }
 
+    /// A device's events at or after `since_ms`, oldest first.
+    pub fn events_since(
+        &self,
+        device_id: &str,
+        since_ms: u64,
+    ) -> Result<Vec<DeviceEvent>, StoreError> {
+        let mut end = prefix(device_id);
+        *end.last_mut().expect("prefix ends in 0") = 1;
+        let mut out = Vec::new();
+        for item in self.events.range(key(device_id, since_ms, 0)..end) {
+            let (_, v) = item?;
+            out.push(from_json("events", &v)?);
+        }
+        Ok(out)
+    }
+
     /// Every event of a device, oldest first.
     pub fn all_events(&self, device_id: &str) -> Result<Vec<DeviceEvent>, StoreError> {
         let mut out = Vec::new();

@@ -9,6 +9,7 @@ mod audit;
 mod devices;
 mod events;
 mod jobs;
+mod releases;
 mod tickets;
 mod tokens;
 
@@ -69,6 +70,8 @@ pub struct Store {
     job_queue: sled::Tree,
     device_jobs: sled::Tree,
     bulk: sled::Tree,
+    releases: sled::Tree,
+    release_artifacts: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -123,6 +126,8 @@ impl Store {
             job_queue: db.open_tree("job_queue")?,
             device_jobs: db.open_tree("device_jobs")?,
             bulk: db.open_tree("bulk")?,
+            releases: db.open_tree("releases")?,
+            release_artifacts: db.open_tree("release_artifacts")?,
             db,
         })
     }

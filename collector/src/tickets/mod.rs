@@ -12,6 +12,7 @@
 //! All mutations hold `AppState::tickets_lock`, record a timeline entry and an audit
 //! entry, queue webhooks, and are flushed before the caller answers.
 
+pub mod crashes;
 pub mod query;
 pub mod report;
 pub mod sla;

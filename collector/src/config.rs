@@ -1,0 +1,160 @@
+//! The collector's config file (`/etc/tend/collector.toml`), read by `serve --config`
+//! and checked by `tend-collector validate` (systemd runs it as `ExecStartPre`).
+//! Parsed then validated in two steps; command-line flags override the file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why a config is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// `/etc/tend/collector.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorConfig {
+    /// Data directory: keys, certificates and the sled store.
+    #[serde(default = "default_data")]
+    pub data: PathBuf,
+    /// Address the HTTPS listener binds.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Extra DNS names or IPs for the server certificate.
+    #[serde(default)]
+    pub sans: Vec<String>,
+    /// Largest accepted request body in bytes (artifact uploads have their own limit).
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+}
+
+fn default_data() -> PathBuf {
+    PathBuf::from("/var/lib/tend/collector")
+}
+fn default_listen() -> String {
+    "0.0.0.0:8443".into()
+}
+fn default_body_limit() -> usize {
+    1 << 20
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        CollectorConfig {
+            data: default_data(),
+            listen: default_listen(),
+            sans: Vec::new(),
+            body_limit: default_body_limit(),
+        }
+    }
+}
+
+impl CollectorConfig {
+    /// Parses `text` (step one: syntax and types).
+    pub fn parse(path: &Path, text: &str) -> Result<CollectorConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim().replace('\n', " "),
+        })
+    }
+
+    /// Reads and validates a file; a missing file at the default path means defaults.
+    pub fn load(path: &Path, must_exist: bool) -> Result<CollectorConfig, ConfigError> {
+        let cfg = match std::fs::read_to_string(path) {
+            Ok(text) => CollectorConfig::parse(path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                CollectorConfig::default()
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    /// Step two: values that parse but cannot work.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        self.listen.parse::<SocketAddr>().map_err(|_| {
+            invalid(format!(
+                "listen = {:?} is not an address like 0.0.0.0:8443",
+                self.listen
+            ))
+        })?;
+        if !(1024..=64 << 20).contains(&self.body_limit) {
+            return Err(invalid(format!(
+                "body_limit = {} must be between 1024 and {}",
+                self.body_limit,
+                64 << 20
+            )));
+        }
+        if self.data.as_os_str().is_empty() || self.data.is_relative() {
+            return Err(invalid(format!(
+                "data = {:?} must be an absolute path",
+                self.data
+            )));
+        }
+        if self.data.exists() && !self.data.is_dir() {
+            return Err(invalid(format!(
+                "data = {:?} is not a directory",
+                self.data
+            )));
+        }
+        for s in &self.sans {
+            if s.is_empty() || s.contains(char::is_whitespace) {
+                return Err(invalid(format!("sans entry {s:?} is not a DNS name or IP")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<CollectorConfig, ConfigError> {
+        let p = Path::new("collector.toml");
+        let c = CollectorConfig::parse(p, text)?;
+        c.validate(p)?;
+        Ok(c)
+    }
+
+    #[test]
+    fn good_and_bad_configs() {
+        let c =
+            check("listen = \"127.0.0.1:9443\"\ndata = \"/srv/tend\"\nsans = [\"tend.corp\"]\n")
+                .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9443");
+        assert_eq!(c.body_limit, 1 << 20);
+        assert_eq!(check("").unwrap(), CollectorConfig::default());
+        for (bad, says) in [
+            ("listen = \"everywhere\"", "listen"),
+            ("body_limit = 5", "body_limit"),
+            ("data = \"relative/dir\"", "absolute"),
+            ("lisen = \"0.0.0.0:1\"", "unknown field"),
+            ("listen = [", "collector.toml"),
+        ] {
+            let e = check(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+}

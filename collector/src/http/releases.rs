@@ -1,0 +1,109 @@
+//! Release endpoints: upload (admin), list and show (viewer), rollout changes (admin,
+//! audited), and for devices the signed offer and the artifact download.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tend_shared::api::Role;
+use tend_shared::releases::{LatestRelease, Release, ReleasePlatform, RolloutPatch};
+
+use crate::auth::{Auth, Principal};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::releases;
+use crate::state::AppState;
+
+fn platform(p: &str) -> Result<ReleasePlatform, ApiError> {
+    p.parse().map_err(ApiError::BadRequest)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((version, p)): ApiPath<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Release>), ApiError> {
+    let user = auth.require(&state, Role::Admin, "release.add")?;
+    let p = platform(&p)?;
+    let r = releases::add_artifact(
+        &state.store,
+        state.now_ms(),
+        &user.actor(),
+        &version,
+        p,
+        &body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<Release>>, ApiError> {
+    auth.require(&state, Role::Viewer, "release.list")?;
+    Ok(Json(releases::list(&state.store)?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(version): ApiPath<String>,
+) -> Result<Json<Release>, ApiError> {
+    auth.require(&state, Role::Viewer, "release.read")?;
+    state
+        .store
+        .release(&version)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("release", &version))
+}
+
+pub async fn rollout(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(version): ApiPath<String>,
+    ApiJson(patch): ApiJson<RolloutPatch>,
+) -> Result<Json<Release>, ApiError> {
+    let user = auth.require(&state, Role::Admin, "release.rollout")?;
+    releases::patch_rollout(&state, &user.actor(), &version, &patch)
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LatestQuery {
+    pub platform: Option<String>,
+    pub version: Option<String>,
+}
+
+/// The signed offer for the calling device (`{"release": null}` when none).
+pub async fn latest(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<LatestQuery>,
+) -> Result<Json<LatestRelease>, ApiError> {
+    let device = auth.device()?;
+    let p = q.platform.as_deref().map(platform).transpose()?;
+    let running = q.version.unwrap_or_else(|| device.agent_version.clone());
+    Ok(Json(LatestRelease {
+        release: releases::offer_for(&state, &device, &running, p)?,
+    }))
+}
+
+/// The artifact bytes, for enrolled devices and viewers.
+pub async fn artifact(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((version, p)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    if !matches!(auth.0, Principal::Device(_)) {
+        auth.require(&state, Role::Viewer, "release.download")?;
+    }
+    let p = platform(&p)?;
+    let bytes = state
+        .store
+        .release_artifact(&version, p)?
+        .ok_or_else(|| ApiError::not_found("artifact", &format!("{version}/{p}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
