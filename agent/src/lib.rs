@@ -6,6 +6,7 @@
 //! `transport`, spooling to disk while the collector is unreachable.
 
 pub mod checks;
+pub mod config;
 pub mod daemon;
 pub mod enroll;
 pub mod identity;
@@ -18,6 +19,13 @@ pub mod report;
 pub mod spool;
 pub mod state;
 pub mod transport;
+pub mod update;
+pub mod watch;
 
-/// This agent's version.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// This agent's version: the crate version, unless the build sets
+/// `TEND_AGENT_VERSION` (release pipelines stamp builds; the update tests build a
+/// second version from the same source this way).
+pub const VERSION: &str = match option_env!("TEND_AGENT_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};

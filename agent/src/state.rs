@@ -111,7 +111,7 @@ impl StateDir {
         self.root.join("spool")
     }
 
-    fn read_json<T: serde::de::DeserializeOwned>(
+    pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
         &self,
         name: &str,
     ) -> Result<Option<T>, StateError> {
@@ -129,7 +129,7 @@ impl StateDir {
         }
     }
 
-    fn write_json<T: Serialize>(&self, name: &str, v: &T) -> Result<(), StateError> {
+    pub(crate) fn write_json<T: Serialize>(&self, name: &str, v: &T) -> Result<(), StateError> {
         let bytes = serde_json::to_vec_pretty(v).expect("state serializes");
         write_private(&self.root.join(name), &bytes)
     }

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tend_agent::config::AgentConfig;
+use tend_agent::daemon::RunOptions;
 use tend_agent::state::StateDir;
 
 #[derive(Parser)]
-#[command(name = "tend-agent", version, about = "Tend endpoint agent")]
+#[command(name = "tend-agent", version = tend_agent::VERSION, about = "Tend endpoint agent")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -24,8 +26,29 @@ enum Cmd {
     },
     /// Run the daemon until SIGTERM.
     Run {
-        #[arg(long, default_value = "/var/lib/tend/agent")]
+        /// State directory [default: the config's state_dir, /var/lib/tend/agent].
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Config file, watched and reloaded live. Missing is fine unless given.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check the config file (and the state dir it names); non-zero on error.
+    Validate {
+        #[arg(long, default_value = tend_agent::config::DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
+    /// Internal: started by an update to roll it back if it does not confirm.
+    #[command(hide = true)]
+    UpdateGuard {
+        #[arg(long)]
         state: PathBuf,
+        #[arg(long)]
+        until_ms: u64,
+        #[arg(long)]
+        restart: String,
+        #[arg(last = true)]
+        agent_args: Vec<std::ffi::OsString>,
     },
     /// Print this machine's inventory as JSON.
     Inventory,
@@ -75,9 +98,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             );
         }
-        Cmd::Run { state } => {
+        Cmd::Run { state, config } => {
+            let path = config
+                .clone()
+                .unwrap_or_else(|| tend_agent::config::DEFAULT_CONFIG.into());
+            let cfg = AgentConfig::load(&path, config.is_some())?;
+            let state = state.unwrap_or_else(|| cfg.state_dir.clone());
             let st = StateDir::open(&state)?;
-            tend_agent::daemon::run(st, shutdown_signal()).await?;
+            // what an update restarts us with: the same command, absolute paths
+            let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+            let mut agent_args: Vec<std::ffi::OsString> =
+                vec!["run".into(), "--state".into(), abs(&state).into()];
+            if config.is_some() {
+                agent_args.extend(["--config".into(), abs(&path).into()]);
+            }
+            let opts = RunOptions {
+                config: cfg,
+                config_path: Some(abs(&path)),
+                agent_args,
+                allow_update: true,
+            };
+            tend_agent::daemon::run_with(st, opts, shutdown_signal()).await?;
+        }
+        Cmd::Validate { config } => {
+            let cfg = AgentConfig::load(&config, true)?;
+            if cfg.state_dir.join("credentials.json").exists() {
+                StateDir::open(&cfg.state_dir)?
+                    .credentials()
+                    .context("the state dir's credentials")?;
+            }
+            println!(
+                "{}: ok (state {}, update {}, grace {} s)",
+                config.display(),
+                cfg.state_dir.display(),
+                if cfg.update.enabled { "on" } else { "off" },
+                cfg.update.grace_period_s
+            );
+        }
+        Cmd::UpdateGuard {
+            state,
+            until_ms,
+            restart,
+            agent_args,
+        } => {
+            let restart = tend_agent::update::install::Restart::parse(&restart)
+                .context("--restart must be systemd, launchd or exec")?;
+            tend_agent::update::guard::run(&state, until_ms, restart, &agent_args)?;
         }
         Cmd::Inventory => {
             let inv = tend_agent::inventory::collect();

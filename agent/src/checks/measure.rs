@@ -31,6 +31,8 @@ pub struct ProbeCache {
     firewall: Option<Cached<Probe<(bool, String)>>>,
     clock: Option<Cached<Probe<bool>>>,
     battery: Option<Cached<Option<f64>>>,
+    /// Crash folders from the agent config; `None` = the platform's.
+    pub crash_dirs: Option<Vec<std::path::PathBuf>>,
 }
 
 fn cached<T: Clone>(slot: &mut Option<Cached<T>>, ttl: Duration, f: impl FnOnce() -> T) -> T {
@@ -48,9 +50,20 @@ fn cached<T: Clone>(slot: &mut Option<Cached<T>>, ttl: Duration, f: impl FnOnce(
 }
 
 impl ProbeCache {
+    /// A fresh cache scanning `dirs` for crash reports (`None`: the platform's).
+    pub fn with_crash_dirs(dirs: Option<Vec<std::path::PathBuf>>) -> ProbeCache {
+        ProbeCache {
+            crash_dirs: dirs,
+            ..ProbeCache::default()
+        }
+    }
+
     /// Forgets everything (used by "run health now").
     pub fn clear(&mut self) {
-        *self = ProbeCache::default();
+        *self = ProbeCache {
+            crash_dirs: self.crash_dirs.take(),
+            ..ProbeCache::default()
+        };
     }
 }
 
@@ -177,7 +190,10 @@ pub fn measure(policy: &Policy, cache: &mut ProbeCache) -> Measurements {
         };
     let recent_crashes = if on(k::CRASH_RECENT) {
         let since = SystemTime::now() - Duration::from_secs(86_400);
-        Ok(platform::crash_dirs()
+        Ok(cache
+            .crash_dirs
+            .clone()
+            .unwrap_or_else(platform::crash_dirs)
             .iter()
             .flat_map(|d| scan_crashes_at(d, since))
             .collect())

@@ -26,6 +26,9 @@ use tokio::time::Instant;
 
 mod incidents;
 mod jobs;
+mod lifecycle;
+
+pub use lifecycle::RunOptions;
 
 use crate::checks::measure::ProbeCache;
 use crate::spool::{Spool, SpoolError, SpoolLimits, SpooledReport};
@@ -95,10 +98,17 @@ pub struct Agent {
     /// Where scripts get their private working directories.
     work_dir: std::path::PathBuf,
     ledger: crate::remediate::Ledger,
+    /// Local config (watched; reloaded live).
+    config: crate::config::AgentConfig,
+    life: lifecycle::Lifecycle,
 }
 
 impl Agent {
     pub fn new(state: StateDir) -> Result<Agent, DaemonError> {
+        Agent::with_options(state, RunOptions::embedded())
+    }
+
+    pub fn with_options(state: StateDir, opts: RunOptions) -> Result<Agent, DaemonError> {
         let creds = state.credentials()?;
         let client = Client::new(&creds.server_url, &creds.ca_pem, Some(creds.device_token))?;
         let spool = Spool::open(&state.spool_dir(), SpoolLimits::default())?;
@@ -112,12 +122,14 @@ impl Agent {
             state,
             client,
             spool,
-            cache: Some(ProbeCache::default()),
+            cache: Some(ProbeCache::with_crash_dirs(opts.config.crash.dirs.clone())),
             health: Vec::new(),
             health_at_ms: 0,
             inventory: None,
             inventory_at: None,
             sent_inventory_hash: None,
+            life: lifecycle::Lifecycle::new(&opts),
+            config: opts.config,
         })
     }
 
@@ -204,7 +216,7 @@ impl Agent {
 
     /// Measures and grades without touching states or events (re-checks).
     pub(crate) async fn grade(&mut self) -> Vec<CheckResult> {
-        let policy = self.policy.clone();
+        let policy = self.config.apply(&self.policy);
         let mut cache = self.cache.take().unwrap_or_default();
         let (results, cache) = tokio::task::spawn_blocking(move || {
             let m = crate::checks::measure::measure(&policy, &mut cache);
@@ -246,6 +258,7 @@ impl Agent {
     async fn send(&mut self, req: &CheckinRequest) -> Result<CheckinResponse, DaemonError> {
         let resp: CheckinResponse = self.client.post("/api/v1/checkin", req).await?;
         self.spool.ack_events(resp.acked_event_seq)?;
+        self.life.offer = resp.release.clone();
         if let Some(p) = &resp.policy {
             if p.version != self.policy.version {
                 tracing::info!(from = self.policy.version, to = p.version, "policy updated");
@@ -330,9 +343,19 @@ impl Agent {
     }
 }
 
-/// Runs until `shutdown` resolves.
+/// Runs an embedded agent (no config file, no self-update) until `shutdown` resolves.
 pub async fn run(state: StateDir, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-    let mut agent = Agent::new(state)?;
+    run_with(state, RunOptions::embedded(), shutdown).await
+}
+
+/// Runs until `shutdown` resolves.
+pub async fn run_with(
+    state: StateDir,
+    opts: RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let mut agent = Agent::with_options(state, opts)?;
+    agent.start_lifecycle();
     agent.event(
         "agent.started",
         None,
@@ -354,8 +377,24 @@ pub async fn run(state: StateDir, shutdown: impl Future<Output = ()>) -> Result<
     loop {
         let eval_every = Duration::from_secs(agent.policy.evaluation_interval_s.max(1));
         let poll_pending = poll.is_some();
+        let trial_at = agent.life.trial_deadline();
+        let preparing = agent.life.preparing();
         tokio::select! {
             _ = &mut shutdown => break,
+            Some(change) = lifecycle::next_change(&mut agent.life.watch) => {
+                if agent.on_change(change) {
+                    next_eval = Instant::now();
+                    next_report = Instant::now();
+                }
+            }
+            _ = tokio::time::sleep_until(trial_at.unwrap_or_else(Instant::now)), if trial_at.is_some() => {
+                agent.trial_expired();
+                next_report = Instant::now();
+            }
+            r = lifecycle::prepared(&mut agent.life.task), if preparing => {
+                agent.finish_update(r);
+                next_report = Instant::now();
+            }
             _ = tokio::time::sleep_until(next_eval) => {
                 agent.refresh_inventory(false).await;
                 let changed = agent.evaluate().await;
@@ -370,6 +409,11 @@ pub async fn run(state: StateDir, shutdown: impl Future<Output = ()>) -> Result<
                     Ok(policy_changed) => {
                         online = true;
                         failures = 0;
+                        if agent.confirm_trial() {
+                            next_report = Instant::now();
+                            continue;
+                        }
+                        agent.maybe_start_update();
                         next_report = Instant::now() + jittered(Duration::from_secs(agent.policy.checkin_interval_s));
                         if policy_changed {
                             // new thresholds: grade again now, report what changed

@@ -1,6 +1,7 @@
 //! Pure parsers of command outputs and system files. No I/O here: every function takes
 //! text and is tested against real captured outputs under `agent/fixtures/`.
 
+pub mod crash;
 pub mod linux;
 pub mod macos;
 

@@ -329,7 +329,7 @@ mod tests {
     fn rollout_halts_when_a_stage_fails_too_often() {
         let mut r = Rollout {
             percent: 10,
-            failure_threshold_pct: 50,
+            failure_threshold_pct: 60,
             min_sample: 4,
             stages: vec![RolloutStage {
                 percent: 10,
@@ -345,8 +345,9 @@ mod tests {
         count(&mut r, UpdateState::Refused);
         assert!(!r.halted, "2 of 3");
         count(&mut r, UpdateState::Installing);
+        assert!(!r.halted, "2 of 4 is below 60 %");
         count(&mut r, UpdateState::Failed);
-        assert!(r.halted, "3 of 4 ≥ 50 %");
+        assert!(r.halted, "3 of 4 ≥ 60 %");
         assert!(r.halt_reason.as_deref().unwrap().contains("3 of 4"));
         assert!(!r.active());
     }

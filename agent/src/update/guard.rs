@@ -1,0 +1,100 @@
+//! `tend-agent update-guard`: started from the kept previous binary right before a
+//! swap. It sleeps past the trial deadline; if the new version has not confirmed by
+//! then (it is hung, crash-looping, or cannot reach the collector) the guard puts
+//! the previous binary back, stops whatever runs, and starts the agent again.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use tend_shared::releases::UpdateState;
+
+use super::install::{restore_previous, Restart};
+use super::{Outcome, UpdateDir, UpdateError};
+use crate::state::StateDir;
+
+/// The guard acts this long after the deadline, so the new version's own rollback
+/// (at the deadline) goes first when it can.
+pub const GUARD_MARGIN_MS: u64 = 3_000;
+
+/// The PID file the daemon writes at start.
+pub const PID_FILE: &str = "agent.pid";
+
+fn pid_alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// Stops the running agent (whatever binary it is now) by its PID file.
+fn stop_agent(state: &Path) {
+    let Some(pid) = std::fs::read_to_string(state.join(PID_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|p| *p > 1 && *p != std::process::id() as i32)
+    else {
+        return;
+    };
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    for _ in 0..50 {
+        if !pid_alive(pid) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs the guard; returns when the update confirmed, or after restarting the
+/// previous version (with `Restart::Exec` this process becomes the agent).
+pub fn run(
+    state: &Path,
+    until_ms: u64,
+    restart: Restart,
+    agent_args: &[OsString],
+) -> Result<(), UpdateError> {
+    let now = tend_shared::now_ms();
+    if until_ms > now {
+        std::thread::sleep(Duration::from_millis(until_ms - now));
+    }
+    let st = StateDir::open(state)?;
+    let dir = UpdateDir::new(&st)?;
+    let Some(p) = dir.pending()? else {
+        return Ok(()); // confirmed (or rolled back by the new version itself)
+    };
+    tracing::warn!(to = %p.to, "update did not confirm in time; rolling back");
+    restore_previous(&dir, &p.installed)?;
+    dir.set_outcome(&Outcome {
+        state: UpdateState::RolledBack,
+        from: p.from.clone(),
+        to: p.to.clone(),
+        message: format!(
+            "{} did not check in within {} s; {} restored by the update guard",
+            p.to,
+            p.deadline_ms.saturating_sub(p.started_ms) / 1000,
+            p.from
+        ),
+    })?;
+    dir.add_failed(&p.to);
+    dir.clear_pending();
+    stop_agent(state);
+    let err = match restart {
+        Restart::Systemd => std::process::Command::new("systemctl")
+            .args(["restart", "tend-agent.service"])
+            .status()
+            .err(),
+        Restart::Launchd => std::process::Command::new("launchctl")
+            .args(["kickstart", "-k", "system/com.tend.agent"])
+            .status()
+            .err(),
+        Restart::Exec => Some(super::install::restart(
+            Restart::Exec,
+            &p.installed,
+            agent_args,
+        )),
+    };
+    match err {
+        Some(e) => Err(UpdateError::Failed(format!("restarting the agent: {e}"))),
+        None => Ok(()),
+    }
+}
