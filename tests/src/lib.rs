@@ -289,3 +289,63 @@ impl Drop for AgentProc {
         let _ = self.0.wait();
     }
 }
+
+/// A `tend-agent run` started from `exe` (a copy the test may let it replace) with a
+/// config file; stderr goes to `log`. Killed on drop, including whatever process
+/// the state dir's PID file names by then (an update may have replaced the process).
+pub struct InstalledAgent {
+    pub child: Child,
+    pub exe: PathBuf,
+    pub state: PathBuf,
+}
+
+impl InstalledAgent {
+    pub fn start(exe: &Path, state: &Path, config: &Path, hw: &str, log: &Path) -> InstalledAgent {
+        let child = Command::new(exe)
+            .args(["run", "--state"])
+            .arg(state)
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "info,tend_agent=info")
+            .env(tend_agent::identity::HARDWARE_UUID_ENV, hw)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("agent log"))
+            .spawn()
+            .expect("starting the installed agent");
+        InstalledAgent {
+            child,
+            exe: exe.to_owned(),
+            state: state.to_owned(),
+        }
+    }
+
+    /// The PID the agent last wrote.
+    pub fn pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.state.join("agent.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+}
+
+impl Drop for InstalledAgent {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies `from` to `to` (creating folders), executable.
+pub fn install_copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(from, to).expect("copying the binary");
+}
+
+/// Hex SHA-256 of a file.
+pub fn file_sha256(p: &Path) -> String {
+    tend_shared::signing::sha256_hex(&std::fs::read(p).expect("reading file"))
+}
