@@ -15,7 +15,9 @@ fn config(state: &std::path::Path, crash: &std::path::Path, disk_fail: Option<f6
         "state_dir = {state:?}\n[update]\nenabled = false\n[crash]\ndirs = [{crash:?}]\ndebounce_ms = 200\n"
     );
     if let Some(f) = disk_fail {
-        s.push_str(&format!("[checks.\"disk.free\"]\nfail = {f:.1}\nwarn = {f:.1}\n"));
+        s.push_str(&format!(
+            "[checks.\"disk.free\"]\nfail = {f:.1}\nwarn = {f:.1}\n"
+        ));
     }
     s
 }
@@ -64,12 +66,19 @@ async fn config_reloads_live_and_crashes_become_events_and_tickets() {
     // a local threshold of 100 % free makes the check fail, without a restart
     let t = Instant::now();
     std::fs::write(&cfg, config(&state, &crash_dir, Some(100.0))).unwrap();
-    wait_for("the changed threshold applied", Duration::from_secs(10), || async {
-        let d: DeviceDetail = api.get(&path).await.unwrap();
-        (disk_status(&d) == Some(CheckStatus::Fail)).then_some(())
-    })
+    wait_for(
+        "the changed threshold applied",
+        Duration::from_secs(10),
+        || async {
+            let d: DeviceDetail = api.get(&path).await.unwrap();
+            (disk_status(&d) == Some(CheckStatus::Fail)).then_some(())
+        },
+    )
     .await;
-    println!("config edit -> failing check at the collector: {:?}", t.elapsed());
+    println!(
+        "config edit -> failing check at the collector: {:?}",
+        t.elapsed()
+    );
 
     // a broken file is rejected with a clear log line; the agent keeps the old config
     std::fs::write(&cfg, "[checks.\"disk.free\"\nfail = ").unwrap();
@@ -105,7 +114,10 @@ async fn config_reloads_live_and_crashes_become_events_and_tickets() {
         d.events.into_iter().find(|e| e.kind == "crash")
     })
     .await;
-    println!("crash report written -> event at the collector: {:?}", t.elapsed());
+    println!(
+        "crash report written -> event at the collector: {:?}",
+        t.elapsed()
+    );
     assert_eq!(ev.data["process"], "gedit");
     assert_eq!(ev.data["signal"], "SIGSEGV");
 
@@ -128,7 +140,11 @@ async fn config_reloads_live_and_crashes_become_events_and_tickets() {
     })
     .await;
     assert_eq!(tickets.len(), 1);
-    assert!(tickets[0].summary.contains("3 times"), "{}", tickets[0].summary);
+    assert!(
+        tickets[0].summary.contains("3 times"),
+        "{}",
+        tickets[0].summary
+    );
     drop(agent);
     collector.stop();
 }
