@@ -179,7 +179,12 @@ mod tests {
         std::fs::write(crashes.join("_usr_bin_old.0.crash"), "ProblemType: Crash\n").unwrap();
         let cfg = dir.path().join("agent.toml");
         std::fs::write(&cfg, "").unwrap();
-        let mut w = start(Some(&cfg), &[crashes.clone()], Duration::from_millis(100)).unwrap();
+        let mut w = start(
+            Some(&cfg),
+            std::slice::from_ref(&crashes),
+            Duration::from_millis(100),
+        )
+        .unwrap();
         assert_eq!(w.watched.len(), 2);
 
         // written in two chunks: one event after the debounce

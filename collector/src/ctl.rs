@@ -165,6 +165,16 @@ impl Ctl {
         let _ = writeln!(out, "  serial      {}", opt(&s.serial));
         let _ = writeln!(out, "  hardware    {}", s.hardware_uuid);
         let _ = writeln!(out, "  agent       {}", s.agent_version);
+        if let Some(u) = &s.update {
+            let _ = writeln!(
+                out,
+                "  update      {} {} at {} {}",
+                u.target_version,
+                u.state.as_str(),
+                fmt_ms(u.at_ms),
+                u.message
+            );
+        }
         let _ = writeln!(out, "  enrolled    {}", fmt_ms(s.enrolled_at_ms));
         let _ = writeln!(
             out,

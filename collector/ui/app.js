@@ -6,6 +6,11 @@ const tokenInput = document.getElementById("token");
 const logout = document.getElementById("logout");
 const token = () => sessionStorage.getItem("tend-token");
 
+/** "0.2.0 rolled_back" for a device's last self-update, "-" when none. */
+function updateText(u) {
+  return u ? `${u.target_version} ${u.state.replace("_", " ")}` : "-";
+}
+
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 }
@@ -36,8 +41,8 @@ async function devices() {
   const list = await api("/api/v1/devices?" + q.toString());
   const opt = (name, values) => `<select data-f="${name}"><option value="">${name}: any</option>${values.map(v => `<option ${q.get(name) === v ? "selected" : ""}>${v}</option>`).join("")}</select>`;
   main.innerHTML = `<section><h2>Devices (${list.length})</h2><div class="filters">${opt("health", ["healthy", "warning", "failing", "unknown"])}${opt("platform", ["linux", "macos"])}</div>` +
-    table(["Hostname", "Health", "OS", "Last seen", "Serial", "Agent", "Id"],
-      list.map(d => [esc(d.hostname), pill(d.health), esc(d.os), esc(ago(d.last_seen_ms)), esc(d.serial || "-"), esc(d.agent_version), `<code>${esc(d.id)}</code>`]), true) + "</section>";
+    table(["Hostname", "Health", "OS", "Last seen", "Serial", "Agent", "Update", "Id"],
+      list.map(d => [esc(d.hostname), pill(d.health), esc(d.os), esc(ago(d.last_seen_ms)), esc(d.serial || "-"), esc(d.agent_version), esc(updateText(d.update)), `<code>${esc(d.id)}</code>`]), true) + "</section>";
   main.querySelectorAll("tr.link").forEach(tr => tr.onclick = () => location.hash = `#/device/${list[tr.dataset.i].id}`);
   main.querySelectorAll("select").forEach(s => s.onchange = () => {
     if (s.value) q.set(s.dataset.f, s.value); else q.delete(s.dataset.f);
@@ -51,7 +56,7 @@ async function device(id) {
   let html = `<section><h2>${esc(s.hostname)} ${pill(s.health)}</h2><dl>
     <dt>Device</dt><dd><code>${esc(s.id)}</code> (${esc(s.platform)})</dd>
     <dt>OS</dt><dd>${esc(s.os)}</dd><dt>Serial</dt><dd>${esc(s.serial || "-")}</dd>
-    <dt>Hardware UUID</dt><dd>${esc(s.hardware_uuid)}</dd><dt>Agent</dt><dd>${esc(s.agent_version)}</dd>
+    <dt>Hardware UUID</dt><dd>${esc(s.hardware_uuid)}</dd><dt>Agent</dt><dd>${esc(s.agent_version)}</dd><dt>Update</dt><dd>${esc(updateText(s.update))}${s.update && s.update.message ? " — " + esc(s.update.message) : ""}</dd>
     <dt>Enrolled</dt><dd>${esc(when(s.enrolled_at_ms))}</dd><dt>Last seen</dt><dd>${esc(when(s.last_seen_ms))} (${esc(ago(s.last_seen_ms))})</dd>`;
   if (inv) html += `<dt>CPU</dt><dd>${esc(inv.cpu.model)} (${inv.cpu.logical_cores} threads)</dd><dt>Memory</dt><dd>${gib(inv.memory.total_bytes)}</dd>
     <dt>Disks</dt><dd>${inv.disks.map(x => `${esc(x.mount)} ${gib(x.free_bytes)} free of ${gib(x.total_bytes)}`).join("<br>")}</dd>

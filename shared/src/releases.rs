@@ -239,11 +239,11 @@ impl UpdateState {
         .find(|s| s.event_kind() == kind)
     }
 
-    pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            UpdateState::Failed | UpdateState::Refused | UpdateState::RolledBack
-        )
+    /// A failure that retrying the same version cannot fix (bad signature or digest,
+    /// a binary that did not come up). Transient failures — network, disk full, an
+    /// expired offer — are offered again later.
+    pub fn is_permanent_failure(self) -> bool {
+        matches!(self, UpdateState::Refused | UpdateState::RolledBack)
     }
 }
 

@@ -278,3 +278,54 @@ pub fn restart(restart: Restart, installed: &Path, agent_args: &[OsString]) -> s
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::StateDir;
+
+    #[test]
+    fn roll_back_restores_the_kept_binary_and_records_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let st = StateDir::open(&tmp.path().join("state")).unwrap();
+        let dir = UpdateDir::new(&st).unwrap();
+        let bin_dir = tmp.path().join("bin");
+        std::fs::create_dir_all(&bin_dir).unwrap();
+        let installed = bin_dir.join("tend-agent");
+        std::fs::write(&installed, b"new version").unwrap();
+        std::fs::write(dir.previous(), b"old version").unwrap();
+        let p = Pending {
+            from: "0.1.0".into(),
+            to: "0.2.0".into(),
+            installed: installed.clone(),
+            started_ms: 1,
+            deadline_ms: 2,
+        };
+        dir.set_pending(&p).unwrap();
+        roll_back(&dir, &p, "0.2.0 did not check in").unwrap();
+        assert_eq!(std::fs::read(&installed).unwrap(), b"old version");
+        assert_eq!(
+            std::fs::read(dir.previous()).unwrap(),
+            b"old version",
+            "still kept"
+        );
+        assert!(dir.pending().unwrap().is_none());
+        assert_eq!(dir.failed_versions(), vec!["0.2.0".to_string()]);
+        let o = dir.take_outcome().unwrap();
+        assert_eq!((o.state, o.to.as_str()), (UpdateState::RolledBack, "0.2.0"));
+        // no temp files left next to the binary
+        let left: Vec<_> = std::fs::read_dir(&bin_dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+    }
+
+    #[test]
+    fn restart_mode_follows_config_and_service_manager() {
+        assert_eq!(Restart::detect(RestartMode::Exec), Restart::Exec);
+        assert_eq!(Restart::parse("launchd"), Some(Restart::Launchd));
+        assert_eq!(Restart::parse("reboot"), None);
+    }
+}

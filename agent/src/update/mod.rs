@@ -32,7 +32,8 @@ pub enum UpdateError {
     /// The offer or the artifact failed verification: nothing was installed.
     #[error("refused: {0}")]
     Refused(String),
-    /// Download, disk or swap failure: the current binary keeps running.
+    /// Download, disk or swap failure, or an expired offer: the current binary keeps
+    /// running and the update is tried again later.
     #[error("failed: {0}")]
     Failed(String),
     #[error(transparent)]

@@ -22,7 +22,8 @@ pub fn verify_offer(
     }
     tend_shared::releases::validate_version(&offer.version).map_err(UpdateError::Refused)?;
     if offer.expires_at_ms <= now_ms {
-        return Err(UpdateError::Refused(format!(
+        // transient: a fresh offer comes with the next check-in (or the clock is off)
+        return Err(UpdateError::Failed(format!(
             "offer for {} expired at {} ms (now {now_ms} ms)",
             offer.version, offer.expires_at_ms
         )));

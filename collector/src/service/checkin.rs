@@ -128,7 +128,7 @@ pub async fn checkin(
         } else if e.kind == "crash" {
             crashes.push(e);
         } else if let Some(u) = crate::releases::on_update_event(state, id, e)? {
-            if u.state.is_failure() && !failed_versions.contains(&u.target_version) {
+            if u.state.is_permanent_failure() && !failed_versions.contains(&u.target_version) {
                 failed_versions.push(u.target_version.clone());
             }
             update = Some(u);
