@@ -76,6 +76,16 @@ async function assets() {
       a.device_id ? `<a href="#/device/${esc(a.device_id)}">${esc(a.device_id)}</a>` : "-", esc(a.warranty_end || "-")])) + "</section>";
 }
 
+async function releases() {
+  const list = await api("/api/v1/releases");
+  const state = r => r.rollout.halted ? "halted" : r.rollout.paused ? "paused" : r.rollout.percent === 0 ? "not started" : "rolling out";
+  const sum = (r, k) => r.rollout.stages.reduce((n, s) => n + s[k], 0);
+  main.innerHTML = `<section><h2>Agent releases (${list.length})</h2>` +
+    table(["Version", "Rollout", "Ring", "Platforms", "Attempted", "Updated", "Failed", "Why halted"],
+      list.map(r => [esc(r.version), esc(state(r)), `${r.rollout.percent}%`, esc(r.artifacts.map(a => a.platform).join(", ")),
+        String(sum(r, "attempted")), String(sum(r, "succeeded")), String(sum(r, "failed")), esc(r.rollout.halt_reason || "-")])) + "</section>";
+}
+
 function dur(sec) {
   if (sec == null) return "-";
   return sec < 3600 ? `${Math.round(sec / 60)}m` : sec < 86400 ? `${(sec / 3600).toFixed(1)}h` : `${(sec / 86400).toFixed(1)}d`;
@@ -137,6 +147,7 @@ async function route() {
     else if (h.startsWith("#/tickets")) await tickets();
     else if (h.startsWith("#/report")) await report();
     else if (h.startsWith("#/assets")) await assets();
+    else if (h.startsWith("#/releases")) await releases();
     else await devices();
   } catch (e) {
     main.innerHTML = `<p class="err">${esc(e.message)}</p>`;

@@ -77,14 +77,22 @@ pub struct LatestQuery {
     pub version: Option<String>,
 }
 
-/// The signed offer for the calling device (`{"release": null}` when none).
+/// The signed offer for the calling device (`{"release": null}` when none);
+/// `?platform=linux-x86_64` names the build, `?version=` what it runs.
 pub async fn latest(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<LatestQuery>,
 ) -> Result<Json<LatestRelease>, ApiError> {
     let device = auth.device()?;
-    let p = q.platform.as_deref().map(platform).transpose()?;
+    // a Mac has one universal build; a Linux device must say its architecture
+    let p = match q.platform.as_deref() {
+        Some(p) => Some(platform(p)?),
+        None if device.platform == tend_shared::enroll::Platform::Macos => {
+            Some(ReleasePlatform::MacosUniversal)
+        }
+        None => None,
+    };
     let running = q.version.unwrap_or_else(|| device.agent_version.clone());
     Ok(Json(LatestRelease {
         release: releases::offer_for(&state, &device, &running, p)?,

@@ -352,3 +352,6 @@ mod tests {
         assert!(!r.active());
     }
 }
+
+#[cfg(test)]
+mod http_tests;
