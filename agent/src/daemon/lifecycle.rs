@@ -52,7 +52,8 @@ pub(super) struct Lifecycle {
     updates: Option<UpdateDir>,
     installed: Option<PathBuf>,
     trial: Option<(Pending, Instant)>,
-    pub(super) task: Option<JoinHandle<Result<Prepared, UpdateError>>>,
+    /// The download in flight: the version it fetches, and its result.
+    pub(super) task: Option<(String, JoinHandle<Result<Prepared, UpdateError>>)>,
     retry_at: Option<Instant>,
 }
 
@@ -89,16 +90,24 @@ pub(super) async fn next_change(watch: &mut Option<watch::Watch>) -> Option<Chan
     }
 }
 
-/// The running download task's result (only polled while one runs).
+/// The running download's version and result (only polled while one runs).
 pub(super) async fn prepared(
-    task: &mut Option<JoinHandle<Result<Prepared, UpdateError>>>,
-) -> Result<Prepared, UpdateError> {
+    task: &mut Option<(String, JoinHandle<Result<Prepared, UpdateError>>)>,
+) -> (String, Result<Prepared, UpdateError>) {
     let r = match task.as_mut() {
-        Some(t) => t.await,
-        None => return Err(UpdateError::Failed("no update in progress".into())),
+        Some((_, t)) => t.await,
+        None => {
+            return (
+                String::new(),
+                Err(UpdateError::Failed("no update in progress".into())),
+            )
+        }
     };
-    *task = None;
-    r.unwrap_or_else(|e| Err(UpdateError::Failed(format!("update task: {e}"))))
+    let version = task.take().map(|(v, _)| v).unwrap_or_default();
+    (
+        version,
+        r.unwrap_or_else(|e| Err(UpdateError::Failed(format!("update task: {e}")))),
+    )
 }
 
 fn update_data(from: &str, to: &str) -> serde_json::Value {
@@ -260,22 +269,22 @@ impl Agent {
         tracing::info!(version = %offer.version, "downloading offered release");
         let client = self.client.clone();
         let key = self.signing_key.clone();
-        self.life.task = Some(tokio::spawn(async move {
-            install::prepare(&client, &dir, &offer, &key).await
-        }));
+        let version = offer.version.clone();
+        self.life.task = Some((
+            version,
+            tokio::spawn(async move { install::prepare(&client, &dir, &offer, &key).await }),
+        ));
     }
 
-    /// A download finished: install and restart, or report why not.
-    pub(super) fn finish_update(&mut self, r: Result<Prepared, UpdateError>) {
+    /// A download of `offer_version` finished: install and restart, or report why not.
+    pub(super) fn finish_update(
+        &mut self,
+        offer_version: String,
+        r: Result<Prepared, UpdateError>,
+    ) {
         let Some(dir) = self.life.updates.clone() else {
             return;
         };
-        let offer_version = self
-            .life
-            .offer
-            .as_ref()
-            .map(|o| o.version.clone())
-            .unwrap_or_default();
         let result = r.and_then(|prepared| -> Result<(), UpdateError> {
             let installed = self.life.installed.clone().ok_or_else(|| {
                 UpdateError::Failed("cannot tell where this binary is installed".into())

@@ -391,8 +391,8 @@ pub async fn run_with(
                 agent.trial_expired();
                 next_report = Instant::now();
             }
-            r = lifecycle::prepared(&mut agent.life.task), if preparing => {
-                agent.finish_update(r);
+            (version, r) = lifecycle::prepared(&mut agent.life.task), if preparing => {
+                agent.finish_update(version, r);
                 next_report = Instant::now();
             }
             _ = tokio::time::sleep_until(next_eval) => {

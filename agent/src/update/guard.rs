@@ -7,10 +7,8 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use tend_shared::releases::UpdateState;
-
-use super::install::{restore_previous, Restart};
-use super::{Outcome, UpdateDir, UpdateError};
+use super::install::{roll_back, Restart};
+use super::{UpdateDir, UpdateError};
 use crate::state::StateDir;
 
 /// The guard acts this long after the deadline, so the new version's own rollback
@@ -63,20 +61,13 @@ pub fn run(
         return Ok(()); // confirmed (or rolled back by the new version itself)
     };
     tracing::warn!(to = %p.to, "update did not confirm in time; rolling back");
-    restore_previous(&dir, &p.installed)?;
-    dir.set_outcome(&Outcome {
-        state: UpdateState::RolledBack,
-        from: p.from.clone(),
-        to: p.to.clone(),
-        message: format!(
-            "{} did not check in within {} s; {} restored by the update guard",
-            p.to,
-            p.deadline_ms.saturating_sub(p.started_ms) / 1000,
-            p.from
-        ),
-    })?;
-    dir.add_failed(&p.to);
-    dir.clear_pending();
+    let reason = format!(
+        "{} did not check in within {} s; {} restored by the update guard",
+        p.to,
+        p.deadline_ms.saturating_sub(p.started_ms) / 1000,
+        p.from
+    );
+    roll_back(&dir, &p, &reason)?;
     stop_agent(state);
     let err = match restart {
         Restart::Systemd => std::process::Command::new("systemctl")
