@@ -19,11 +19,10 @@ pub const DEFAULT_CONFIG: &str = "/etc/tend/agent.toml";
 /// Why a config file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {error}")]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -165,7 +164,7 @@ impl AgentConfig {
             Err(source) => {
                 return Err(ConfigError::Read {
                     path: path.to_owned(),
-                    source,
+                    error: source,
                 })
             }
         };

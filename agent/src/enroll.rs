@@ -12,14 +12,13 @@ use crate::transport::{Client, TransportError};
 /// Enrollment failures.
 #[derive(Debug, thiserror::Error)]
 pub enum EnrollError {
-    #[error("reading the bundle {path}: {source}")]
+    #[error("reading the bundle {path}: {error}")]
     Bundle {
         path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the bundle is not valid JSON: {0}")]
-    BundleJson(#[from] serde_json::Error),
+    BundleJson(serde_json::Error),
     #[error("the bundle's server_url must start with https://")]
     NotHttps,
     #[error("the collector's signing key differs from the bundle's (possible impersonation)")]
@@ -34,13 +33,35 @@ pub enum EnrollError {
 pub fn read_bundle(path: &Path) -> Result<EnrollmentBundle, EnrollError> {
     let text = std::fs::read_to_string(path).map_err(|source| EnrollError::Bundle {
         path: path.to_owned(),
-        source,
+        error: source,
     })?;
-    let bundle: EnrollmentBundle = serde_json::from_str(&text)?;
+    let bundle: EnrollmentBundle = serde_json::from_str(&text).map_err(EnrollError::BundleJson)?;
     if !bundle.server_url.starts_with("https://") {
         return Err(EnrollError::NotHttps);
     }
     Ok(bundle)
+}
+
+/// The device id when `state` already holds credentials from the collector that made
+/// `bundle` (same CA and signing key); a collector that moved to another URL is
+/// followed. `None` when this state dir needs enrolling.
+pub fn already_enrolled(
+    bundle: &EnrollmentBundle,
+    state: &StateDir,
+) -> Result<Option<String>, EnrollError> {
+    if !state.is_enrolled() {
+        return Ok(None);
+    }
+    let mut c = state.credentials()?;
+    if c.ca_pem.trim() != bundle.ca_pem.trim() || c.signing_public_key != bundle.signing_public_key
+    {
+        return Ok(None);
+    }
+    if c.server_url != bundle.server_url {
+        c.server_url = bundle.server_url.clone();
+        state.save_credentials(&c)?;
+    }
+    Ok(Some(c.device_id))
 }
 
 /// Enrolls this machine and saves the credentials and policy in `state`.

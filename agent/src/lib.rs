@@ -18,9 +18,11 @@ pub mod remediate;
 pub mod report;
 pub mod spool;
 pub mod state;
-pub mod transport;
 pub mod update;
 pub mod watch;
+
+/// The pinned-CA HTTPS client, shared with `tendctl` (crate `tend-client`).
+pub use tend_client as transport;
 
 /// This agent's version: the crate version, unless the build sets
 /// `TEND_AGENT_VERSION` (release pipelines stamp builds; the update tests build a

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use tend_shared::health::CheckResult;
 
-use crate::spool::{Spool, SpoolLimits};
+use crate::spool::Spool;
 use crate::state::{StateDir, StateError};
 
 /// Check results as an aligned table.
@@ -25,9 +25,20 @@ fn when(ms: u64) -> String {
     format!("{ago}s ago")
 }
 
-/// Enrollment, last check-in, last error and spool depth.
-pub fn status_text(st: &StateDir) -> Result<String, StateError> {
+/// Enrollment, last check-in, last error and spool depth of the state dir at `path`.
+/// Reads only: a missing state dir is reported, never created.
+pub fn status_text(path: &std::path::Path) -> Result<String, StateError> {
     let mut out = String::new();
+    let Some(st) = StateDir::existing(path) else {
+        let _ = writeln!(
+            out,
+            "enrolled:        no — there is no state dir at {} \
+             (point --state or TEND_AGENT_STATE at the agent's state dir; the demo prints it)",
+            path.display()
+        );
+        return Ok(out);
+    };
+    let _ = writeln!(out, "state dir:       {}", path.display());
     match st.credentials() {
         Ok(c) => {
             let _ = writeln!(
@@ -39,7 +50,8 @@ pub fn status_text(st: &StateDir) -> Result<String, StateError> {
         Err(StateError::NotEnrolled(_)) => {
             let _ = writeln!(
                 out,
-                "enrolled:        no (run `tend-agent enroll --bundle FILE`)"
+                "enrolled:        no credentials in {} (run `tend-agent enroll --bundle FILE`)",
+                path.display()
             );
         }
         Err(e) => return Err(e),
@@ -55,18 +67,10 @@ pub fn status_text(st: &StateDir) -> Result<String, StateError> {
             s.consecutive_failures
         );
     }
-    match Spool::open(&st.spool_dir(), SpoolLimits::default()) {
-        Ok(sp) => {
-            let _ = writeln!(
-                out,
-                "spool:           {} event(s), {} snapshot(s) waiting",
-                sp.event_depth(),
-                sp.report_depth()
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(out, "spool:           unreadable: {e}");
-        }
-    }
+    let (events, reports, tickets) = Spool::depths(&st.spool_dir());
+    let _ = writeln!(
+        out,
+        "spool:           {events} event(s), {reports} snapshot(s), {tickets} ticket request(s) waiting"
+    );
     Ok(out)
 }

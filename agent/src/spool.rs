@@ -22,12 +22,11 @@ use tend_shared::health::CheckResult;
 /// Spool failures.
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
-    #[error("spool {action} {path}: {source}")]
+    #[error("spool {action} {path}: {error}")]
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("spool is full ({0} events waiting); event refused and counted")]
     Full(usize),
@@ -71,7 +70,7 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     move |source| SpoolError::Io {
         action,
         path: path.to_owned(),
-        source,
+        error: source,
     }
 }
 
@@ -129,6 +128,25 @@ impl Spool {
             reports,
             dropped: read_number(&dir.join("dropped")),
         })
+    }
+
+    /// (events, snapshots, tickets) waiting under `dir`, read without creating or
+    /// repairing anything (for `tend-agent status`).
+    pub fn depths(dir: &Path) -> (usize, usize, usize) {
+        let count = |sub: &str| {
+            fs::read_dir(dir.join(sub))
+                .map(|d| {
+                    d.flatten()
+                        .filter(|e| {
+                            let n = e.file_name();
+                            let n = n.to_string_lossy();
+                            n.ends_with(".json") && !n.starts_with('.')
+                        })
+                        .count()
+                })
+                .unwrap_or(0)
+        };
+        (count("events"), count("reports"), count("tickets"))
     }
 
     fn file(seq: u64) -> String {
@@ -299,7 +317,7 @@ impl Spool {
                     return Err(SpoolError::Io {
                         action: "removing",
                         path,
-                        source,
+                        error: source,
                     })
                 }
             }

@@ -11,18 +11,16 @@ use tend_shared::policy::Policy;
 /// Failures reading or writing the state dir.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{action} {path}")]
+    #[error("{action} {path}: {error}")]
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path} is corrupt: {source}")]
+    #[error("{path} is corrupt: {error}")]
     Corrupt {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error(
         "not enrolled: {0} has no credentials (run `tend-agent enroll --bundle FILE --state DIR`)"
@@ -68,7 +66,7 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), StateError> {
     let io = |source| StateError::Io {
         action: "writing",
         path: path.to_owned(),
-        source,
+        error: source,
     };
     let tmp = path.with_extension("tmp");
     let mut opts = fs::OpenOptions::new();
@@ -91,7 +89,7 @@ impl StateDir {
         fs::create_dir_all(root).map_err(|source| StateError::Io {
             action: "creating",
             path: root.to_owned(),
-            source,
+            error: source,
         })?;
         #[cfg(unix)]
         {
@@ -99,6 +97,14 @@ impl StateDir {
             let _ = fs::set_permissions(root, fs::Permissions::from_mode(0o700));
         }
         Ok(StateDir {
+            root: root.to_owned(),
+        })
+    }
+
+    /// Opens `root` for reading only: creates nothing (read-only commands such as
+    /// `status` must leave no trace). `None` when it does not exist.
+    pub fn existing(root: &Path) -> Option<StateDir> {
+        root.is_dir().then(|| StateDir {
             root: root.to_owned(),
         })
     }
@@ -119,12 +125,12 @@ impl StateDir {
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|source| StateError::Corrupt { path, source }),
+                .map_err(|source| StateError::Corrupt { path, error: source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StateError::Io {
                 action: "reading",
                 path,
-                source,
+                error: source,
             }),
         }
     }

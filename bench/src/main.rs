@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use sim::{Device, Stats};
-use tend_agent::transport::Client;
+use tend_client::Client;
 use tend_shared::jobs::{JobResult, JobState, JobsNextResponse};
 
 #[derive(Parser)]
@@ -77,7 +77,7 @@ struct Env {
 
 impl Env {
     fn start(cli: &Cli) -> anyhow::Result<Env> {
-        tend_agent::transport::install_crypto_provider();
+        tend_client::install_crypto_provider();
         let bin = cli.collector_bin.clone().unwrap_or_else(|| {
             std::env::current_exe()
                 .expect("exe")

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tend_agent::transport::Client;
+use tend_client::Client;
 use tend_shared::checkin::{CheckinRequest, CheckinResponse};
 use tend_shared::enroll::{EnrollRequest, EnrollResponse, HardwareIdentity, Platform};
 use tend_shared::health::{CheckResult, CheckStatus, Severity};
@@ -119,7 +119,7 @@ pub fn health(failing: bool) -> Vec<CheckResult> {
 pub fn pools(ca: &str, connections: usize) -> anyhow::Result<Vec<reqwest::Client>> {
     (0..connections.max(1))
         .map(|_| {
-            Ok(tend_agent::transport::pinned_client(
+            Ok(tend_client::pinned_client(
                 ca,
                 Duration::from_secs(90),
             )?)

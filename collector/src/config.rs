@@ -10,10 +10,10 @@ use serde::Deserialize;
 /// Why a config is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -79,7 +79,7 @@ impl CollectorConfig {
             Err(source) => {
                 return Err(ConfigError::Read {
                     path: path.to_owned(),
-                    source,
+                    error: source,
                 })
             }
         };

@@ -3,15 +3,12 @@
 //!
 //! Layers, top to bottom: `http` (thin axum handlers) → `service` (the logic, callable
 //! without HTTP) → `store` (the only sled user). `server` wires TLS and shutdown;
-//! `pki` owns the data dir's keys; `ctl` is the `tendctl` client.
+//! `pki` owns the data dir's keys; `demo` runs the real agent binary beside a collector.
+//! The analyst CLI lives in the `tendctl` crate; the server links no agent code.
 
 pub mod auth;
 pub mod clock;
 pub mod config;
-pub mod ctl;
-pub mod ctl_jobs;
-pub mod ctl_releases;
-pub mod ctl_tickets;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -14,15 +14,14 @@ use rcgen::{
 /// Failures while creating or loading the identity files.
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
-    #[error("{action} {path}")]
+    #[error("{action} {path}: {error}")]
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("generating certificates")]
-    Rcgen(#[from] rcgen::Error),
+    #[error("generating certificates: {0}")]
+    Rcgen(rcgen::Error),
     #[error("{0} is corrupt")]
     Corrupt(PathBuf),
 }
@@ -42,6 +41,12 @@ impl std::fmt::Debug for Identity {
     }
 }
 
+impl From<rcgen::Error> for PkiError {
+    fn from(e: rcgen::Error) -> Self {
+        PkiError::Rcgen(e)
+    }
+}
+
 const CA_CERT: &str = "ca.pem";
 const CA_KEY: &str = "ca.key";
 const SERVER_CERT: &str = "server.pem";
@@ -54,7 +59,7 @@ fn read(path: &Path) -> Result<String, PkiError> {
     fs::read_to_string(path).map_err(|source| PkiError::Io {
         action: "reading",
         path: path.to_owned(),
-        source,
+        error: source,
     })
 }
 
@@ -63,7 +68,7 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), PkiError> {
     let io = |source| PkiError::Io {
         action: "writing",
         path: path.to_owned(),
-        source,
+        error: source,
     };
     let tmp = path.with_extension("tmp");
     let mut opts = fs::OpenOptions::new();
@@ -125,7 +130,7 @@ pub fn load_or_create(dir: &Path, extra_sans: &[String]) -> Result<Identity, Pki
     fs::create_dir_all(dir).map_err(|source| PkiError::Io {
         action: "creating",
         path: dir.to_owned(),
-        source,
+        error: source,
     })?;
     #[cfg(unix)]
     {

@@ -25,12 +25,22 @@ pub enum ServeError {
     #[error("TLS configuration: {0}")]
     Tls(String),
     #[error("serving: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
 }
 
-/// Installs ring as the process-wide rustls provider (idempotent).
+impl From<std::io::Error> for ServeError {
+    fn from(e: std::io::Error) -> Self {
+        ServeError::Io(e)
+    }
+}
+
+/// Installs ring as the process-wide rustls provider (idempotent; the webhook client
+/// needs it too).
 pub fn install_crypto_provider() {
-    tend_agent::transport::install_crypto_provider();
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// A rustls server config for the identity's certificate (HTTP/2 and HTTP/1.1).

@@ -4,6 +4,8 @@
 const main = document.getElementById("main");
 const tokenInput = document.getElementById("token");
 const logout = document.getElementById("logout");
+const signin = document.getElementById("signin");
+let refused = "";
 const token = () => sessionStorage.getItem("tend-token");
 
 /** "0.2.0 rolled_back" for a device's last self-update, "-" when none. */
@@ -20,12 +22,19 @@ function ago(ms) {
   const s = Math.max(0, (Date.now() - ms) / 1000);
   return s < 60 ? `${Math.round(s)}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : s < 86400 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
 }
-function gib(b) { return (b / 2 ** 30).toFixed(1) + " GiB"; }
+/** Decimal units, as everywhere in Tend: "3.1 GB". */
+function gib(b) { return b >= 1e12 ? (b / 1e12).toFixed(1) + " TB" : b >= 1e9 ? (b / 1e9).toFixed(1) + " GB" : (b / 1e6).toFixed(0) + " MB"; }
 function pill(v) { return `<span class="pill ${esc(v)}">${esc(v)}</span>`; }
 
 async function api(path) {
   const r = await fetch(path, {headers: {Authorization: `Bearer ${token()}`}});
   const body = await r.json().catch(() => ({}));
+  if (r.status === 401) {
+    // a refused token is forgotten at once: the page goes back to signing in
+    sessionStorage.removeItem("tend-token");
+    refused = "That token was refused (unknown, revoked or expired). Paste another one.";
+    throw new Error(refused);
+  }
   if (!r.ok) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${r.status}`);
   return body;
 }
@@ -138,8 +147,11 @@ async function report() {
 
 async function route() {
   logout.hidden = !token();
-  tokenInput.hidden = !!token();
-  if (!token()) { main.innerHTML = `<p class="muted">Paste an analyst token to start.</p>`; return; }
+  signin.hidden = !!token();
+  if (!token()) {
+    main.innerHTML = refused ? `<p class="err">${esc(refused)}</p>` : `<p class="muted">Paste an analyst token to start.</p>`;
+    return;
+  }
   const h = location.hash || "#/devices";
   try {
     if (h.startsWith("#/device/")) await device(h.slice(9));
@@ -150,13 +162,14 @@ async function route() {
     else if (h.startsWith("#/releases")) await releases();
     else await devices();
   } catch (e) {
+    if (!token()) return route();
     main.innerHTML = `<p class="err">${esc(e.message)}</p>`;
   }
 }
 
 document.getElementById("login").onsubmit = ev => {
   ev.preventDefault();
-  if (tokenInput.value.trim()) sessionStorage.setItem("tend-token", tokenInput.value.trim());
+  if (tokenInput.value.trim()) { sessionStorage.setItem("tend-token", tokenInput.value.trim()); refused = ""; }
   tokenInput.value = "";
   route();
 };

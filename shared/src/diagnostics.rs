@@ -59,6 +59,95 @@ pub const CATALOGUE: [(&str, &str); 11] = [
     ("health-now", ""),
 ];
 
+/// What `disk-usage` returns: the sizes of the entries directly under `path`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskUsage {
+    pub path: String,
+    pub total_bytes: u64,
+    /// Largest first, at most 25.
+    pub largest: Vec<PathSize>,
+    pub entries_scanned: u64,
+    /// The walk stopped at its entry limit: sizes are lower bounds.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// One entry of `DiskUsage::largest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathSize {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// What `top-processes` returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopProcesses {
+    pub by_cpu: Vec<ProcessRow>,
+    pub by_memory: Vec<ProcessRow>,
+    /// Processes seen (threads not counted).
+    pub processes: u64,
+    /// The interval CPU use was measured over.
+    #[serde(default)]
+    pub interval_ms: u64,
+}
+
+/// One process of `TopProcesses`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessRow {
+    pub pid: u32,
+    pub name: String,
+    /// Percent of one core over the interval.
+    pub cpu_percent: f32,
+    pub memory_bytes: u64,
+}
+
+/// One network interface of `interfaces`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interface {
+    pub name: String,
+    pub mac: String,
+    pub addresses: Vec<String>,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+}
+
+/// One IPv4 route of `routes` (Linux; macOS returns `netstat -rn` as text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub iface: String,
+    pub destination: String,
+    pub gateway: String,
+    pub mask: String,
+    pub metric: u32,
+}
+
+/// One listening TCP socket of `listening-ports` (Linux; macOS returns `lsof` text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListeningPort {
+    pub address: String,
+    pub port: u16,
+    pub uid: u32,
+    pub inode: u64,
+}
+
+/// What `dns` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsAnswer {
+    pub host: String,
+    pub addresses: Vec<String>,
+    pub elapsed_ms: u64,
+}
+
+/// What `http` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub final_url: String,
+    #[serde(default)]
+    pub server: Option<String>,
+    pub elapsed_ms: u64,
+}
+
 /// A host name or IP literal: letters, digits, `.`, `-`, `:` (IPv6), no leading `-`.
 pub fn valid_host(h: &str) -> bool {
     !h.is_empty()

@@ -17,6 +17,20 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// The state in words: `timed out`.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Delivered => "delivered",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::TimedOut => "timed out",
+            JobState::Rejected => "rejected",
+            JobState::Expired => "expired",
+        }
+    }
+
     /// True once nothing more will happen to the job.
     pub fn is_final(self) -> bool {
         matches!(
@@ -153,6 +167,18 @@ pub enum ScriptStatus {
     /// Replaced by a newer approved version.
     Superseded,
     Revoked,
+}
+
+impl ScriptStatus {
+    /// The status in words: `pending approval`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ScriptStatus::PendingApproval => "pending approval",
+            ScriptStatus::Approved => "approved",
+            ScriptStatus::Superseded => "superseded",
+            ScriptStatus::Revoked => "revoked",
+        }
+    }
 }
 
 /// A script version as the API shows it.

@@ -269,6 +269,81 @@ impl Policy {
     }
 }
 
+/// How a check kind is graded, for saying its thresholds in words.
+enum Scale {
+    /// Lower is worse: fails below `fail`.
+    Low(&'static str),
+    /// Higher is worse: fails at `fail` or more.
+    High(&'static str),
+    /// A yes/no condition; the text says what "no" is.
+    Condition(&'static str),
+}
+
+fn scale(kind: &str) -> Option<Scale> {
+    use Scale::*;
+    Some(match kind {
+        checks::DISK_FREE => Low("% free"),
+        checks::MEMORY_AVAILABLE => Low("% of memory available"),
+        checks::BATTERY_HEALTH => Low("% of its design capacity"),
+        checks::CPU_LOAD => High(" load per core"),
+        checks::SWAP_USED => High("% of swap in use"),
+        checks::UPTIME_DAYS => High(" days since the last reboot"),
+        checks::OS_UPDATES => High(" pending updates"),
+        checks::CRASH_RECENT => High(" crash reports in 24 h"),
+        checks::DISK_ENCRYPTION => Condition("the disk is not encrypted"),
+        checks::FIREWALL => Condition("the firewall is off"),
+        checks::CLOCK_SYNC => Condition("the clock is not synchronised"),
+        checks::PROCESS_REQUIRED => Condition("a required process is not running"),
+        _ => return None,
+    })
+}
+
+fn number(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A check result's `threshold` (`{"warn": 15.0, "fail": 5.0}`) in words, for people:
+/// `fails below 5% free, warns below 15% free`. `check_id` may carry a subject
+/// (`disk.free:/`).
+pub fn threshold_words(check_id: &str, threshold: &serde_json::Value) -> String {
+    let kind = check_id.split(':').next().unwrap_or(check_id);
+    let level = |name: &str| threshold.get(name).and_then(serde_json::Value::as_f64);
+    let (warn, fail) = (level("warn"), level("fail"));
+    let Some(scale) = scale(kind) else {
+        return "no threshold".into();
+    };
+    // the second level repeats only the percent sign, not the whole unit
+    let phrase = |verb: &str, v: f64, full: bool| {
+        let unit = |u: &'static str| {
+            if full {
+                u
+            } else if u.starts_with('%') {
+                "%"
+            } else {
+                ""
+            }
+        };
+        match &scale {
+            Scale::Low(u) => format!("{verb} below {}{}", number(v), unit(u)),
+            Scale::High(u) => format!("{verb} at {}{} or more", number(v), unit(u)),
+            Scale::Condition(what) => format!("{verb} when {what}"),
+        }
+    };
+    match (fail, warn, &scale) {
+        (Some(_), _, Scale::Condition(_)) => phrase("fails", 0.0, true),
+        (None, Some(_), Scale::Condition(_)) => phrase("warns", 0.0, true),
+        (Some(f), Some(w), _) => format!(
+            "{}, {}",
+            phrase("fails", f, true),
+            phrase("warns", w, false)
+        ),
+        (Some(f), None, _) => phrase("fails", f, true),
+        (None, Some(w), _) => phrase("warns", w, true),
+        (None, None, _) => "never fails (no threshold set)".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +362,28 @@ mod tests {
         assert_eq!(p.check("disk.free").fail, Some(99.0));
         assert!(p.check("disk.free").enabled);
         assert_eq!(p.check("cpu.load"), Policy::default_check("cpu.load"));
+    }
+
+    #[test]
+    fn thresholds_in_words() {
+        let t = |w: Option<f64>, f: Option<f64>| serde_json::json!({"warn": w, "fail": f});
+        assert_eq!(
+            threshold_words("disk.free:/", &t(Some(15.0), Some(5.0))),
+            "fails below 5% free, warns below 15%"
+        );
+        assert_eq!(
+            threshold_words("cpu.load", &t(Some(1.5), Some(3.0))),
+            "fails at 3 load per core or more, warns at 1.5 or more"
+        );
+        assert_eq!(
+            threshold_words("disk.encryption", &t(None, Some(1.0))),
+            "fails when the disk is not encrypted"
+        );
+        assert_eq!(
+            threshold_words("clock.sync", &t(Some(1.0), None)),
+            "warns when the clock is not synchronised"
+        );
+        assert_eq!(threshold_words("crash:gedit", &serde_json::Value::Null), "no threshold");
     }
 
     #[test]

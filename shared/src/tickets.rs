@@ -29,6 +29,46 @@ impl TicketStatus {
         }
     }
 
+    /// The status in words: `in progress`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketStatus::InProgress => "in progress",
+            other => other.as_str(),
+        }
+    }
+
+    pub const ALL: [TicketStatus; 5] = [
+        TicketStatus::New,
+        TicketStatus::InProgress,
+        TicketStatus::Pending,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+    ];
+
+    /// Where an analyst may move a ticket from this status.
+    pub fn next(self) -> Vec<TicketStatus> {
+        TicketStatus::ALL
+            .into_iter()
+            .filter(|to| self.can_move_to(*to))
+            .collect()
+    }
+
+    /// Why `self → to` is refused, in words that say what is allowed instead.
+    pub fn refusal(self, to: TicketStatus) -> String {
+        let allowed: Vec<&str> = self.next().into_iter().map(TicketStatus::label).collect();
+        let allowed = match allowed.as_slice() {
+            [] => "nowhere".to_string(),
+            [one] => (*one).to_string(),
+            [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        };
+        format!(
+            "a ticket that is {} cannot move to {}; from {} it can move to {allowed}",
+            self.label(),
+            to.label(),
+            self.label()
+        )
+    }
+
     /// Open means someone still has to act.
     pub fn is_open(self) -> bool {
         matches!(
@@ -332,6 +372,14 @@ mod tests {
         assert!(!New.can_move_to(Closed));
         assert!(!New.can_move_to(New));
         assert_eq!("in_progress".parse::<TicketStatus>(), Ok(InProgress));
+        assert_eq!(
+            InProgress.refusal(Closed),
+            "a ticket that is in progress cannot move to closed; from in progress it can move to pending or resolved"
+        );
+        assert_eq!(
+            New.refusal(Closed),
+            "a ticket that is new cannot move to closed; from new it can move to in progress, pending or resolved"
+        );
         assert_eq!("p2".parse::<Priority>(), Ok(Priority::P2));
     }
 

@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tend_agent::transport::Client;
+use tend_client::Client;
+
+pub mod demo;
 
 static BUILD: Mutex<bool> = Mutex::new(false);
 
@@ -220,7 +222,7 @@ impl CollectorProc {
 
     /// An API client with `token`, trusting only the collector's CA.
     pub fn client(&self, token: &str) -> Client {
-        tend_agent::transport::install_crypto_provider();
+        tend_client::install_crypto_provider();
         Client::new(&self.url, &self.ca_pem(), Some(token.to_string())).expect("client")
     }
 

@@ -13,7 +13,7 @@ use tend_shared::jobs::{JobState, JobView, Script, ScriptStatus, SignedScript};
 use tend_shared::policy::{Policy, Remediation};
 use tend_shared::tickets::Ticket;
 
-async fn job_done(api: &tend_agent::transport::Client, id: &str) -> JobView {
+async fn job_done(api: &tend_client::Client, id: &str) -> JobView {
     wait_for("the job to finish", Duration::from_secs(30), || async {
         let j: JobView = api.get(&format!("/api/v1/jobs/{id}?wait=5")).await.ok()?;
         j.state.is_final().then_some(j)

@@ -94,9 +94,12 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
 
     let collector = build_deb("tend-collector", tmp.path());
     let files = run(Command::new("dpkg-deb").arg("-c").arg(&collector));
+    assert!(
+        !files.contains("tendctl"),
+        "tendctl has its own package:\n{files}"
+    );
     for f in [
         "./usr/bin/tend-collector",
-        "./usr/bin/tendctl",
         "./lib/systemd/system/tend-collector.service",
         "./etc/tend/collector.toml",
     ] {
@@ -110,6 +113,11 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
         info.contains("Package: tend-collector") && info.contains("adduser"),
         "{info}"
     );
+
+    let ctl = build_deb("tendctl", tmp.path());
+    let files = run(Command::new("dpkg-deb").arg("-c").arg(&ctl));
+    assert!(files.contains("./usr/bin/tendctl"), "{files}");
+    assert!(!files.contains("tend-agent"), "{files}");
 }
 
 #[test]

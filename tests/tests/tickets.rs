@@ -13,7 +13,7 @@ use tend_shared::tickets::{SlaReport, Ticket, TicketStatus};
 
 const KEY: &str = "disk.free%3A%2F";
 
-async fn set_disk_fail(api: &tend_agent::transport::Client, fail: f64) {
+async fn set_disk_fail(api: &tend_client::Client, fail: f64) {
     let mut p: Policy = api.get("/api/v1/policy").await.unwrap();
     p.checks.get_mut("disk.free").unwrap().fail = Some(fail);
     let _: Policy = api.put("/api/v1/policy", &p).await.unwrap();
@@ -38,7 +38,7 @@ async fn failing_check_files_one_ticket_that_resolves_and_reopens() {
 
     let (state, _) = collector.enroll_agent(tmp.path(), "agent", "E2E-TICKET-1");
     let mut agent_proc = AgentProc::start(&state, Some("E2E-TICKET-1"));
-    let seen = |api: &tend_agent::transport::Client| {
+    let seen = |api: &tend_client::Client| {
         let api = api.clone();
         async move {
             let d: Vec<DeviceSummary> = api.get("/api/v1/devices").await.ok()?;
@@ -47,7 +47,7 @@ async fn failing_check_files_one_ticket_that_resolves_and_reopens() {
     };
     wait_for("the first check-in", Duration::from_secs(30), || seen(&api)).await;
 
-    let tickets_for_key = |api: &tend_agent::transport::Client| {
+    let tickets_for_key = |api: &tend_client::Client| {
         let api = api.clone();
         async move {
             api.get::<Vec<Ticket>>(&format!("/api/v1/tickets?problem_key={KEY}"))

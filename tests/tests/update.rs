@@ -60,7 +60,7 @@ fn write_config(path: &Path, state: &Path, crash: &Path) {
     .unwrap();
 }
 
-async fn device(api: &tend_agent::transport::Client, id: &str) -> DeviceDetail {
+async fn device(api: &tend_client::Client, id: &str) -> DeviceDetail {
     api.get(&format!("/api/v1/devices/{id}")).await.unwrap()
 }
 

@@ -1,12 +1,13 @@
 //! `tend-agent`: enroll, run the daemon, or print inventory, health and status.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tend_agent::config::AgentConfig;
 use tend_agent::daemon::RunOptions;
 use tend_agent::state::StateDir;
+use tend_agent::transport::cli;
 
 #[derive(Parser)]
 #[command(name = "tend-agent", version = tend_agent::VERSION, about = "Tend endpoint agent")]
@@ -21,13 +22,17 @@ enum Cmd {
     Enroll {
         #[arg(long)]
         bundle: PathBuf,
-        #[arg(long, default_value = "/var/lib/tend/agent")]
-        state: PathBuf,
+        /// State directory [default: the config's state_dir, /var/lib/tend/agent].
+        #[arg(long, env = "TEND_AGENT_STATE")]
+        state: Option<PathBuf>,
+        /// Do nothing when this state dir is already enrolled with the bundle's collector.
+        #[arg(long)]
+        if_needed: bool,
     },
     /// Run the daemon until SIGTERM.
     Run {
         /// State directory [default: the config's state_dir, /var/lib/tend/agent].
-        #[arg(long)]
+        #[arg(long, env = "TEND_AGENT_STATE")]
         state: Option<PathBuf>,
         /// Config file, watched and reloaded live. Missing is fine unless given.
         #[arg(long)]
@@ -54,16 +59,18 @@ enum Cmd {
     Inventory,
     /// Evaluate the health checks now and print the results.
     Health {
-        #[arg(long, default_value = "/var/lib/tend/agent")]
-        state: PathBuf,
+        /// State directory whose policy to use [default: the config's state_dir].
+        #[arg(long, env = "TEND_AGENT_STATE")]
+        state: Option<PathBuf>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
-    /// Show enrollment, the last check-in and the spool depth.
+    /// Show enrollment, the last check-in and the spool depth (reads only).
     Status {
-        #[arg(long, default_value = "/var/lib/tend/agent")]
-        state: PathBuf,
+        /// State directory [default: the config's state_dir, /var/lib/tend/agent].
+        #[arg(long, env = "TEND_AGENT_STATE")]
+        state: Option<PathBuf>,
     },
 }
 
@@ -80,15 +87,41 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// `p` made absolute against the current folder: the daemon changes into job folders,
+/// so every state path is absolute from start-up on.
+fn abs(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+/// `--state` (or `TEND_AGENT_STATE`), else the packaged config's `state_dir`, absolute.
+fn state_dir(flag: Option<PathBuf>) -> PathBuf {
+    let dir = flag.unwrap_or_else(|| {
+        AgentConfig::load(Path::new(tend_agent::config::DEFAULT_CONFIG), false)
+            .map(|c| c.state_dir)
+            .unwrap_or_else(|_| AgentConfig::default().state_dir)
+    });
+    abs(&dir)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
-        Cmd::Enroll { bundle, state } => {
+        Cmd::Enroll {
+            bundle,
+            state,
+            if_needed,
+        } => {
             let b = tend_agent::enroll::read_bundle(&bundle)?;
-            let st = StateDir::open(&state)?;
+            let st = StateDir::open(&state_dir(state))?;
+            if if_needed {
+                if let Some(id) = tend_agent::enroll::already_enrolled(&b, &st)? {
+                    cli::println(&format!("already enrolled as device {id}"));
+                    return Ok(());
+                }
+            }
             let resp = tend_agent::enroll::enroll(&b, &st)
                 .await
                 .context("enrolling")?;
-            println!(
+            cli::println(&format!(
                 "enrolled as device {}{}",
                 resp.device_id,
                 if resp.reenrolled {
@@ -96,25 +129,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     ""
                 }
-            );
+            ));
         }
         Cmd::Run { state, config } => {
-            let path = config
+            let path = abs(&config
                 .clone()
-                .unwrap_or_else(|| tend_agent::config::DEFAULT_CONFIG.into());
+                .unwrap_or_else(|| tend_agent::config::DEFAULT_CONFIG.into()));
             let cfg = AgentConfig::load(&path, config.is_some())?;
-            let state = state.unwrap_or_else(|| cfg.state_dir.clone());
+            let state = abs(&state.unwrap_or_else(|| cfg.state_dir.clone()));
             let st = StateDir::open(&state)?;
             // what an update restarts us with: the same command, absolute paths
-            let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
             let mut agent_args: Vec<std::ffi::OsString> =
-                vec!["run".into(), "--state".into(), abs(&state).into()];
+                vec!["run".into(), "--state".into(), state.clone().into()];
             if config.is_some() {
-                agent_args.extend(["--config".into(), abs(&path).into()]);
+                agent_args.extend(["--config".into(), path.clone().into()]);
             }
             let opts = RunOptions {
                 config: cfg,
-                config_path: Some(abs(&path)),
+                config_path: Some(path),
                 agent_args,
                 allow_update: true,
             };
@@ -127,13 +159,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .credentials()
                     .context("the state dir's credentials")?;
             }
-            println!(
+            cli::println(&format!(
                 "{}: ok (state {}, update {}, grace {} s)",
                 config.display(),
                 cfg.state_dir.display(),
                 if cfg.update.enabled { "on" } else { "off" },
                 cfg.update.grace_period_s
-            );
+            ));
         }
         Cmd::UpdateGuard {
             state,
@@ -143,28 +175,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let restart = tend_agent::update::install::Restart::parse(&restart)
                 .context("--restart must be systemd, launchd or exec")?;
-            tend_agent::update::guard::run(&state, until_ms, restart, &agent_args)?;
+            tend_agent::update::guard::run(&abs(&state), until_ms, restart, &agent_args)?;
         }
         Cmd::Inventory => {
             let inv = tend_agent::inventory::collect();
-            println!("{}", serde_json::to_string_pretty(&inv)?);
+            cli::println(&serde_json::to_string_pretty(&inv)?);
         }
         Cmd::Health { state, json } => {
             // the policy last received from the collector, else the built-in one
-            let policy = StateDir::open(&state)
-                .and_then(|s| s.policy())
+            let policy = StateDir::existing(&state_dir(state))
+                .and_then(|s| s.policy().ok())
                 .unwrap_or_default();
             let m = tend_agent::checks::measure::measure(&policy, &mut Default::default());
             let results = tend_agent::checks::evaluate(&policy, &m);
             if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
+                cli::println(&serde_json::to_string_pretty(&results)?);
             } else {
-                print!("{}", tend_agent::report::health_table(&results));
+                cli::print(&tend_agent::report::health_table(&results));
             }
         }
         Cmd::Status { state } => {
-            let st = StateDir::open(&state)?;
-            print!("{}", tend_agent::report::status_text(&st)?);
+            cli::print(&tend_agent::report::status_text(&state_dir(state))?);
         }
     }
     Ok(())

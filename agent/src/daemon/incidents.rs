@@ -105,10 +105,11 @@ impl Agent {
             severity: r.severity,
             summary: r.message.clone(),
             description: format!(
-                "Check {} is failing on {} (threshold {}).",
+                "Check {} is failing on {}: {}. It {}.",
                 r.id,
                 inv.map_or("this device", |i| i.hostname.as_str()),
-                r.threshold
+                r.message,
+                tend_shared::policy::threshold_words(&r.id, &r.threshold)
             ),
             check: Some(r.clone()),
             evidence: serde_json::json!({

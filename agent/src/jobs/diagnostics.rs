@@ -4,7 +4,10 @@
 use std::time::{Duration, Instant};
 
 use sysinfo::{Networks, ProcessRefreshKind, ProcessesToUpdate, System};
-use tend_shared::diagnostics::{validate, Diagnostic};
+use tend_shared::diagnostics::{
+    validate, Diagnostic, DiskUsage, DnsAnswer, HttpAnswer, Interface, PathSize, ProcessRow,
+    TopProcesses,
+};
 use tend_shared::jobs::{JobResult, JobState};
 
 use super::exec::{rejected, OUTPUT_CAP};
@@ -55,7 +58,7 @@ fn fail(start: Instant, why: impl Into<String>) -> JobResult {
 
 /// Sizes of the directories directly under `root`, largest first, walking at most
 /// `max_entries` entries; symlinks are not followed.
-pub fn disk_usage(root: &std::path::Path, max_entries: usize) -> serde_json::Value {
+pub fn disk_usage(root: &std::path::Path, max_entries: usize) -> DiskUsage {
     let mut seen = 0usize;
     let mut size_of = |start: &std::path::Path| -> u64 {
         let mut total = 0u64;
@@ -78,70 +81,88 @@ pub fn disk_usage(root: &std::path::Path, max_entries: usize) -> serde_json::Val
         }
         total
     };
-    let mut children: Vec<(String, u64)> = std::fs::read_dir(root)
+    let mut children: Vec<PathSize> = std::fs::read_dir(root)
         .map(|rd| rd.flatten().map(|e| e.path()).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
-        .map(|p| {
-            let s = size_of(&p);
-            (p.display().to_string(), s)
+        .map(|p| PathSize {
+            bytes: size_of(&p),
+            path: p.display().to_string(),
         })
         .collect();
-    children.sort_by_key(|c| std::cmp::Reverse(c.1));
-    let total: u64 = children.iter().map(|c| c.1).sum();
+    children.sort_by_key(|c| std::cmp::Reverse(c.bytes));
+    let total: u64 = children.iter().map(|c| c.bytes).sum();
     let truncated = seen > max_entries;
     children.truncate(25);
-    serde_json::json!({
-        "path": root.display().to_string(),
-        "total_bytes": total,
-        "largest": children.iter().map(|(p, b)| serde_json::json!({"path": p, "bytes": b})).collect::<Vec<_>>(),
-        "entries_scanned": seen.min(max_entries),
-        "truncated": truncated,
-    })
+    DiskUsage {
+        path: root.display().to_string(),
+        total_bytes: total,
+        largest: children,
+        entries_scanned: seen.min(max_entries) as u64,
+        truncated,
+    }
 }
 
-fn top_processes() -> serde_json::Value {
+/// How long `top-processes` measures CPU use.
+const CPU_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The busiest processes (threads are not processes), CPU measured over an interval.
+fn top_processes() -> TopProcesses {
     let mut sys = System::new();
-    let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
+    let kind = ProcessRefreshKind::nothing()
+        .with_cpu()
+        .with_memory()
+        .without_tasks();
     sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-    std::thread::sleep(Duration::from_millis(250));
+    std::thread::sleep(CPU_INTERVAL);
     sys.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-    let mut procs: Vec<_> = sys
+    let mut procs: Vec<ProcessRow> = sys
         .processes()
         .values()
-        .map(|p| {
-            (
-                p.pid().as_u32(),
-                p.name().to_string_lossy().into_owned(),
-                p.cpu_usage(),
-                p.memory(),
-            )
+        .filter(|p| p.thread_kind().is_none())
+        .map(|p| ProcessRow {
+            pid: p.pid().as_u32(),
+            name: p.name().to_string_lossy().into_owned(),
+            cpu_percent: p.cpu_usage(),
+            memory_bytes: p.memory(),
         })
         .collect();
-    let row = |(pid, name, cpu, mem): &(u32, String, f32, u64)| serde_json::json!({"pid": pid, "name": name, "cpu_percent": cpu, "memory_bytes": mem});
-    procs.sort_by(|a, b| b.2.total_cmp(&a.2));
-    let by_cpu: Vec<_> = procs.iter().take(15).map(row).collect();
-    procs.sort_by_key(|p| std::cmp::Reverse(p.3));
-    let by_memory: Vec<_> = procs.iter().take(15).map(row).collect();
-    serde_json::json!({"by_cpu": by_cpu, "by_memory": by_memory, "processes": procs.len()})
+    let processes = procs.len() as u64;
+    procs.sort_by(|a, b| b.cpu_percent.total_cmp(&a.cpu_percent));
+    let by_cpu = procs.iter().take(15).cloned().collect();
+    procs.sort_by_key(|p| std::cmp::Reverse(p.memory_bytes));
+    procs.truncate(15);
+    TopProcesses {
+        by_cpu,
+        by_memory: procs,
+        processes,
+        interval_ms: CPU_INTERVAL.as_millis() as u64,
+    }
 }
 
-fn interfaces() -> serde_json::Value {
+fn interfaces() -> Vec<Interface> {
     let nets = Networks::new_with_refreshed_list();
-    let mut v: Vec<_> = nets
+    let mut v: Vec<Interface> = nets
         .iter()
-        .map(|(name, d)| {
-            serde_json::json!({
-                "name": name,
-                "mac": d.mac_address().to_string(),
-                "addresses": d.ip_networks().iter().map(|n| format!("{}/{}", n.addr, n.prefix)).collect::<Vec<_>>(),
-                "rx_bytes": d.total_received(),
-                "tx_bytes": d.total_transmitted(),
-            })
+        .map(|(name, d)| Interface {
+            name: name.clone(),
+            mac: d.mac_address().to_string(),
+            addresses: d
+                .ip_networks()
+                .iter()
+                .map(|n| format!("{}/{}", n.addr, n.prefix))
+                .collect(),
+            rx_bytes: d.total_received(),
+            tx_bytes: d.total_transmitted(),
         })
         .collect();
-    v.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    serde_json::json!(v)
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    v
+}
+
+/// A result carrying a typed output.
+fn ok_with<T: serde::Serialize>(start: Instant, v: &T) -> JobResult {
+    ok(start, serde_json::to_value(v).unwrap_or_default())
 }
 
 fn http(url: &str) -> JobResult {
@@ -170,9 +191,14 @@ fn http(url: &str) -> JobResult {
         ))
     });
     match res {
-        Ok((status, final_url, server)) => ok(
+        Ok((status, final_url, server)) => ok_with(
             start,
-            serde_json::json!({"status": status, "final_url": final_url, "server": server, "elapsed_ms": start.elapsed().as_millis() as u64}),
+            &HttpAnswer {
+                status,
+                final_url,
+                server,
+                elapsed_ms: start.elapsed().as_millis() as u64,
+            },
         ),
         Err(e) => fail(start, format!("{e}")),
     }
@@ -215,9 +241,13 @@ pub fn run(name: &str, args: &[String]) -> JobResult {
                     let mut v: Vec<String> = addrs.map(|a| a.ip().to_string()).collect();
                     v.sort();
                     v.dedup();
-                    ok(
+                    ok_with(
                         start,
-                        serde_json::json!({"host": host, "addresses": v, "elapsed_ms": start.elapsed().as_millis() as u64}),
+                        &DnsAnswer {
+                            host,
+                            addresses: v,
+                            elapsed_ms: start.elapsed().as_millis() as u64,
+                        },
                     )
                 }
                 Err(e) => fail(start, format!("resolving {host}: {e}")),
@@ -228,7 +258,7 @@ pub fn run(name: &str, args: &[String]) -> JobResult {
             // the canonical path must still be under an allowed root (symlinks)
             match std::fs::canonicalize(&path) {
                 Ok(c) if tend_shared::diagnostics::valid_disk_path(&c.to_string_lossy()) => {
-                    ok(start, disk_usage(&c, 200_000))
+                    ok_with(start, &disk_usage(&c, 200_000))
                 }
                 Ok(c) => rejected(format!(
                     "{path} resolves to {} outside the allowed roots",
@@ -237,8 +267,8 @@ pub fn run(name: &str, args: &[String]) -> JobResult {
                 Err(e) => fail(start, format!("{path}: {e}")),
             }
         }
-        Diagnostic::TopProcesses => ok(start, top_processes()),
-        Diagnostic::Interfaces => ok(start, interfaces()),
+        Diagnostic::TopProcesses => ok_with(start, &top_processes()),
+        Diagnostic::Interfaces => ok_with(start, &interfaces()),
         Diagnostic::Routes => match platform::routes() {
             Ok(v) => ok(start, v),
             Err(e) => fail(start, e),

@@ -262,15 +262,8 @@ pub fn parse_meminfo(text: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// One route from `/proc/net/route`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Route {
-    pub iface: String,
-    pub destination: String,
-    pub gateway: String,
-    pub mask: String,
-    pub metric: u32,
-}
+/// One route from `/proc/net/route` (the wire type of the `routes` diagnostic).
+pub use tend_shared::diagnostics::Route;
 
 fn hex_ipv4(h: &str) -> Option<String> {
     let v = u32::from_str_radix(h, 16).ok()?;

@@ -215,9 +215,12 @@ pub fn listening_ports() -> Result<serde_json::Value, String> {
             for (addr, port, uid, inode) in
                 p::parse_proc_net_tcp_listen(&text).map_err(|e| e.to_string())?
             {
-                out.push(
-                    serde_json::json!({"address": addr, "port": port, "uid": uid, "inode": inode}),
-                );
+                out.push(tend_shared::diagnostics::ListeningPort {
+                    address: addr,
+                    port,
+                    uid,
+                    inode,
+                });
             }
         }
     }

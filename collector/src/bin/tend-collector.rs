@@ -67,10 +67,15 @@ enum Cmd {
     },
     /// Demo: collector on ./tend-data with this machine's agent enrolled.
     Demo {
+        /// Data dir (relative paths are taken from the current folder).
         #[arg(long, default_value = "tend-data")]
         data: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:8443")]
+        /// Address to listen on; when the default is taken, a free port is used.
+        #[arg(long, env = "TEND_DEMO_LISTEN", default_value = tend_collector::demo::DEFAULT_LISTEN)]
         listen: String,
+        /// The tend-agent binary [default: the one beside this executable].
+        #[arg(long)]
+        agent_bin: Option<PathBuf>,
     },
 }
 
@@ -123,6 +128,11 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// `p` made absolute against the current folder (state paths are absolute from start-up on).
+fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
+}
+
 fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -160,12 +170,12 @@ fn validate(config: &std::path::Path) -> anyhow::Result<()> {
         tend_collector::pki::bundle(&cfg.data, "https://validate.invalid")
             .with_context(|| format!("{}: the data dir's keys", cfg.data.display()))?;
     }
-    println!(
-        "{}: ok (listen {}, data {})",
+    print_out(&format!(
+        "{}: ok (listen {}, data {})\n",
         config.display(),
         cfg.listen,
         cfg.data.display()
-    );
+    ));
     Ok(())
 }
 
@@ -176,7 +186,7 @@ async fn release_add(
     file: PathBuf,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let store = tend_collector::store::Store::open(&data.join("db"))
+    let store = tend_collector::store::Store::open(&absolute(data).join("db"))
         .context("opening the store (stop the collector first, or use `tendctl release add`)")?;
     let r = tend_collector::releases::add_artifact(
         &store,
@@ -188,13 +198,13 @@ async fn release_add(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "release {} stored for {} (sha256 {}); offer it with `tendctl release promote {} --percent N`",
+    print_out(&format!(
+        "release {} stored for {} (sha256 {}); offer it with `tendctl release promote {} --percent N`\n",
         r.version,
         platform,
         tend_shared::signing::sha256_hex(&bytes),
         r.version
-    );
+    ));
     Ok(())
 }
 
@@ -216,39 +226,82 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
     let stop = shutdown_signal();
     let addr = listener.local_addr()?;
     if let Some(t) = &collector.initial_admin_token {
-        println!("admin token (shown once, store it now): {t}");
+        print_out(&format!("admin token (shown once, store it now): {t}\n"));
     }
-    println!("listening on https://{addr}");
+    print_out(&format!("listening on https://{addr}\n"));
     tracing::info!(%addr, data = %data.display(), "collector serving");
     collector.run(listener, stop).await?;
     tracing::info!("collector stopped cleanly");
     Ok(())
 }
 
-async fn demo(data: PathBuf, listen: String) -> anyhow::Result<()> {
+async fn demo(data: PathBuf, listen: String, agent_bin: Option<PathBuf>) -> anyhow::Result<()> {
     let stop = shutdown_signal();
+    let agent_bin = match agent_bin {
+        Some(b) => b,
+        None => {
+            tend_collector::demo::build_companions()?;
+            tend_collector::demo::default_agent_bin()
+        }
+    };
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let (info, done) = tend_collector::demo::start(&data, &listen, rx).await?;
-    let tendctl = format!(
-        "TEND_SERVER={} TEND_TOKEN={} TEND_CA={} cargo run -q -p tend-collector --bin tendctl -- devices",
-        info.url,
-        info.analyst_token,
-        info.ca_path.display()
-    );
-    println!("\nTend demo is running (data in {}).", data.display());
-    println!("  dashboard:      {}/", info.url);
-    println!("  analyst token:  {}", info.analyst_token);
-    if let Some(admin) = &info.admin_token {
-        println!("  admin token:    {admin}   (shown once)");
+    let opts = tend_collector::demo::DemoOptions {
+        data,
+        listen,
+        agent_bin: agent_bin.clone(),
+    };
+    let (info, done) = tend_collector::demo::start(opts, rx).await?;
+    let bin_dir = std::path::absolute(&agent_bin)
+        .ok()
+        .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
+    let mut text = format!("\nTend demo is running (data in {}).\n", info.data.display());
+    if let Some(from) = &info.moved_from {
+        text += &format!("  ({from} is taken; listening on another port)\n");
     }
-    println!("  CA certificate: {}", info.ca_path.display());
-    println!("  local device:   {}", info.device_id);
-    println!("  try:            {tendctl}");
-    println!("Ctrl-C stops it; running it again reuses the data.\n");
+    text += &format!(
+        "  dashboard:      {url}/
+  CA certificate: {ca}
+  analyst token:  {analyst}   (works tickets, runs diagnostics and approved scripts)
+  admin token:    {admin}   (submits scripts, changes the policy)
+  second admin:   {admin2}   (approves what the first admin submitted)
+  local device:   {device} ({host})
+  agent:          state {state}, log {log}
+
+Use the CLI from any folder (TEND_TOKEN is the analyst; $ADMIN and $ADMIN2 are the two admins):
+  export PATH=\"{bin}:$PATH\" TEND_SERVER={url} TEND_CA=\"{ca}\" TEND_TOKEN={analyst} ADMIN={admin} ADMIN2={admin2} TEND_AGENT_STATE=\"{state}\"
+  tendctl devices
+Ctrl-C stops it; running it again reuses the data.
+",
+        url = info.url,
+        ca = info.ca_path.display(),
+        analyst = info.analyst_token,
+        admin = info.admin_token,
+        admin2 = info.second_admin_token,
+        device = info.device_id,
+        host = info.hostname,
+        state = info.agent_state.display(),
+        log = info.agent_log.display(),
+        bin = bin_dir.display(),
+    );
+    print_out(&text);
     stop.await;
     let _ = tx.send(true);
     let _ = done.await;
     Ok(())
+}
+
+/// Prints to stdout; a closed pipe (`| head`) ends the program quietly, as SIGPIPE would.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("tend-collector: writing to stdout: {e}");
+        std::process::exit(1);
+    }
 }
 
 #[tokio::main]
@@ -277,18 +330,18 @@ async fn main() {
                     file,
                 },
         } => release_add(data, version, platform, file).await,
-        Cmd::Bundle { data, server } => tend_collector::pki::bundle(&data, &server)
-            .with_context(|| format!("reading the collector identity in {}", data.display()))
+        Cmd::Bundle { data, server } => tend_collector::pki::bundle(&absolute(data), &server)
+            .context("reading the collector identity")
             .map(|b| {
-                println!(
-                    "{}",
+                print_out(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&b).expect("bundle serializes")
-                )
+                ))
             }),
         Cmd::Token {
             cmd: TokenCmd::Create { data, role, name },
         } => (|| {
-            let store = tend_collector::store::Store::open(&data.join("db")).context(
+            let store = tend_collector::store::Store::open(&absolute(data).join("db")).context(
                 "opening the store (stop the collector first, or use `tendctl token create`)",
             )?;
             let token = tend_collector::service::tokens::create(
@@ -299,10 +352,14 @@ async fn main() {
                 "cli",
             )?;
             store.flush_blocking()?;
-            println!("{token}");
+            print_out(&format!("{token}\n"));
             anyhow::Ok(())
         })(),
-        Cmd::Demo { data, listen } => demo(data, listen).await,
+        Cmd::Demo {
+            data,
+            listen,
+            agent_bin,
+        } => demo(data, listen, agent_bin).await,
     };
     if let Err(e) = result {
         eprintln!("tend-collector: {e:#}");

@@ -23,6 +23,8 @@ pub struct DeviceQuery {
     health: Option<String>,
     /// Only devices not seen for at least this many seconds.
     last_seen_older_than_s: Option<u64>,
+    /// Id prefix, hostname prefix or serial.
+    q: Option<String>,
     limit: Option<usize>,
 }
 
@@ -48,6 +50,7 @@ pub async fn list_devices(
         last_seen_before_ms: q
             .last_seen_older_than_s
             .map(|s| state.now_ms().saturating_sub(s.saturating_mul(1000))),
+        search: q.q.filter(|s| !s.trim().is_empty()),
     };
     let st = state.clone();
     let mut list = tokio::task::spawn_blocking(move || service::devices::list(&st, &filter))

@@ -50,12 +50,20 @@ pub async fn create(
     Ok((status, Json(t)))
 }
 
+/// `me` as an assignee means the caller.
+fn me(assignee: &mut Option<String>, user: &crate::auth::ApiUser) {
+    if assignee.as_deref().map(str::trim) == Some("me") {
+        *assignee = Some(user.name.clone());
+    }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
-    ApiQuery(q): ApiQuery<TicketQuery>,
+    ApiQuery(mut q): ApiQuery<TicketQuery>,
 ) -> Result<Json<Vec<Ticket>>, ApiError> {
-    auth.require(&state, Role::Viewer, "ticket.list")?;
+    let user = auth.require(&state, Role::Viewer, "ticket.list")?;
+    me(&mut q.assignee, &user);
     tickets::list(&state, &q).map(Json)
 }
 
@@ -72,9 +80,10 @@ pub async fn patch(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiJson(p): ApiJson<TicketPatch>,
+    ApiJson(mut p): ApiJson<TicketPatch>,
 ) -> Result<Json<Ticket>, ApiError> {
     let user = auth.require(&state, Role::Analyst, "ticket.update")?;
+    me(&mut p.assignee, &user);
     tickets::patch(&state, &user.actor(), &id, p)
         .await
         .map(Json)

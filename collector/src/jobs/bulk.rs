@@ -23,7 +23,7 @@ pub async fn create(
     let filter = DeviceFilter {
         platform: req.platform,
         health: req.health,
-        last_seen_before_ms: None,
+        ..Default::default()
     };
     let mut devices = state.store.devices(&filter)?;
     if let Some(key) = &req.problem_key {

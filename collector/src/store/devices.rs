@@ -76,6 +76,8 @@ pub struct DeviceFilter {
     pub health: Option<HealthStatus>,
     /// Only devices whose last check-in is older than this (ms epoch).
     pub last_seen_before_ms: Option<u64>,
+    /// Id prefix, hostname prefix or serial (case-insensitive).
+    pub search: Option<String>,
 }
 
 impl DeviceFilter {
@@ -83,7 +85,19 @@ impl DeviceFilter {
         self.platform.is_none_or(|p| p == d.platform)
             && self.health.is_none_or(|h| h == d.health)
             && self.last_seen_before_ms.is_none_or(|t| d.last_seen_ms < t)
+            && self.search.as_deref().is_none_or(|q| search_matches(q, d))
     }
+}
+
+/// Does `q` name `d`: an id prefix, a hostname prefix or the serial (case-insensitive)?
+pub fn search_matches(q: &str, d: &DeviceRecord) -> bool {
+    let q = q.trim().to_ascii_lowercase();
+    !q.is_empty()
+        && (d.id.starts_with(&q)
+            || d.hostname.to_ascii_lowercase().starts_with(&q)
+            || d.serial
+                .as_deref()
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case(&q)))
 }
 
 #[derive(Serialize, Deserialize)]

@@ -29,15 +29,21 @@ pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sled: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("corrupt record in {tree}: {source}")]
+    Sled(sled::Error),
+    #[error("corrupt record in {tree}: {error}")]
     Corrupt {
         tree: &'static str,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("transaction: {0}")]
     Transaction(String),
+}
+
+// the message carries the cause, so it is not also a `source` (no repeated text)
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Sled(e)
+    }
 }
 
 /// Typed access to every sled tree.
@@ -88,7 +94,7 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     tree: &'static str,
     bytes: &[u8],
 ) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, error: source })
 }
 
 impl Store {

@@ -74,7 +74,40 @@ fn pair(a: &str, b: &str) -> Vec<u8> {
     k
 }
 
+const TICKET_COUNTER: &str = "ticket_counter";
+
 impl Store {
+    /// The next ticket number: consecutive (T-1, T-2, …), atomic under concurrent
+    /// callers. A store from before the counter continues after its highest number.
+    pub fn next_ticket_number(&self) -> Result<u64, StoreError> {
+        if self.meta.get(TICKET_COUNTER)?.is_none() {
+            let mut max = 0u64;
+            for item in self.tickets.iter() {
+                let (k, _) = item?;
+                if let Some(n) = std::str::from_utf8(&k)
+                    .ok()
+                    .and_then(|k| k.strip_prefix("T-"))
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    max = max.max(n);
+                }
+            }
+            // another caller may have started it meanwhile: keep theirs
+            let _ = self
+                .meta
+                .compare_and_swap(TICKET_COUNTER, None::<&[u8]>, Some(&max.to_be_bytes()))?;
+        }
+        let next = self.meta.update_and_fetch(TICKET_COUNTER, |old| {
+            let n = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            Some((n + 1).to_be_bytes().to_vec())
+        })?;
+        Ok(next
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(1, u64::from_be_bytes))
+    }
+
     pub fn ticket(&self, id: &str) -> Result<Option<TicketRecord>, StoreError> {
         self.tickets
             .get(id)?

@@ -158,7 +158,7 @@ pub async fn file(
             None => None,
         };
         let criticality = asset.as_ref().map(|a| a.criticality).unwrap_or_default();
-        let id = format!("T-{}", store.next_id()?);
+        let id = format!("T-{}", store.next_ticket_number()?);
         let t = TicketRecord::new(Ticket {
             id: id.clone(),
             device_id: device.id.clone(),
@@ -333,6 +333,26 @@ fn auto_resolve(
     Ok(v)
 }
 
+/// Whether the policy still runs the check `problem_key` names (its kind enabled and,
+/// for disk checks, the mount still listed).
+fn policy_checks(policy: &tend_shared::policy::Policy, problem_key: &str) -> bool {
+    let (kind, subject) = problem_key
+        .split_once(':')
+        .map_or((problem_key, None), |(k, s)| (k, Some(s)));
+    if !tend_shared::policy::checks::ALL.contains(&kind) {
+        return true; // not a policy check (crash:<process>, …)
+    }
+    if !policy.check(kind).enabled {
+        return false;
+    }
+    match (kind, subject) {
+        (tend_shared::policy::checks::DISK_FREE, Some(mount)) => {
+            policy.disk_mounts.iter().any(|m| m == mount)
+        }
+        _ => true,
+    }
+}
+
 /// Called on every check-in with health: counts passing reports toward auto-resolve,
 /// resets the count on a failure, and resolves the device's offline ticket. The caller
 /// flushes.
@@ -346,7 +366,8 @@ pub async fn on_checkin(
     }
     let _guard = state.tickets_lock.lock().await;
     let now = state.now_ms();
-    let recovery = state.policy().recovery_count.max(1);
+    let policy = state.policy();
+    let recovery = policy.recovery_count.max(1);
     for mut t in state.store.open_tickets_of(device_id)? {
         if t.ticket.problem_key == OFFLINE_KEY && t.ticket.source == TicketSource::Collector {
             auto_resolve(state, t, now, "the device checked in again".into())?;
@@ -356,6 +377,15 @@ pub async fn on_checkin(
             continue;
         }
         let Some(result) = health.iter().find(|c| c.id == t.ticket.problem_key) else {
+            // a full report without the check: the policy no longer runs it
+            if !health.is_empty() && !policy_checks(&policy, &t.ticket.problem_key) {
+                auto_resolve(
+                    state,
+                    t,
+                    now,
+                    "check disabled by policy: the device no longer runs it".into(),
+                )?;
+            }
             continue;
         };
         match result.status {
@@ -410,11 +440,7 @@ pub async fn patch(
         let from = t.ticket.status;
         if from != to {
             if !from.can_move_to(to) {
-                return Err(ApiError::Conflict(format!(
-                    "a {} ticket cannot move to {}",
-                    from.as_str(),
-                    to.as_str()
-                )));
+                return Err(ApiError::Conflict(from.refusal(to)));
             }
             if let Some(since) = t.pending_since_ms.take() {
                 t.pending_total_ms += now.saturating_sub(since);

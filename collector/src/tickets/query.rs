@@ -62,12 +62,25 @@ pub struct TicketQuery {
     pub offset: Option<usize>,
 }
 
-/// Tickets matching `q`.
+/// `new,pending` → those statuses; `open` is shorthand for new, in_progress and pending.
+pub fn parse_statuses(s: &str) -> Result<Vec<TicketStatus>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "open" {
+            out.extend(TicketStatus::ALL.into_iter().filter(|t| t.is_open()));
+        } else {
+            out.push(part.parse().map_err(|e: String| format!("{e}, or open"))?);
+        }
+    }
+    Ok(out)
+}
+
+/// Tickets matching `q` (`assignee=me` was resolved by the handler).
 pub fn list(state: &AppState, q: &TicketQuery) -> Result<Vec<Ticket>, ApiError> {
     let statuses: Option<Vec<TicketStatus>> = q
         .status
         .as_deref()
-        .map(|s| s.split(',').map(str::parse).collect::<Result<_, _>>())
+        .map(parse_statuses)
         .transpose()
         .map_err(ApiError::BadRequest)?;
     let priority = q

@@ -1,4 +1,6 @@
-//! HTTPS to the collector, trusting only the CA pinned from the enrollment bundle.
+//! tend-client: HTTPS to the collector, trusting only the CA it is given (the agent's
+//! pinned bundle CA, `tendctl --ca`). Shared by the agent, `tendctl`, the load
+//! generator and the end-to-end tests, so the server never links any of them.
 //!
 //! Errors say whether a retry can help: a 4xx will fail the same way again, a timeout
 //! or a 5xx may not.
@@ -83,7 +85,7 @@ pub fn pinned_client(ca_pem: &str, timeout: Duration) -> Result<reqwest::Client,
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(120))
-        .user_agent(concat!("tend-agent/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("tend/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| TransportError::Client(e.to_string()))
 }
@@ -295,5 +297,32 @@ mod tests {
             Client::new("https://x", "", None),
             Err(TransportError::BadCa(_))
         ));
+    }
+}
+
+/// Small helpers Tend's command-line tools share.
+pub mod cli {
+    use std::io::Write;
+
+    /// Prints to stdout. A closed pipe (`… | head`) ends the program quietly with the
+    /// status SIGPIPE would give (141), like any Unix tool; never a panic.
+    pub fn print(text: &str) {
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+            eprintln!("writing to stdout: {e}");
+            std::process::exit(1);
+        }
+    }
+
+    /// `print`, with a newline unless `text` ends with one.
+    pub fn println(text: &str) {
+        if text.ends_with('\n') {
+            print(text)
+        } else {
+            print(&format!("{text}\n"))
+        }
     }
 }

@@ -1,12 +1,43 @@
-//! `tendctl` ticket views: the ticket table, one ticket with its timeline, problems,
-//! and the SLA report as text.
+//! `tendctl` ticket views: the ticket table with SLA countdowns, one ticket with its
+//! timeline, problems, and the SLA report as text.
 
 use std::fmt::Write;
 
-use tend_agent::transport::TransportError;
-use tend_shared::tickets::{Problem, SlaReport, Ticket, TicketDetail, TicketPatch};
+use tend_client::TransportError;
+use tend_shared::tickets::{Problem, SlaReport, Ticket, TicketDetail, TicketPatch, TicketStatus};
 
-use crate::ctl::{fmt_age, fmt_ms, table, Ctl};
+use crate::ctl::Ctl;
+use crate::fmt::{fmt_age, fmt_duration, fmt_ms, table, table_or};
+
+/// The SLA clock that matters now, in words: `own in 40m`, `due in 3h`,
+/// `overdue 2h`; for finished tickets `met` or `breached`.
+pub fn sla_text(t: &Ticket, now: u64) -> String {
+    let sla = &t.sla;
+    if !t.status.is_open() {
+        return if sla.own_breached || sla.resolve_breached {
+            "breached".into()
+        } else {
+            "met".into()
+        };
+    }
+    let left = |due: u64| {
+        if now >= due {
+            format!("overdue {}", fmt_duration(now - due))
+        } else {
+            format!("in {}", fmt_duration(due - now))
+        }
+    };
+    if t.owned_at_ms.is_none() && !sla.own_breached {
+        return format!("own {}", left(sla.own_due_ms));
+    }
+    if t.status == TicketStatus::Pending {
+        return "paused (pending)".into();
+    }
+    match left(sla.resolve_due_ms) {
+        l if l.starts_with("in ") => format!("due {l}"),
+        l => l,
+    }
+}
 
 fn secs(s: Option<f64>) -> String {
     match s {
@@ -32,26 +63,22 @@ impl Ctl {
         let rows: Vec<Vec<String>> = list
             .iter()
             .map(|t| {
-                let breach = if t.sla.own_breached || t.sla.resolve_breached {
-                    "BREACHED"
-                } else {
-                    ""
-                };
                 vec![
                     t.id.clone(),
                     t.priority.as_str().into(),
-                    t.status.as_str().into(),
+                    t.status.label().into(),
                     t.hostname.clone(),
                     t.problem_key.clone(),
                     t.occurrences.to_string(),
                     t.assignee.clone().unwrap_or_else(|| "-".into()),
                     fmt_age(t.created_at_ms, now),
-                    breach.into(),
+                    sla_text(t, now),
                     t.summary.chars().take(60).collect(),
                 ]
             })
             .collect();
-        Ok(table(
+        Ok(table_or(
+            "tickets",
             &[
                 "id", "pri", "status", "host", "problem", "seen", "assignee", "opened", "sla",
                 "summary",
@@ -78,12 +105,13 @@ impl Ctl {
         }
         let t = &d.ticket;
         let mut out = String::new();
+        let now = tend_shared::now_ms();
         let _ = writeln!(
             out,
             "{} [{}] {} — {}",
             t.id,
             t.priority.as_str(),
-            t.status.as_str(),
+            t.status.label(),
             t.summary
         );
         let _ = writeln!(out, "  device      {} ({})", t.hostname, t.device_id);
@@ -108,6 +136,21 @@ impl Ctl {
             t.assignee.as_deref().unwrap_or("-")
         );
         let _ = writeln!(out, "  opened      {}", fmt_ms(t.created_at_ms));
+        let _ = writeln!(out, "  sla         {}", sla_text(t, now));
+        if let Some(c) = &t.check {
+            let _ = writeln!(
+                out,
+                "  check       {} {}: {} ({})",
+                c.id,
+                c.status.as_str(),
+                c.message,
+                tend_shared::policy::threshold_words(&c.id, &c.threshold)
+            );
+        }
+        let next: Vec<&str> = t.status.next().into_iter().map(TicketStatus::as_str).collect();
+        if !next.is_empty() {
+            let _ = writeln!(out, "  can move to {}", next.join(", "));
+        }
         let _ = writeln!(
             out,
             "  own by      {}{}",
@@ -162,7 +205,8 @@ impl Ctl {
                 ]
             })
             .collect();
-        Ok(table(
+        Ok(table_or(
+            "problems",
             &["id", "problem", "devices", "tickets", "since"],
             &rows,
         ))

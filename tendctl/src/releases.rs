@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use tend_agent::transport::TransportError;
+use tend_client::TransportError;
 use tend_shared::releases::{Release, ReleasePlatform, RolloutPatch};
 
-use crate::ctl::{fmt_ms, table, Ctl};
+use crate::ctl::Ctl;
+use crate::fmt::{fmt_ms, human_bytes, table, table_or};
 
 fn rollout_text(r: &Release) -> String {
     let ro = &r.rollout;
@@ -43,14 +44,14 @@ fn release_text(r: &Release) -> String {
         .map(|a| {
             vec![
                 a.platform.to_string(),
-                a.size.to_string(),
+                human_bytes(a.size),
                 a.sha256.clone(),
                 a.uploaded_by.clone(),
             ]
         })
         .collect();
     out.push_str(&table(
-        &["platform", "bytes", "sha256", "uploaded by"],
+        &["platform", "size", "sha256", "uploaded by"],
         &arts,
     ));
     let stages: Vec<Vec<String>> = r
@@ -77,54 +78,52 @@ fn release_text(r: &Release) -> String {
     out
 }
 
+fn releases_text(list: &[Release]) -> String {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|r| {
+            let (ok, failed) = r
+                .rollout
+                .stages
+                .iter()
+                .fold((0, 0), |(a, b), s| (a + s.succeeded, b + s.failed));
+            vec![
+                r.version.clone(),
+                rollout_text(r),
+                r.artifacts
+                    .iter()
+                    .map(|a| a.platform.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                ok.to_string(),
+                failed.to_string(),
+                fmt_ms(r.created_at_ms),
+            ]
+        })
+        .collect();
+    table_or(
+        "releases",
+        &[
+            "version",
+            "rollout",
+            "platforms",
+            "updated",
+            "failed",
+            "created",
+        ],
+        &rows,
+    )
+}
+
 impl Ctl {
     fn show_release(&self, r: &Release) -> String {
-        if self.json {
-            serde_json::to_string_pretty(r).unwrap_or_default()
-        } else {
-            release_text(r)
-        }
+        self.show(r, release_text)
     }
 
     /// `tendctl release list`.
     pub async fn releases(&self) -> Result<String, TransportError> {
-        let list: Vec<Release> = self.client.get("/api/v1/releases").await?;
-        if self.json {
-            return Ok(serde_json::to_string_pretty(&list).unwrap_or_default());
-        }
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|r| {
-                let (ok, failed) = r
-                    .rollout
-                    .stages
-                    .iter()
-                    .fold((0, 0), |(a, b), s| (a + s.succeeded, b + s.failed));
-                vec![
-                    r.version.clone(),
-                    rollout_text(r),
-                    r.artifacts
-                        .iter()
-                        .map(|a| a.platform.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    ok.to_string(),
-                    failed.to_string(),
-                    fmt_ms(r.created_at_ms),
-                ]
-            })
-            .collect();
-        Ok(table(
-            &[
-                "version",
-                "rollout",
-                "platforms",
-                "updated",
-                "failed",
-                "created",
-            ],
-            &rows,
-        ))
+        self.get_show("/api/v1/releases", |l: &Vec<_>| releases_text(l))
+            .await
     }
 
     /// `tendctl release show V`.

@@ -1,0 +1,287 @@
+//! `tendctl`'s command line (clap). Where a command takes a DEVICE, an id, a unique id
+//! prefix, a hostname or a serial number all work.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use tend_shared::api::Role;
+
+#[derive(Debug, Parser)]
+#[command(name = "tendctl", version, about = "Tend analyst CLI")]
+pub struct Cli {
+    /// Collector URL.
+    #[arg(long, env = "TEND_SERVER")]
+    pub server: String,
+    /// API token.
+    #[arg(long, env = "TEND_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The collector's CA certificate (PEM file).
+    #[arg(long, env = "TEND_CA")]
+    pub ca: PathBuf,
+    /// Print JSON instead of tables (every command).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// List devices.
+    Devices {
+        /// linux | macos
+        #[arg(long)]
+        platform: Option<String>,
+        /// healthy | warning | failing | unknown
+        #[arg(long)]
+        health: Option<String>,
+        /// Only devices silent for at least this many seconds.
+        #[arg(long)]
+        offline_for: Option<u64>,
+        /// Hostname, serial or id prefix.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Show one device: inventory, checks, asset, tickets, recent events.
+    Device {
+        /// Id, unique id prefix, hostname or serial.
+        device: String,
+    },
+    /// List assets.
+    Assets,
+    /// Show the audit log (admin).
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show or replace the health policy.
+    Policy {
+        #[command(subcommand)]
+        cmd: PolicyCmd,
+    },
+    /// List tickets (the service desk queue).
+    Tickets {
+        /// new, in_progress, pending, resolved, closed — comma-separated — or `open`
+        /// (new, in_progress and pending).
+        #[arg(long)]
+        status: Option<String>,
+        /// P1, P2, P3 or P4.
+        #[arg(long)]
+        priority: Option<String>,
+        /// Id, unique id prefix, hostname or serial.
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long)]
+        problem_key: Option<String>,
+        /// A name, or `me` for the token's own user.
+        #[arg(long)]
+        assignee: Option<String>,
+        /// Only tickets that breached an SLA target.
+        #[arg(long)]
+        breached: bool,
+        /// Only open tickets.
+        #[arg(long)]
+        open: bool,
+        /// created | updated | priority | due
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show one ticket; with options, change it first.
+    Ticket {
+        id: String,
+        /// in_progress, pending, resolved or closed (only the moves the lifecycle allows).
+        #[arg(long)]
+        status: Option<tend_shared::tickets::TicketStatus>,
+        /// A name, `me` for yourself, or "" to unassign.
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long)]
+        priority: Option<tend_shared::tickets::Priority>,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Fleet-wide problems (one problem key on many devices).
+    Problems,
+    /// Queue a built-in diagnostic on a device.
+    Diagnose {
+        /// Id, unique id prefix, hostname or serial.
+        device: String,
+        /// ping HOST, dns HOST, http URL, disk-usage PATH, top-processes, interfaces,
+        /// routes, listening-ports, log-tail journal|syslog|unified N, inventory-refresh,
+        /// health-now
+        name: String,
+        args: Vec<String>,
+        /// Wait up to this many seconds for the result (default 30); a diagnostic that
+        /// did not succeed exits 1.
+        #[arg(long, num_args = 0..=1, default_missing_value = "30")]
+        wait: Option<u64>,
+    },
+    /// Approved scripts: list, submit, approve, revoke.
+    Scripts {
+        #[command(subcommand)]
+        cmd: Option<ScriptCmd>,
+    },
+    /// Run an approved script on a device.
+    Run {
+        /// Id, unique id prefix, hostname or serial.
+        device: String,
+        /// The script's id or name.
+        script: String,
+        /// Wait up to this many seconds for the result (default 60); a script that did
+        /// not succeed exits 1.
+        #[arg(long, num_args = 0..=1, default_missing_value = "60")]
+        wait: Option<u64>,
+    },
+    /// Show one job.
+    Job { id: String },
+    /// Queue a diagnostic or script on every matching device, or show progress.
+    Bulk {
+        #[command(subcommand)]
+        cmd: BulkCmd,
+    },
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        cmd: ReportCmd,
+    },
+    /// Manage API tokens (admin).
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
+    /// Agent releases and their rollout (list without a subcommand).
+    Release {
+        #[command(subcommand)]
+        cmd: Option<ReleaseCmd>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCmd {
+    /// List releases with their rollout state.
+    List,
+    /// One release: artifacts and rollout stages with their outcomes.
+    Show { version: String },
+    /// Upload an agent binary (admin); the collector signs what it offers.
+    Add {
+        #[arg(long)]
+        version: String,
+        /// linux-x86_64, linux-aarch64 or macos-universal
+        #[arg(long)]
+        platform: tend_shared::releases::ReleasePlatform,
+        file: PathBuf,
+    },
+    /// Offer the release to this share of devices (stable by device id).
+    Promote {
+        version: String,
+        #[arg(long)]
+        percent: u8,
+        /// Halt automatically when this share of a stage fails.
+        #[arg(long)]
+        failure_threshold: Option<u8>,
+        /// Attempts a stage needs before it can halt.
+        #[arg(long)]
+        min_sample: Option<u64>,
+    },
+    /// Stop offering the release.
+    Pause { version: String },
+    /// Offer it again (also clears an automatic halt).
+    Resume { version: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScriptCmd {
+    /// Submit a script file (admin); a second, different admin approves it.
+    Submit {
+        #[arg(long)]
+        name: String,
+        /// sh, bash, zsh or python3.
+        #[arg(long, default_value = "sh")]
+        interpreter: String,
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// root | console_user
+        #[arg(long, default_value = "root")]
+        run_as: String,
+        file: PathBuf,
+    },
+    /// Approve the version awaiting approval (admin, not the one who submitted it).
+    Approve {
+        /// The script's id or name.
+        script: String,
+    },
+    /// Revoke every version; queued runs are rejected.
+    Revoke {
+        /// The script's id or name.
+        script: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BulkCmd {
+    /// Queue a diagnostic on every matching device.
+    Diagnose {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        health: Option<String>,
+        #[arg(long)]
+        problem_key: Option<String>,
+        name: String,
+        args: Vec<String>,
+    },
+    /// Queue an approved script on every matching device.
+    Run {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        health: Option<String>,
+        #[arg(long)]
+        problem_key: Option<String>,
+        script_id: String,
+    },
+    /// Progress of a bulk action by job state.
+    Status { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Volume, time to own/resolve, backlog aging, breach/reopen rates, deflection.
+    Sla {
+        /// The last N days (default 30).
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    Show,
+    /// Replace the policy with a JSON file (version is assigned by the collector).
+    Set { file: PathBuf },
+    /// Change one check kind's thresholds (admin); the rest of the policy is kept.
+    SetCheck {
+        /// disk.free, memory.available, cpu.load, swap.used, battery.health,
+        /// uptime.days, os.updates, disk.encryption, firewall.enabled, clock.sync,
+        /// process.required or crash.recent
+        kind: String,
+        #[arg(long)]
+        warn: Option<f64>,
+        #[arg(long)]
+        fail: Option<f64>,
+        #[arg(long)]
+        enabled: Option<bool>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    Create {
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+    },
+}

@@ -1,0 +1,133 @@
+//! The connected client every command uses: the pinned-CA HTTPS client, the `--json`
+//! switch, device lookup by id, id prefix, hostname or serial, and error messages
+//! that say what to try next.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tend_client::{Client, TransportError};
+use tend_shared::devices::DeviceSummary;
+
+use crate::fmt::{encode, opt};
+
+/// What a command printed, and whether it worked (a failed job is a non-zero exit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub text: String,
+    pub success: bool,
+}
+
+impl Output {
+    pub fn ok(text: impl Into<String>) -> Output {
+        Output {
+            text: text.into(),
+            success: true,
+        }
+    }
+}
+
+/// A connected `tendctl`.
+#[derive(Debug)]
+pub struct Ctl {
+    pub client: Client,
+    pub json: bool,
+}
+
+impl Ctl {
+    pub fn new(server: &str, token: &str, ca_pem: &str, json: bool) -> Result<Ctl, TransportError> {
+        Ok(Ctl {
+            client: Client::new(server, ca_pem, Some(token.to_string()))?,
+            json,
+        })
+    }
+
+    /// `v` as pretty JSON with `--json`, else `text(v)`.
+    pub fn show<T: Serialize>(&self, v: &T, text: impl FnOnce(&T) -> String) -> String {
+        if self.json {
+            serde_json::to_string_pretty(v).unwrap_or_default()
+        } else {
+            text(v)
+        }
+    }
+
+    /// GET and show.
+    pub async fn get_show<T: DeserializeOwned + Serialize>(
+        &self,
+        path: &str,
+        text: impl FnOnce(&T) -> String,
+    ) -> Result<String, TransportError> {
+        let v: T = self.client.get(path).await?;
+        Ok(self.show(&v, text))
+    }
+
+    /// The id of the one device `query` names: an id, a unique id prefix, a hostname or
+    /// a serial number. Several matches are an error that lists them.
+    pub async fn resolve_device(&self, query: &str) -> anyhow::Result<String> {
+        let q = query.trim();
+        anyhow::ensure!(!q.is_empty(), "no device given");
+        let found: Vec<DeviceSummary> = self
+            .client
+            .get(&format!("/api/v1/devices?q={}&limit=50", encode(q)))
+            .await?;
+        let exact: Vec<&DeviceSummary> = found
+            .iter()
+            .filter(|d| {
+                d.id == q
+                    || d.hostname.eq_ignore_ascii_case(q)
+                    || d.serial.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(q))
+            })
+            .collect();
+        let candidates: Vec<&DeviceSummary> = if exact.is_empty() {
+            found.iter().collect()
+        } else {
+            exact
+        };
+        match candidates.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => anyhow::bail!(
+                "no device matches {q:?} (tried id, id prefix, hostname and serial; `tendctl devices` lists them)"
+            ),
+            many => {
+                let list: Vec<String> = many
+                    .iter()
+                    .take(10)
+                    .map(|d| format!("  {}  {}  serial {}", d.id, d.hostname, opt(&d.serial)))
+                    .collect();
+                anyhow::bail!(
+                    "{q:?} matches {} devices; name one by its id:\n{}",
+                    many.len(),
+                    list.join("\n")
+                )
+            }
+        }
+    }
+}
+
+/// The error in one line, with a hint where one helps (an unknown CA, a refused token).
+pub fn explain(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    let hint = match e.downcast_ref::<TransportError>() {
+        Some(TransportError::Unreachable(m))
+            if m.contains("UnknownIssuer") || m.contains("certificate") =>
+        {
+            Some("the server's certificate is not signed by the CA given; point --ca or TEND_CA at the collector's ca.pem (the demo prints its path)")
+        }
+        Some(TransportError::Status { status: 401, .. }) => {
+            Some("the token was refused; check --token or TEND_TOKEN")
+        }
+        Some(TransportError::Status {
+            status: 403,
+            message,
+            ..
+        }) if message.contains("role") => {
+            Some("this token's role is not allowed to do that; use an analyst or admin token")
+        }
+        Some(TransportError::Unreachable(_)) => {
+            Some("is the collector running, and is --server or TEND_SERVER its URL?")
+        }
+        _ => None,
+    };
+    match hint {
+        Some(h) => format!("{text}\n  hint: {h}"),
+        None => text,
+    }
+}

@@ -1,0 +1,24 @@
+//! `tendctl`: argument parsing and the exit status; the commands are in the library.
+//!
+//! Exit status: 0 done; 1 a job waited for (`--wait`) did not succeed; 2 the command
+//! itself failed (network, refused, bad input).
+
+use clap::Parser;
+use tend_client::cli;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = tendctl::args::Cli::parse();
+    match tendctl::run(args).await {
+        Ok(out) => {
+            cli::println(&out.text);
+            if !out.success {
+                std::process::exit(1);
+            }
+        }
+        Err(e) => {
+            eprintln!("tendctl: {}", tendctl::explain(&e));
+            std::process::exit(2);
+        }
+    }
+}
