@@ -123,9 +123,14 @@ impl StateDir {
     ) -> Result<Option<T>, StateError> {
         let path = self.root.join(name);
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| StateError::Corrupt { path, error: source }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|source| StateError::Corrupt {
+                        path,
+                        error: source,
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StateError::Io {
                 action: "reading",
@@ -221,5 +226,22 @@ mod tests {
         }
         fs::write(st.path().join(POLICY), b"{not json").unwrap();
         assert!(matches!(st.policy(), Err(StateError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn errors_say_their_cause_once() {
+        // under a regular file: fails even for root
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let missing = file.path().join("state");
+        let missing = missing.as_path();
+        let e = StateDir::open(missing).unwrap_err();
+        // anyhow's `{:#}` walks `source()`; the cause is in the message, not repeated
+        let text = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(text.matches("os error").count(), 1, "{text}");
+        assert!(text.contains(&*missing.to_string_lossy()), "{text}");
+        let e =
+            crate::spool::Spool::open(missing, crate::spool::SpoolLimits::default()).unwrap_err();
+        let text = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(text.matches("os error").count(), 1, "{text}");
     }
 }

@@ -118,12 +118,7 @@ pub fn health(failing: bool) -> Vec<CheckResult> {
 /// Builds `connections` pinned connection pools.
 pub fn pools(ca: &str, connections: usize) -> anyhow::Result<Vec<reqwest::Client>> {
     (0..connections.max(1))
-        .map(|_| {
-            Ok(tend_client::pinned_client(
-                ca,
-                Duration::from_secs(90),
-            )?)
-        })
+        .map(|_| Ok(tend_client::pinned_client(ca, Duration::from_secs(90))?))
         .collect()
 }
 

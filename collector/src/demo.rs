@@ -54,10 +54,7 @@ pub enum DemoError {
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error("binding {addr}: {error}")]
-    Bind {
-        addr: String,
-        error: std::io::Error,
-    },
+    Bind { addr: String, error: std::io::Error },
     #[error("{0}")]
     Agent(String),
     #[error("{0}")]
@@ -154,12 +151,11 @@ fn bind(listen: &str) -> Result<(std::net::TcpListener, Option<String>), DemoErr
     match std::net::TcpListener::bind(listen) {
         Ok(l) => Ok((l, None)),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && listen == DEFAULT_LISTEN => {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| {
-                DemoError::Bind {
+            let l =
+                std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| DemoError::Bind {
                     addr: "127.0.0.1:0".into(),
                     error: source,
-                }
-            })?;
+                })?;
             Ok((l, Some(listen.to_string())))
         }
         Err(source) => Err(DemoError::Bind {

@@ -383,7 +383,10 @@ mod tests {
             threshold_words("clock.sync", &t(Some(1.0), None)),
             "warns when the clock is not synchronised"
         );
-        assert_eq!(threshold_words("crash:gedit", &serde_json::Value::Null), "no threshold");
+        assert_eq!(
+            threshold_words("crash:gedit", &serde_json::Value::Null),
+            "no threshold"
+        );
     }
 
     #[test]

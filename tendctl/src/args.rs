@@ -260,7 +260,9 @@ pub enum ReportCmd {
 pub enum PolicyCmd {
     Show,
     /// Replace the policy with a JSON file (version is assigned by the collector).
-    Set { file: PathBuf },
+    Set {
+        file: PathBuf,
+    },
     /// Change one check kind's thresholds (admin); the rest of the policy is kept.
     SetCheck {
         /// disk.free, memory.available, cpu.load, swap.used, battery.health,

@@ -73,7 +73,9 @@ impl Ctl {
             .filter(|d| {
                 d.id == q
                     || d.hostname.eq_ignore_ascii_case(q)
-                    || d.serial.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(q))
+                    || d.serial
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(q))
             })
             .collect();
         let candidates: Vec<&DeviceSummary> = if exact.is_empty() {

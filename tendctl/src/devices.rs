@@ -96,11 +96,7 @@ fn device_text(d: &DeviceDetail) -> String {
             "  cpu         {} ({} threads)",
             inv.cpu.model, inv.cpu.logical_cores
         );
-        let _ = writeln!(
-            out,
-            "  memory      {}",
-            human_bytes(inv.memory.total_bytes)
-        );
+        let _ = writeln!(out, "  memory      {}", human_bytes(inv.memory.total_bytes));
         for disk in &inv.disks {
             let _ = writeln!(
                 out,

@@ -57,7 +57,9 @@ fn structured(name: &str, v: &serde_json::Value) -> Option<String> {
                 a.status,
                 a.final_url,
                 a.elapsed_ms,
-                a.server.map(|s| format!(" (server: {s})")).unwrap_or_default()
+                a.server
+                    .map(|s| format!(" (server: {s})"))
+                    .unwrap_or_default()
             );
         }
         "disk-usage" => {
@@ -226,7 +228,10 @@ mod tests {
             truncated: false,
         };
         let text = render("disk-usage", &result(serde_json::to_value(d).unwrap()));
-        assert!(text.starts_with("/tmp holds 2.5 MB (12 entries scanned)"), "{text}");
+        assert!(
+            text.starts_with("/tmp holds 2.5 MB (12 entries scanned)"),
+            "{text}"
+        );
         assert!(text.contains("2.0 MB  /tmp/big"), "{text}");
         assert!(!text.contains('{'), "no raw JSON: {text}");
     }

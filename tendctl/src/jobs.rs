@@ -33,7 +33,11 @@ fn job_text(j: &JobView) -> String {
     );
     let Some(r) = &j.result else {
         if !j.state.is_final() {
-            let _ = writeln!(out, "not finished yet; `tendctl job {}` shows it later", j.id);
+            let _ = writeln!(
+                out,
+                "not finished yet; `tendctl job {}` shows it later",
+                j.id
+            );
         }
         return out;
     };
@@ -178,7 +182,9 @@ impl Ctl {
             .or_else(|| list.iter().find(|s| s.name == query))
             .map(|s| s.id.clone())
             .ok_or_else(|| {
-                anyhow::anyhow!("no script has the id or name {query:?} (`tendctl scripts` lists them)")
+                anyhow::anyhow!(
+                    "no script has the id or name {query:?} (`tendctl scripts` lists them)"
+                )
             })
     }
 
@@ -203,8 +209,7 @@ impl Ctl {
 
     /// `tendctl job ID`.
     pub async fn job(&self, id: &str) -> Result<String, TransportError> {
-        self.get_show(&format!("/api/v1/jobs/{id}"), job_text)
-            .await
+        self.get_show(&format!("/api/v1/jobs/{id}"), job_text).await
     }
 
     /// `tendctl scripts`.

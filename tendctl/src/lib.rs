@@ -261,7 +261,12 @@ async fn scripts(ctl: &Ctl, cmd: Option<ScriptCmd>) -> anyhow::Result<String> {
             ctl.script_action(
                 &format!("/api/v1/scripts/{}/revoke", encode(&id)),
                 &serde_json::json!({}),
-                |s| format!("script {} ({}) revoked; queued runs are rejected", s.name, s.id),
+                |s| {
+                    format!(
+                        "script {} ({}) revoked; queued runs are rejected",
+                        s.name, s.id
+                    )
+                },
             )
             .await?
         }

@@ -147,7 +147,12 @@ impl Ctl {
                 tend_shared::policy::threshold_words(&c.id, &c.threshold)
             );
         }
-        let next: Vec<&str> = t.status.next().into_iter().map(TicketStatus::as_str).collect();
+        let next: Vec<&str> = t
+            .status
+            .next()
+            .into_iter()
+            .map(TicketStatus::as_str)
+            .collect();
         if !next.is_empty() {
             let _ = writeln!(out, "  can move to {}", next.join(", "));
         }
@@ -271,5 +276,69 @@ impl Ctl {
                 .join(", ")
         );
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tend_shared::tickets::{Priority, Sla, TicketSource};
+
+    use super::*;
+
+    fn ticket(status: TicketStatus, owned: Option<u64>, sla: Sla) -> Ticket {
+        Ticket {
+            id: "T-1".into(),
+            device_id: "d".into(),
+            asset_id: None,
+            hostname: "h".into(),
+            problem_key: "disk.free:/".into(),
+            category: "storage".into(),
+            summary: String::new(),
+            description: String::new(),
+            severity: Default::default(),
+            priority: Priority::P2,
+            status,
+            source: TicketSource::Agent,
+            assignee: None,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            owned_at_ms: owned,
+            resolved_at_ms: None,
+            closed_at_ms: None,
+            occurrences: 1,
+            reopen_count: 0,
+            auto_resolved: false,
+            problem_id: None,
+            sla,
+            check: None,
+            evidence: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn sla_column_counts_down_and_over() {
+        const H: u64 = 3_600_000;
+        let sla = Sla {
+            own_due_ms: H,
+            resolve_due_ms: 8 * H,
+            ..Default::default()
+        };
+        let new = ticket(TicketStatus::New, None, sla.clone());
+        assert_eq!(sla_text(&new, 20 * 60_000), "own in 40m");
+        let owned = ticket(TicketStatus::InProgress, Some(1), sla.clone());
+        assert_eq!(sla_text(&owned, 5 * H), "due in 3h");
+        assert_eq!(sla_text(&owned, 10 * H), "overdue 2h");
+        let late = ticket(
+            TicketStatus::New,
+            None,
+            Sla {
+                own_breached: true,
+                resolve_breached: true,
+                ..sla.clone()
+            },
+        );
+        assert_eq!(sla_text(&late, 10 * H), "overdue 2h");
+        let done = ticket(TicketStatus::Resolved, Some(1), sla);
+        assert_eq!(sla_text(&done, 10 * H), "met");
     }
 }

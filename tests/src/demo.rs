@@ -119,7 +119,9 @@ impl Demo {
                 }
                 Err(_) => {
                     stop_group(&mut child);
-                    panic!("the demo printed no export line within {timeout:?}; it printed:\n{banner}");
+                    panic!(
+                        "the demo printed no export line within {timeout:?}; it printed:\n{banner}"
+                    );
                 }
             }
         };
@@ -158,7 +160,9 @@ impl Demo {
 
 fn stop_group(child: &mut Child) {
     let pgid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pgid}")]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{pgid}")])
+        .status();
     for _ in 0..100 {
         if matches!(child.try_wait(), Ok(Some(_))) {
             break;

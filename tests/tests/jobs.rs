@@ -189,10 +189,19 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
     let jl = job_done(&api, &jl.id).await;
     let r = jl.result.unwrap();
     assert_eq!((r.stdout.len(), r.stdout_truncated), (64 * 1024, true));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // the background child would still be running (its `touch` pending): no process
+    // of the killed group may be left holding the marker path
+    let marker_s = marker.display().to_string();
+    let survivors: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&marker_s))
+        .collect();
     assert!(
-        !marker.exists(),
-        "the timed-out script's child was killed with its group"
+        survivors.is_empty() && !marker.exists(),
+        "the timed-out script's child was killed with its group: {survivors:?}"
     );
 
     // tamper with sled while the collector is down: three scripts the agent must refuse
@@ -429,7 +438,26 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
         "{rem}"
     );
     assert_eq!(rem["exit_code"], 1);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // one more full evaluation (health-now) and the report that follows it: a second
+    // ticket request would have been spooled and filed by then
+    let now_job: JobView = api
+        .post(
+            &format!("/api/v1/devices/{dev}/diagnostics"),
+            &serde_json::json!({"name": "health-now"}),
+        )
+        .await
+        .unwrap();
+    let now_job = job_done(&api, &now_job.id).await;
+    wait_for(
+        "the report after health-now",
+        Duration::from_secs(30),
+        || async {
+            let d: tend_shared::devices::DeviceDetail =
+                api.get(&format!("/api/v1/devices/{dev}")).await.ok()?;
+            (d.device.last_seen_ms >= now_job.finished_at_ms.unwrap_or(u64::MAX)).then_some(())
+        },
+    )
+    .await;
     let v: Vec<Ticket> = api
         .get("/api/v1/tickets?problem_key=process.required")
         .await

@@ -32,10 +32,21 @@ fn readme_first_command_starts_the_demo() {
         // the first run builds three release binaries
         Duration::from_secs(1500),
     );
-    assert!(demo.banner.contains("dashboard:      https://127.0.0.1:"), "{}", demo.banner);
+    assert!(
+        demo.banner.contains("dashboard:      https://127.0.0.1:"),
+        "{}",
+        demo.banner
+    );
     assert!(scratch.join("tend-data/ca.pem").exists());
     // the printed PATH holds the release tendctl, which talks to this demo
-    assert!(demo.env["PATH"].contains("target/release"), "{}", demo.export);
+    assert!(
+        demo.env["PATH"].contains("target/release"),
+        "{}",
+        demo.export
+    );
     let devices = demo.ok("tendctl devices");
-    assert!(devices.contains("linux") || devices.contains("macos"), "{devices}");
+    assert!(
+        devices.contains("linux") || devices.contains("macos"),
+        "{devices}"
+    );
 }

@@ -46,11 +46,15 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
     for (line, refused) in tour() {
         if line.starts_with("tendctl ticket T-1") {
             // the agent files its tickets a moment after the policy change
-            wait_for("the agent's first ticket", Duration::from_secs(60), || async {
-                let t: Vec<tend_shared::tickets::Ticket> =
-                    api.get("/api/v1/tickets?status=open").await.ok()?;
-                t.iter().any(|t| t.id == "T-1").then_some(())
-            })
+            wait_for(
+                "the agent's first ticket",
+                Duration::from_secs(60),
+                || async {
+                    let t: Vec<tend_shared::tickets::Ticket> =
+                        api.get("/api/v1/tickets?status=open").await.ok()?;
+                    t.iter().any(|t| t.id == "T-1").then_some(())
+                },
+            )
             .await;
         }
         let out = demo.sh(&line);
@@ -60,7 +64,10 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
         );
         if refused {
             assert!(!out.status.success(), "`{line}` should be refused");
-            assert!(stderr.contains("two-person") || stderr.contains("other than"), "{stderr}");
+            assert!(
+                stderr.contains("two-person") || stderr.contains("other than"),
+                "{stderr}"
+            );
             continue;
         }
         assert!(
@@ -74,6 +81,30 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
                 .unwrap_or_else(|e| panic!("`{line}` printed no JSON ({e}): {stdout}"));
         }
     }
+
+    // `--assignee me` stored the caller's name, not the word "me"
+    let t1: tend_shared::tickets::TicketDetail = api.get("/api/v1/tickets/T-1").await.unwrap();
+    assert_eq!(t1.ticket.assignee.as_deref(), Some("demo-analyst"));
+    let mine = demo.ok("tendctl --json tickets --assignee me");
+    let mine: Vec<tend_shared::tickets::Ticket> = serde_json::from_str(&mine).unwrap();
+    assert!(mine.iter().any(|t| t.id == "T-1"));
+
+    // a CA that is not the collector's gets a hint, not just a TLS error
+    let other_ca = tmp.path().join("other-ca.pem");
+    let other = tend_e2e::CollectorProc::start(&tmp.path().join("other"), 0);
+    std::fs::write(&other_ca, other.ca_pem()).unwrap();
+    other.stop();
+    let wrong = demo.sh(&format!("TEND_CA={} tendctl devices", other_ca.display()));
+    assert_eq!(wrong.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&wrong.stderr);
+    assert!(why.contains("hint:") && why.contains("TEND_CA"), "{why}");
+
+    // --json on a mutation gives JSON too
+    std::fs::write(tmp.path().join("hello.sh"), "echo hello\n").unwrap();
+    let submitted =
+        demo.ok("TEND_TOKEN=$ADMIN tendctl --json scripts submit --name hello hello.sh");
+    let s: tend_shared::jobs::Script = serde_json::from_str(&submitted).unwrap();
+    assert_eq!(s.status, tend_shared::jobs::ScriptStatus::PendingApproval);
 
     // the script ran in the demo's own relative data dir, by name and by hostname
     let ran = demo.ok("tendctl --json run $(hostname) clear-cache --wait");
@@ -114,9 +145,10 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
         .unwrap()
         .to_string();
     demo.ok(&format!("tendctl device {}", &id[..6]));
-    let bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(tmp.path().join("tend-data/agent-bundle.json")).unwrap())
-            .unwrap();
+    let bundle: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(tmp.path().join("tend-data/agent-bundle.json")).unwrap(),
+    )
+    .unwrap();
     let twin: serde_json::Value = api
         .post(
             "/api/v1/enroll",
@@ -140,7 +172,10 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
 
     // `status` reads only: a missing state dir is named, not created
     let missing = tmp.path().join("no-agent-here");
-    let status = demo.sh(&format!("TEND_AGENT_STATE={} tend-agent status", missing.display()));
+    let status = demo.sh(&format!(
+        "TEND_AGENT_STATE={} tend-agent status",
+        missing.display()
+    ));
     assert!(status.status.success());
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains(&missing.display().to_string()), "{text}");

@@ -343,6 +343,35 @@ mod tests {
     }
 
     #[test]
+    fn top_processes_lists_processes_not_threads() {
+        // a thread of our own that would show up if threads were listed
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::Builder::new()
+            .name("tend-test-thread".into())
+            .spawn(move || {
+                let _ = rx.recv();
+            })
+            .unwrap();
+        let r = run("top-processes", &[]);
+        let _ = tx.send(());
+        t.join().unwrap();
+        let top: TopProcesses = serde_json::from_value(r.output).unwrap();
+        assert!(top.processes > 0 && top.interval_ms >= 200);
+        for p in top.by_cpu.iter().chain(&top.by_memory) {
+            let status = std::fs::read_to_string(format!("/proc/{}/status", p.pid));
+            // a process that exited meanwhile has no status; every other is a group leader
+            if let Ok(status) = status {
+                let tgid = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Tgid:"))
+                    .map(|v| v.trim().to_string());
+                assert_eq!(tgid, Some(p.pid.to_string()), "{} is a thread", p.name);
+            }
+            assert_ne!(p.name, "tend-test-thread");
+        }
+    }
+
+    #[test]
     fn local_diagnostics_run() {
         assert_eq!(run("top-processes", &[]).state, JobState::Succeeded);
         let i = run("interfaces", &[]);

@@ -255,7 +255,10 @@ async fn demo(data: PathBuf, listen: String, agent_bin: Option<PathBuf>) -> anyh
         .ok()
         .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
         .unwrap_or_default();
-    let mut text = format!("\nTend demo is running (data in {}).\n", info.data.display());
+    let mut text = format!(
+        "\nTend demo is running (data in {}).\n",
+        info.data.display()
+    );
     if let Some(from) = &info.moved_from {
         text += &format!("  ({from} is taken; listening on another port)\n");
     }

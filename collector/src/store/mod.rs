@@ -94,7 +94,10 @@ pub(crate) fn from_json<T: DeserializeOwned>(
     tree: &'static str,
     bytes: &[u8],
 ) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, error: source })
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        tree,
+        error: source,
+    })
 }
 
 impl Store {

@@ -93,9 +93,11 @@ impl Store {
                 }
             }
             // another caller may have started it meanwhile: keep theirs
-            let _ = self
-                .meta
-                .compare_and_swap(TICKET_COUNTER, None::<&[u8]>, Some(&max.to_be_bytes()))?;
+            let _ = self.meta.compare_and_swap(
+                TICKET_COUNTER,
+                None::<&[u8]>,
+                Some(&max.to_be_bytes()),
+            )?;
         }
         let next = self.meta.update_and_fetch(TICKET_COUNTER, |old| {
             let n = old

@@ -561,3 +561,64 @@ async fn webhooks_are_signed_and_retried() {
     assert_eq!(v["ticket"]["problem_key"], "disk.free:/");
     assert!(e.state.store.deliveries().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consecutive() {
+    let e = env();
+    let d = e.device(1).await;
+    let (fw, _) = e.file(&d, "a", "firewall.enabled").await;
+    let (disk, _) = e.file(&d, "b", "disk.free:/data").await;
+    let (crash, _) = e.file(&d, "c", "crash:gedit").await;
+    assert_eq!(
+        [fw.id.as_str(), disk.id.as_str(), crash.id.as_str()],
+        ["T-1", "T-2", "T-3"]
+    );
+    // a report without those checks while the policy still runs them changes nothing
+    on_checkin(&e.state, &d.id, &[result("cpu.load", CheckStatus::Pass)])
+        .await
+        .unwrap();
+    assert!(e
+        .state
+        .store
+        .ticket("T-1")
+        .unwrap()
+        .unwrap()
+        .ticket
+        .status
+        .is_open());
+    // the firewall check disabled, /data no longer watched
+    let mut p = e.state.policy();
+    p.checks.get_mut("firewall.enabled").unwrap().enabled = false;
+    p.disk_mounts = vec!["/".into()];
+    e.state.set_policy(p).unwrap();
+    on_checkin(&e.state, &d.id, &[result("cpu.load", CheckStatus::Pass)])
+        .await
+        .unwrap();
+    for id in ["T-1", "T-2"] {
+        let t = e.state.store.ticket(id).unwrap().unwrap().ticket;
+        assert_eq!(t.status, TicketStatus::Resolved, "{id}");
+        assert!(t.auto_resolved);
+        let why = e
+            .state
+            .store
+            .timeline(id)
+            .unwrap()
+            .last()
+            .unwrap()
+            .message
+            .clone();
+        assert!(why.contains("disabled by policy"), "{why}");
+    }
+    // not a policy check: left alone
+    assert!(e
+        .state
+        .store
+        .ticket("T-3")
+        .unwrap()
+        .unwrap()
+        .ticket
+        .status
+        .is_open());
+    let (next, _) = e.file(&d, "d", "os.updates").await;
+    assert_eq!(next.id, "T-4");
+}

@@ -1,0 +1,200 @@
+//! Router tests: the agent long-poll (policy and job wake-ups) and concurrent
+//! acknowledged writes through the group-committed flush.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use tower::ServiceExt;
+
+use super::*;
+#[tokio::test]
+async fn long_poll_wakes_on_policy_change_and_times_out_cleanly() {
+    let t = setup();
+    let dev = t.enroll("HW-LP", None).await;
+    let token = dev["device_token"].as_str().unwrap().to_string();
+    // up to date: waits, then answers with nothing
+    let start = std::time::Instant::now();
+    let (s, v) = t
+        .call(
+            Method::GET,
+            "/api/v1/jobs/next?wait=1&policy_version=1",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["policy_version"], 1);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(900));
+    // stale: answers at once
+    let (_, v) = t
+        .call(
+            Method::GET,
+            "/api/v1/jobs/next?wait=30&policy_version=0",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(v["policy_version"], 1);
+    // a policy change wakes a waiting poll
+    let app = t.app();
+    let waiter = tokio::spawn(async move {
+        let req = Request::builder()
+            .uri("/api/v1/jobs/next?wait=30&policy_version=1")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let start = std::time::Instant::now();
+    let (s, _) = t
+        .call(
+            Method::PUT,
+            "/api/v1/policy",
+            Some(&t.admin),
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let v = tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v["policy_version"], 2);
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn long_poll_delivers_a_job_queued_while_waiting() {
+    let t = setup();
+    let dev = t.enroll("HW-JOB", None).await;
+    let token = dev["device_token"].as_str().unwrap().to_string();
+    let id = dev["device_id"].as_str().unwrap().to_string();
+    let app = t.app();
+    let waiter = tokio::spawn(async move {
+        let req = Request::builder()
+            .uri("/api/v1/jobs/next?wait=30&policy_version=1")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        serde_json::from_slice::<serde_json::Value>(
+            &resp.into_body().collect().await.unwrap().to_bytes(),
+        )
+        .unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let analyst = t.token(Role::Analyst, "ana");
+    let (s, job) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/devices/{id}/diagnostics"),
+            Some(&analyst),
+            Some(r#"{"name":"disk-usage","args":["/tmp"]}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{job}");
+    let v = tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v["jobs"][0]["id"], job["id"]);
+    assert_eq!(v["jobs"][0]["spec"]["type"], "diagnostic");
+    let (_, j) = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/jobs/{}", job["id"].as_str().unwrap()),
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(j["state"], "delivered");
+    // bad arguments are a 400 before anything is queued; viewers cannot queue
+    let (s, _) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/devices/{id}/diagnostics"),
+            Some(&analyst),
+            Some(r#"{"name":"disk-usage","args":["/etc"]}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let viewer = t.token(Role::Viewer, "v");
+    let (s, _) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/devices/{id}/diagnostics"),
+            Some(&viewer),
+            Some(r#"{"name":"routes"}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // unapproved scripts cannot be queued
+    let (s, sc) = t
+        .call(
+            Method::POST,
+            "/api/v1/scripts",
+            Some(&t.admin),
+            Some(r#"{"name":"x","interpreter":"sh","body":"echo"}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sc}");
+    let body = format!(r#"{{"script_id":"{}"}}"#, sc["id"].as_str().unwrap());
+    let (s, _) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/devices/{id}/scripts"),
+            Some(&analyst),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = t
+        .call(
+            Method::POST,
+            "/api/v1/scripts",
+            Some(&t.admin),
+            Some(r#"{"name":"y","interpreter":"perl","body":"print 1"}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+/// Regression: sled 0.34's `flush_async` deadlocked once a handful of requests flushed
+/// at the same time (all of sled's I/O threads waiting on a write queued behind them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
+    let t = setup();
+    let mut tasks = Vec::new();
+    for i in 0..96 {
+        let st = t.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = tend_shared::enroll::EnrollRequest {
+                enroll_secret: SECRET.into(),
+                agent_version: "1".into(),
+                identity: tend_shared::enroll::HardwareIdentity {
+                    hardware_uuid: format!("HW-C{i}"),
+                    serial: None,
+                    hostname: format!("h{i}"),
+                    platform: tend_shared::enroll::Platform::Linux,
+                    vendor: None,
+                    model: None,
+                },
+            };
+            crate::service::enroll::enroll(&st, req).await.unwrap()
+        }));
+    }
+    let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let mut n = 0;
+        for task in tasks {
+            task.await.unwrap();
+            n += 1;
+        }
+        n
+    })
+    .await
+    .expect("96 concurrent enrollments must all be acknowledged");
+    assert_eq!(all, 96);
+    assert_eq!(t.state.store.device_count(), 96);
+}

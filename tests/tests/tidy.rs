@@ -1,0 +1,126 @@
+//! ARCHITECTURE.md's invariants that a program can check, checked on every run
+//! (rust-analyzer's `tidy` idea): what depends on what, where sled may appear, module
+//! docs, file sizes, and no sleeps or `#[ignore]` in the tests.
+
+use std::path::{Path, PathBuf};
+
+use tend_e2e::demo::root;
+
+const MAX_LINES: usize = 600;
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name()
+                .is_some_and(|n| n == "target" || n == "fixtures")
+            {
+                continue;
+            }
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for c in [
+        "shared",
+        "client",
+        "agent",
+        "collector",
+        "tendctl",
+        "tests",
+        "bench",
+    ] {
+        rust_files(&root().join(c), &mut files);
+    }
+    assert!(files.len() > 50, "found only {} files", files.len());
+    files
+        .into_iter()
+        .map(|p| {
+            let rel = p
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+fn dependencies(krate: &str) -> String {
+    let manifest = std::fs::read_to_string(root().join(krate).join("Cargo.toml")).unwrap();
+    let start = manifest.find("[dependencies]").expect("[dependencies]");
+    let rest = &manifest[start + 14..];
+    rest[..rest.find("\n[").unwrap_or(rest.len())].to_string()
+}
+
+#[test]
+fn a_binary_depends_on_what_it_runs() {
+    // the server links no agent code; tendctl links neither; wire types come from shared
+    for (krate, forbidden) in [
+        ("collector", &["tend-agent", "tendctl"][..]),
+        ("tendctl", &["tend-agent", "tend-collector"][..]),
+        ("client", &["tend-agent", "tend-collector"][..]),
+        (
+            "shared",
+            &["tend-agent", "tend-collector", "tend-client"][..],
+        ),
+    ] {
+        let deps = dependencies(krate);
+        for f in forbidden {
+            assert!(
+                !deps.lines().any(|l| l.trim_start().starts_with(f)),
+                "{krate} must not depend on {f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_store_touches_sled() {
+    for (path, text) in sources() {
+        if path.starts_with("collector/src/store/") || path.starts_with("tests/") {
+            continue;
+        }
+        assert!(
+            !text.contains("sled::"),
+            "{path} uses sled directly; go through the store"
+        );
+    }
+}
+
+#[test]
+fn every_file_says_what_it_is_for_and_stays_small() {
+    for (path, text) in sources() {
+        assert!(
+            text.trim_start().starts_with("//!"),
+            "{path} has no //! header"
+        );
+        let n = text.lines().count();
+        assert!(n <= MAX_LINES, "{path} has {n} lines (split it by role)");
+    }
+}
+
+#[test]
+fn tests_wait_on_conditions_and_all_run() {
+    for (path, text) in sources() {
+        if path == "tests/tests/tidy.rs" {
+            continue; // it names what it looks for
+        }
+        assert!(!text.contains("#[ignore"), "{path} ignores a test");
+        if path.starts_with("tests/tests/") {
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                assert!(
+                    !code.contains("time::sleep") && !code.contains("thread::sleep"),
+                    "{path}:{} sleeps; wait on a condition with a deadline (tend_e2e::wait_for)",
+                    i + 1
+                );
+            }
+        }
+    }
+}
