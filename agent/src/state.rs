@@ -177,6 +177,32 @@ impl StateDir {
     }
 }
 
+const DEVICE_KEY: &str = "device.key";
+
+impl StateDir {
+    /// This device's own ed25519 key (0600), made on first use: it signs
+    /// re-enrollments, so the collector knows the device without its token.
+    pub fn device_key(&self) -> Result<ed25519_dalek::SigningKey, StateError> {
+        let path = self.root.join(DEVICE_KEY);
+        if let Ok(text) = fs::read_to_string(&path) {
+            if let Some(seed) = hex::decode(text.trim())
+                .ok()
+                .and_then(|v| <[u8; 32]>::try_from(v).ok())
+            {
+                return Ok(ed25519_dalek::SigningKey::from_bytes(&seed));
+            }
+        }
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).map_err(|e| StateError::Io {
+            action: "generating",
+            path: path.clone(),
+            error: std::io::Error::other(e.to_string()),
+        })?;
+        write_private(&path, hex::encode(seed).as_bytes())?;
+        Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+    }
+}
+
 const CHECK_STATES: &str = "checks.json";
 
 impl StateDir {

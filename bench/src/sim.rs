@@ -131,6 +131,8 @@ pub async fn enroll(
 ) -> anyhow::Result<EnrollResponse> {
     let c = Client::with_http(pool.clone(), url, None);
     let req = EnrollRequest {
+        device_key: None,
+        proof: None,
         enroll_secret: secret.into(),
         agent_version: "bench".into(),
         identity: HardwareIdentity {

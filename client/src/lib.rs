@@ -144,18 +144,7 @@ impl Client {
             .await
             .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
         if !status.is_success() {
-            let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(b) => (b.error.code, b.error.message),
-                Err(_) => (
-                    "unknown".into(),
-                    String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                ),
-            };
-            return Err(TransportError::Status {
-                status: status.as_u16(),
-                code,
-                message,
-            });
+            return Err(status_error(status.as_u16(), &bytes));
         }
         serde_json::from_slice(&bytes).map_err(|e| TransportError::Decode(e.to_string()))
     }
@@ -185,6 +174,26 @@ impl Client {
         body: &B,
     ) -> Result<T, TransportError> {
         Self::send(self.request(reqwest::Method::PATCH, path).json(body)).await
+    }
+
+    /// DELETEs; succeeds on any 2xx (a 204 has no body).
+    pub async fn delete(&self, path: &str) -> Result<(), TransportError> {
+        let resp = self
+            .request(reqwest::Method::DELETE, path)
+            .send()
+            .await
+            .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap_or_default();
+        Err(status_error(status, &bytes))
+    }
+
+    /// DELETEs and decodes the JSON answer.
+    pub async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, TransportError> {
+        Self::send(self.request(reqwest::Method::DELETE, path)).await
     }
 
     /// GETs and decodes the JSON answer.
@@ -253,6 +262,22 @@ impl Client {
         timeout: Duration,
     ) -> Result<T, TransportError> {
         Self::send(self.request(reqwest::Method::GET, path).timeout(timeout)).await
+    }
+}
+
+/// A non-2xx answer as an error: the collector's `{"error": …}` body when it has one.
+fn status_error(status: u16, body: &[u8]) -> TransportError {
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(b) => (b.error.code, b.error.message),
+        Err(_) => (
+            "unknown".into(),
+            String::from_utf8_lossy(body).chars().take(200).collect(),
+        ),
+    };
+    TransportError::Status {
+        status,
+        code,
+        message,
     }
 }
 

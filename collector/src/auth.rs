@@ -13,17 +13,40 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{DeviceRecord, TokenKind};
 
-/// An authenticated analyst or admin.
+/// An authenticated analyst or admin: a user, through one of its tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiUser {
+    /// The user's id (`u_…`): what approvals compare.
+    pub id: String,
     pub name: String,
+    /// The token's role (at most the user's).
     pub role: Role,
+    /// The token used (`tk_…`).
+    pub token_id: String,
 }
 
 impl ApiUser {
     /// How the user appears in the audit log.
     pub fn actor(&self) -> String {
-        format!("token:{}", self.name)
+        format!("user:{}", self.name)
+    }
+}
+
+/// The client's address (`ip`), for per-address limits and the audit log; `local`
+/// when the request did not come over a socket (router tests).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string()),
+        ))
     }
 }
 
@@ -61,7 +84,29 @@ impl FromRequestParts<AppState> for Auth {
             .token(token)?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
         match record.kind {
-            TokenKind::Api { role, name } => Ok(Auth(Principal::Api(ApiUser { name, role }))),
+            TokenKind::User {
+                id,
+                user_id,
+                role,
+                expires_at_ms,
+                ..
+            } => {
+                if expires_at_ms.is_some_and(|t| t <= state.now_ms()) {
+                    return Err(ApiError::Unauthorized("token expired".into()));
+                }
+                let user = state
+                    .store
+                    .user(&user_id)?
+                    .filter(|u| !u.disabled)
+                    .ok_or_else(|| ApiError::Unauthorized("user disabled or removed".into()))?;
+                Ok(Auth(Principal::Api(ApiUser {
+                    id: user.id,
+                    name: user.name,
+                    role: role.min(user.role),
+                    token_id: id,
+                })))
+            }
+            TokenKind::Api { .. } => Err(ApiError::Unauthorized("unknown or revoked token".into())),
             TokenKind::Device { device_id } => {
                 let device = state
                     .store

@@ -134,12 +134,11 @@ fn demo_token(
             return Ok(t.trim().to_string());
         }
     }
-    let t = crate::service::tokens::create(
+    let t = crate::service::tokens::operator_token(
         &collector.state.store,
         collector.state.now_ms(),
-        role,
         name,
-        "system",
+        role,
     )
     .map_err(|e| DemoError::Other(e.to_string()))?;
     crate::pki::write_private(&path, t.as_bytes()).map_err(ServeError::from)?;

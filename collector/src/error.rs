@@ -31,6 +31,16 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 429 with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_s: u64 },
+    /// A refusal with its own status and machine-readable code.
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("storage failure")]
     Store(#[from] StoreError),
     #[error("internal failure: {0}")]
@@ -47,6 +57,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Refused { status, .. } => *status,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,7 +72,18 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Refused { code, .. } => code,
             ApiError::Store(_) | ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A 429 saying when to try again.
+    pub fn rate_limited(what: &str, wait: std::time::Duration) -> ApiError {
+        let retry_after_s = wait.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError::TooManyRequests {
+            message: format!("too many {what}; try again in {retry_after_s} s"),
+            retry_after_s,
         }
     }
 
@@ -83,7 +106,14 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        error_response(status, self.code(), message)
+        let mut resp = error_response(status, self.code(), message);
+        if let ApiError::TooManyRequests { retry_after_s, .. } = self {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s),
+            );
+        }
+        resp
     }
 }
 

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod pki;
 pub mod releases;

@@ -22,6 +22,8 @@ pub enum ServeError {
     Pki(#[from] pki::PkiError),
     #[error("opening the store (is another collector using this data dir?)")]
     Store(#[from] crate::store::StoreError),
+    #[error("setting up the store: {0}")]
+    Setup(String),
     #[error("TLS configuration: {0}")]
     Tls(String),
     #[error("serving: {0}")]
@@ -86,19 +88,11 @@ impl Collector {
             &identity.enroll_secret,
         );
         let state = AppState::new(store, clock, keys, limits)?;
-        let initial_admin_token = if state.store.api_token_count()? == 0 {
-            let t = crate::service::tokens::create(
-                &state.store,
-                state.now_ms(),
-                tend_shared::api::Role::Admin,
-                "admin",
-                "system",
-            )
-            .map_err(|e| ServeError::Tls(e.to_string()))?;
-            Some(t)
-        } else {
-            None
-        };
+        let now = state.now_ms();
+        let setup = |e: crate::error::ApiError| ServeError::Setup(e.to_string());
+        crate::service::tokens::migrate_legacy_tokens(&state.store, now).map_err(setup)?;
+        let initial_admin_token =
+            crate::service::tokens::create_initial_admin(&state.store, now).map_err(setup)?;
         Ok(Collector {
             state,
             identity,
@@ -140,7 +134,7 @@ impl Collector {
         let app = crate::http::app(self.state);
         axum_server::from_tcp_rustls(listener, tls)
             .handle(handle)
-            .serve(app.into_make_service())
+            .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .await?;
         let _ = sweeper.await;
         let _ = hooks.await;

@@ -60,6 +60,8 @@ pub struct Limits {
     pub sweep_every: std::time::Duration,
     /// First webhook retry delay (doubles per failure).
     pub webhook_retry_base: std::time::Duration,
+    /// Rate limits per source address and per device.
+    pub rates: crate::limits::RateConfig,
 }
 
 impl Default for Limits {
@@ -69,6 +71,7 @@ impl Default for Limits {
             device_events: 50,
             sweep_every: std::time::Duration::from_secs(30),
             webhook_retry_base: std::time::Duration::from_secs(2),
+            rates: crate::limits::RateConfig::default(),
         }
     }
 }
@@ -81,6 +84,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
+    pub rates: Arc<crate::limits::RateLimits>,
     policy: Arc<RwLock<Policy>>,
     policy_version: tokio::sync::watch::Sender<u64>,
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -124,6 +128,7 @@ impl AppState {
             clock,
             keys: Arc::new(keys),
             metrics: Arc::new(Metrics::default()),
+            rates: Arc::new(crate::limits::RateLimits::new(&limits.rates)),
             limits,
             policy: Arc::new(RwLock::new(policy)),
         })

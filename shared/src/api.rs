@@ -60,6 +60,78 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// A named principal: analysts and admins are users with unique ids; API tokens (and
+/// console sessions) belong to one. Names are unique too, but approvals and the
+/// two-person rule go by `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// `u_<hex>`, never reused.
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// The user who created this one; `None` for users the server operator created
+    /// (`tend-collector user add`, the first admin).
+    #[serde(default)]
+    pub created_by: Option<String>,
+    pub created_at_ms: u64,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// `POST /api/v1/users` (admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCreate {
+    pub name: String,
+    pub role: Role,
+}
+
+/// A new user and its first API token (shown once, to its creator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCreated {
+    pub user: User,
+    pub token: String,
+}
+
+/// An API token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// `tk_<hex>`: what `revoke` takes.
+    pub id: String,
+    pub user_id: String,
+    pub user_name: String,
+    /// At most the user's own role.
+    pub role: Role,
+    #[serde(default)]
+    pub label: String,
+    pub created_at_ms: u64,
+    #[serde(default)]
+    pub expires_at_ms: Option<u64>,
+}
+
+/// `POST /api/v1/tokens`: a token for the caller (or for a user the caller created).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCreate {
+    /// Defaults to the caller.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Defaults to the user's role; never above it.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// What it is for ("ci-nightly"), shown in `token list`.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Lifetime in seconds; none = until revoked.
+    #[serde(default)]
+    pub expires_in_s: Option<u64>,
+}
+
+/// A token just created (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCreated {
+    pub token: String,
+    pub info: TokenInfo,
+}
+
 /// Outcome recorded on an audit entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,7 +147,8 @@ pub struct AuditEntry {
     /// Monotonic sequence number (also the sled key order).
     pub seq: u64,
     pub at_ms: u64,
-    /// `token:<name>` for analysts, `device:<id>` for agents, `system` or `anonymous`.
+    /// `user:<name>` for analysts and admins, `device:<id>` for agents, `system` or
+    /// `anonymous`.
     pub actor: String,
     /// Dotted verb, e.g. `asset.update`, `enroll.denied`.
     pub action: String,

@@ -30,6 +30,9 @@ pub struct DeviceSummary {
     /// The last self-update attempt, if any.
     #[serde(default)]
     pub update: Option<crate::releases::DeviceUpdate>,
+    /// Set once an analyst decommissioned it.
+    #[serde(default)]
+    pub decommissioned_at_ms: Option<u64>,
 }
 
 /// Where a device event came from.
@@ -77,6 +80,9 @@ pub struct DeviceDetail {
     /// Open tickets first, then the most recent others.
     #[serde(default)]
     pub tickets: Vec<Ticket>,
+    /// A re-enrollment of this device waiting for an analyst.
+    #[serde(default)]
+    pub reenroll_request: Option<crate::enroll::ReenrollRequest>,
 }
 
 /// `GET /api/v1/assets/{id}`: the asset, its lifecycle events and its tickets.

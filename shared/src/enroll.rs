@@ -65,9 +65,88 @@ pub struct HardwareIdentity {
 /// Sent by an agent that holds a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
+    /// The bundle's fleet secret, or an enrollment token (`tet_…`).
     pub enroll_secret: String,
     pub identity: HardwareIdentity,
     pub agent_version: String,
+    /// The agent's own ed25519 public key (base64), made at its first enrollment and
+    /// kept in its state dir: it proves the device when it enrolls again.
+    #[serde(default)]
+    pub device_key: Option<String>,
+    /// Proof that a re-enrolling agent is the device it says (a known hardware UUID
+    /// never changes hands on the enroll secret alone).
+    #[serde(default)]
+    pub proof: Option<EnrollProof>,
+}
+
+/// What a re-enrolling agent shows: its current device token, or a fresh signature by
+/// the device key it enrolled with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollProof {
+    #[serde(default)]
+    pub previous_token: Option<String>,
+    /// Base64 ed25519 over `signing::reenroll_message(hardware_uuid, signed_at_ms)`.
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub signed_at_ms: u64,
+}
+
+/// A known device that asked to enroll again without proving it is that device; an
+/// analyst's approval admits the key that asked, once, within a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReenrollRequest {
+    pub device_id: String,
+    pub hardware_uuid: String,
+    /// The key the new installation made.
+    #[serde(default)]
+    pub device_key: Option<String>,
+    pub hostname: String,
+    pub requested_at_ms: u64,
+    /// The address it came from.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    #[serde(default)]
+    pub approved_at_ms: Option<u64>,
+}
+
+/// An expiring, use-limited enrollment token an admin creates for an MDM push, so no
+/// permanent fleet-wide secret has to sit on laptops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollTokenInfo {
+    /// `et_<hex>`: what `revoke` takes.
+    pub id: String,
+    #[serde(default)]
+    pub label: String,
+    pub created_by: String,
+    pub created_at_ms: u64,
+    pub expires_at_ms: u64,
+    pub max_uses: u32,
+    pub uses: u32,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// `POST /api/v1/enroll-tokens` (admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollTokenCreate {
+    /// Lifetime in seconds (at most 90 days).
+    pub expires_in_s: u64,
+    /// Enrollments it admits.
+    pub uses: u32,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// The token (shown once) and what a bundle needs besides the server URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollTokenCreated {
+    pub token: String,
+    pub info: EnrollTokenInfo,
+    pub ca_pem: String,
+    pub signing_public_key: String,
 }
 
 /// The device's credentials. The token is shown once; the collector keeps only its hash.

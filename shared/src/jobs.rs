@@ -196,10 +196,16 @@ pub struct Script {
     #[serde(default)]
     pub description: String,
     pub status: ScriptStatus,
+    /// The submitter's user name (display).
     pub submitted_by: String,
+    /// The submitter's user id (what the two-person rule compares).
+    #[serde(default)]
+    pub submitted_by_id: String,
     pub submitted_at_ms: u64,
     #[serde(default)]
     pub approved_by: Option<String>,
+    #[serde(default)]
+    pub approved_by_id: Option<String>,
     #[serde(default)]
     pub approved_at_ms: Option<u64>,
     /// Base64 ed25519 signature over the canonical manifest, once approved.

@@ -97,6 +97,9 @@ pub struct ReleaseArtifact {
     pub size: u64,
     pub uploaded_at_ms: u64,
     pub uploaded_by: String,
+    /// The uploader's user id (empty: uploaded by the operator on the server).
+    #[serde(default)]
+    pub uploaded_by_id: String,
 }
 
 /// One widening of a rollout, with the outcomes reported while it was current.
@@ -173,6 +176,14 @@ pub struct Release {
     pub created_by: String,
     pub artifacts: Vec<ReleaseArtifact>,
     pub rollout: Rollout,
+    /// The second admin who approved the artifacts (two-person rule); nothing is
+    /// offered before. A new artifact clears it.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    #[serde(default)]
+    pub approved_by_id: Option<String>,
+    #[serde(default)]
+    pub approved_at_ms: Option<u64>,
 }
 
 /// `POST /api/v1/releases/{version}/rollout`: an admin widens, pauses or resumes.

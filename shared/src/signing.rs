@@ -66,6 +66,12 @@ pub fn script_manifest(
     .into_bytes()
 }
 
+/// The canonical bytes a re-enrolling agent signs with its device key.
+pub fn reenroll_message(hardware_uuid: &str, signed_at_ms: u64) -> Vec<u8> {
+    format!("tend-reenroll-v1\nhardware_uuid={hardware_uuid}\nsigned_at_ms={signed_at_ms}\n")
+        .into_bytes()
+}
+
 /// The canonical bytes a release offer's signature covers.
 pub fn release_manifest(
     version: &str,

@@ -46,6 +46,20 @@ pub enum Cmd {
     Device {
         /// Id, unique id prefix, hostname or serial.
         device: String,
+        /// Admit its waiting re-enrollment (a reinstalled laptop without its old
+        /// credentials); only the installation that asked gets in, within a day.
+        #[arg(long)]
+        approve_reenroll: bool,
+        /// Revoke its token, retire its asset, close its open tickets (a stolen or
+        /// returned laptop).
+        #[arg(long, conflicts_with = "approve_reenroll")]
+        decommission: bool,
+    },
+    /// Enrollment tokens for MDM pushes: expiring and use-limited, instead of the
+    /// fleet-wide secret (admin).
+    EnrollToken {
+        #[command(subcommand)]
+        cmd: EnrollTokenCmd,
     },
     /// List assets.
     Assets,
@@ -146,10 +160,15 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: ReportCmd,
     },
-    /// Manage API tokens (admin).
+    /// API tokens: your own (admins see and revoke everyone's).
     Token {
         #[command(subcommand)]
         cmd: TokenCmd,
+    },
+    /// Users (admin): add, list, disable.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
     },
     /// Agent releases and their rollout (list without a subcommand).
     Release {
@@ -185,6 +204,9 @@ pub enum ReleaseCmd {
         #[arg(long)]
         min_sample: Option<u64>,
     },
+    /// Approve the uploaded artifacts (an admin other than the uploader); nothing is
+    /// offered before.
+    Approve { version: String },
     /// Stop offering the release.
     Pause { version: String },
     /// Offer it again (also clears an automatic halt).
@@ -280,10 +302,84 @@ pub enum PolicyCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
+    /// A new token for yourself (or for a user you created).
     Create {
+        /// At most your own role [default: your role].
+        #[arg(long)]
+        role: Option<Role>,
+        /// What it is for, shown in `token list`.
+        #[arg(long)]
+        label: Option<String>,
+        /// Lifetime: 90m, 12h, 30d… [default: until revoked].
+        #[arg(long, value_parser = parse_duration_s)]
+        expires: Option<u64>,
+        /// A user you created (name or id) [default: you].
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Your tokens (admins: everyone's).
+    List,
+    /// Revoke a token by its id (`tk_…`, from `token list`).
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollTokenCmd {
+    /// Create one; prints it (shown once), or writes a ready bundle with `--bundle`.
+    Create {
+        /// Lifetime: 12h, 7d… (at most 90 days).
+        #[arg(long, value_parser = parse_duration_s, default_value = "7d")]
+        expires: u64,
+        /// Enrollments it admits.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Write an enrollment bundle (server URL, CA, this token, signing key) here.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+    List,
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user; prints its first token (give it to them).
+    Add {
+        name: String,
+        /// viewer | analyst | admin
         #[arg(long)]
         role: Role,
-        #[arg(long)]
-        name: String,
     },
+    List,
+    /// Disable a user (its tokens stop working at once).
+    Disable {
+        /// Name or id.
+        user: String,
+    },
+}
+
+/// `90m`, `12h`, `30d`, `3600s` (or plain seconds) → seconds.
+pub fn parse_duration_s(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30d, 12h or 90m"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        other => return Err(format!("unknown unit {other:?} (s, m, h, d, w)")),
+    };
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("{s:?} is out of range"))
 }

@@ -109,6 +109,19 @@ fn device_text(d: &DeviceDetail) -> String {
         }
         let _ = writeln!(out, "  software    {} packages", inv.software.len());
     }
+    if let Some(t) = s.decommissioned_at_ms {
+        let _ = writeln!(out, "  DECOMMISSIONED at {}", fmt_ms(t));
+    }
+    if let Some(r) = &d.reenroll_request {
+        let _ = writeln!(
+            out,
+            "  re-enrollment waiting since {} from {} ({}): `tendctl device {} --approve-reenroll`",
+            fmt_ms(r.requested_at_ms),
+            r.source,
+            r.hostname,
+            s.id
+        );
+    }
     if let Some(a) = &d.asset {
         let _ = writeln!(
             out,
@@ -226,6 +239,39 @@ impl Ctl {
         Ok(self
             .get_show(&format!("/api/v1/devices/{id}"), device_text)
             .await?)
+    }
+
+    /// `tendctl device DEVICE --approve-reenroll | --decommission`.
+    pub async fn device_action(&self, query: &str, approve: bool) -> anyhow::Result<String> {
+        let id = self.resolve_device(query).await?;
+        if approve {
+            let r: tend_shared::enroll::ReenrollRequest = self
+                .client
+                .post(
+                    &format!("/api/v1/devices/{id}/reenroll/approve"),
+                    &serde_json::json!({}),
+                )
+                .await?;
+            return Ok(self.show(&r, |r| {
+                format!(
+                    "re-enrollment of {} ({}) from {} approved: that installation may enroll within 24 h",
+                    r.device_id, r.hostname, r.source
+                )
+            }));
+        }
+        let d: DeviceSummary = self
+            .client
+            .post(
+                &format!("/api/v1/devices/{id}/decommission"),
+                &serde_json::json!({}),
+            )
+            .await?;
+        Ok(self.show(&d, |d| {
+            format!(
+                "{} ({}) decommissioned: its token is revoked, its asset retired, its open tickets closed",
+                d.hostname, d.id
+            )
+        }))
     }
 
     /// `tendctl assets`.

@@ -14,9 +14,13 @@ mod diag;
 mod jobs;
 mod releases;
 mod tickets;
+mod users;
 
 use anyhow::Context;
-use args::{BulkCmd, Cli, Cmd, PolicyCmd, ReleaseCmd, ReportCmd, ScriptCmd, TokenCmd};
+use args::{
+    BulkCmd, Cli, Cmd, EnrollTokenCmd, PolicyCmd, ReleaseCmd, ReportCmd, ScriptCmd, TokenCmd,
+    UserCmd,
+};
 pub use ctl::{explain, Ctl, Output};
 use fmt::{encode, query};
 use tend_shared::policy::Policy;
@@ -45,7 +49,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             ]);
             ctl.devices(&q).await?
         }
-        Cmd::Device { device } => ctl.device(&device).await?,
+        Cmd::Device {
+            device,
+            approve_reenroll,
+            decommission,
+        } => {
+            if approve_reenroll || decommission {
+                ctl.device_action(&device, approve_reenroll).await?
+            } else {
+                ctl.device(&device).await?
+            }
+        }
+        Cmd::EnrollToken { cmd } => enroll_token(&ctl, &cli.server, cmd).await?,
         Cmd::Assets => ctl.assets().await?,
         Cmd::Tickets {
             status,
@@ -202,19 +217,109 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
         }
         Cmd::Release { cmd } => release(&ctl, cmd).await?,
         Cmd::Token {
-            cmd: TokenCmd::Create { role, name },
+            cmd:
+                TokenCmd::Create {
+                    role,
+                    label,
+                    expires,
+                    user,
+                },
         } => {
-            let v: serde_json::Value = ctl
-                .client
-                .post(
-                    "/api/v1/tokens",
-                    &serde_json::json!({"role": role, "name": name}),
-                )
-                .await?;
-            ctl.show(&v, |v| v["token"].as_str().unwrap_or_default().to_string())
+            let req = tend_shared::api::TokenCreate {
+                user_id: user,
+                role,
+                label,
+                expires_in_s: expires,
+            };
+            ctl.token_create(&req).await?
         }
+        Cmd::Token {
+            cmd: TokenCmd::List,
+        } => ctl.tokens().await?,
+        Cmd::Token {
+            cmd: TokenCmd::Revoke { id },
+        } => ctl.token_revoke(&id).await?,
+        Cmd::User {
+            cmd: UserCmd::Add { name, role },
+        } => ctl.user_add(&name, role).await?,
+        Cmd::User { cmd: UserCmd::List } => ctl.users().await?,
+        Cmd::User {
+            cmd: UserCmd::Disable { user },
+        } => ctl.user_disable(&user).await?,
     };
     Ok(Output::ok(text))
+}
+
+async fn enroll_token(ctl: &Ctl, server: &str, cmd: EnrollTokenCmd) -> anyhow::Result<String> {
+    use tend_shared::enroll::{EnrollTokenCreated, EnrollTokenInfo};
+    Ok(match cmd {
+        EnrollTokenCmd::Create {
+            expires,
+            uses,
+            label,
+            bundle,
+        } => {
+            let c: EnrollTokenCreated = ctl
+                .client
+                .post(
+                    "/api/v1/enroll-tokens",
+                    &serde_json::json!({"expires_in_s": expires, "uses": uses, "label": label}),
+                )
+                .await?;
+            if let Some(path) = &bundle {
+                let b = tend_shared::bundle::EnrollmentBundle {
+                    server_url: server.trim_end_matches('/').to_string(),
+                    ca_pem: c.ca_pem.clone(),
+                    enroll_secret: c.token.clone(),
+                    signing_public_key: c.signing_public_key.clone(),
+                };
+                std::fs::write(path, serde_json::to_vec_pretty(&b)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            ctl.show(&c, |c| match &bundle {
+                Some(p) => format!(
+                    "enrollment token {} ({} use(s), expires {}) written into the bundle {}",
+                    c.info.id,
+                    c.info.max_uses,
+                    fmt::fmt_ms(c.info.expires_at_ms),
+                    p.display()
+                ),
+                None => c.token.clone(),
+            })
+        }
+        EnrollTokenCmd::List => {
+            let list: Vec<EnrollTokenInfo> = ctl.client.get("/api/v1/enroll-tokens").await?;
+            ctl.show(&list, |l| {
+                let rows: Vec<Vec<String>> = l
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.label.clone(),
+                            format!("{}/{}", t.uses, t.max_uses),
+                            fmt::fmt_ms(t.expires_at_ms),
+                            if t.revoked { "revoked" } else { "live" }.into(),
+                            t.created_by.clone(),
+                        ]
+                    })
+                    .collect();
+                fmt::table_or(
+                    "enrollment tokens",
+                    &["id", "label", "used", "expires", "state", "created by"],
+                    &rows,
+                )
+            })
+        }
+        EnrollTokenCmd::Revoke { id } => {
+            let t: EnrollTokenInfo = ctl
+                .client
+                .delete_json(&format!("/api/v1/enroll-tokens/{}", encode(&id)))
+                .await?;
+            ctl.show(&t, |t| {
+                format!("enrollment token {} revoked after {} use(s)", t.id, t.uses)
+            })
+        }
+    })
 }
 
 async fn scripts(ctl: &Ctl, cmd: Option<ScriptCmd>) -> anyhow::Result<String> {
@@ -301,6 +406,7 @@ async fn release(ctl: &Ctl, cmd: Option<ReleaseCmd>) -> anyhow::Result<String> {
             };
             ctl.release_rollout(&version, &patch).await?
         }
+        ReleaseCmd::Approve { version } => ctl.release_approve(&version).await?,
         ReleaseCmd::Pause { version } => {
             let patch = RolloutPatch {
                 paused: Some(true),

@@ -31,6 +31,16 @@ fn release_text(r: &Release) -> String {
         fmt_ms(r.created_at_ms),
         r.created_by
     );
+    match &r.approved_by {
+        Some(by) => out.push_str(&format!(
+            "approved by {by} at {}\n",
+            fmt_ms(r.approved_at_ms.unwrap_or(0))
+        )),
+        None => out.push_str(&format!(
+            "not approved: nothing is offered until an admin other than the uploader runs `tendctl release approve {}`\n",
+            r.version
+        )),
+    }
     if let Some(reason) = &r.rollout.halt_reason {
         out.push_str(&format!("halted: {reason}\n"));
     }
@@ -148,6 +158,18 @@ impl Ctl {
                 &format!("/api/v1/releases/{version}/{platform}"),
                 bytes,
                 Duration::from_secs(300),
+            )
+            .await?;
+        Ok(self.show_release(&r))
+    }
+
+    /// `tendctl release approve V` (the two-person rule).
+    pub async fn release_approve(&self, version: &str) -> Result<String, TransportError> {
+        let r: Release = self
+            .client
+            .post(
+                &format!("/api/v1/releases/{version}/approve"),
+                &serde_json::json!({}),
             )
             .await?;
         Ok(self.show_release(&r))

@@ -109,11 +109,40 @@ pub struct CollectorProc {
     pub url: String,
     pub port: u16,
     pub data: PathBuf,
-    /// Printed on the first start only.
+    /// Printed on the first start only (or the first of `admins`).
     pub admin_token: Option<String>,
+    /// Independent admins created by the operator before the first start
+    /// (`start_with_admins`): two of them satisfy the two-person rule.
+    pub admins: Vec<String>,
 }
 
 impl CollectorProc {
+    /// Creates `names` as operator-made admins (`tend-collector user add`) on a fresh
+    /// data dir, then starts the collector.
+    pub fn start_with_admins(data: &Path, port: u16, names: &[&str]) -> CollectorProc {
+        let admins: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let out = Command::new(bin("tend-collector"))
+                    .args(["user", "add", "--role", "admin", "--name", name, "--data"])
+                    .arg(data)
+                    .env("RUST_LOG", "warn")
+                    .output()
+                    .expect("tend-collector user add");
+                assert!(
+                    out.status.success(),
+                    "user add: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8(out.stdout).unwrap().trim().to_string()
+            })
+            .collect();
+        let mut c = CollectorProc::start(data, port);
+        c.admin_token = admins.first().cloned();
+        c.admins = admins;
+        c
+    }
+
     /// Starts the collector on `data`, on `port` (0 = any free port).
     pub fn start(data: &Path, port: u16) -> CollectorProc {
         let mut child = Command::new(bin("tend-collector"))
@@ -153,6 +182,7 @@ impl CollectorProc {
             port,
             data: data.to_owned(),
             admin_token,
+            admins: Vec::new(),
         }
     }
 

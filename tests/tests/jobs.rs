@@ -25,30 +25,16 @@ async fn job_done(api: &tend_client::Client, id: &str) -> JobView {
 async fn diagnostics_scripts_signatures_and_self_healing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("collector");
-    let collector = CollectorProc::start(&data, 0);
+    let collector = CollectorProc::start_with_admins(&data, 0, &["admin", "second-admin"]);
     let port = collector.port;
-    let admin = collector.admin_token.clone().unwrap();
-    let admin2 = collector
-        .tendctl(
-            &admin,
-            &[
-                "token",
-                "create",
-                "--role",
-                "admin",
-                "--name",
-                "second-admin",
-            ],
-        )
-        .trim()
-        .to_string();
-    let analyst = collector
-        .tendctl(
-            &admin,
-            &["token", "create", "--role", "analyst", "--name", "ana"],
-        )
-        .trim()
-        .to_string();
+    let admin = collector.admins[0].clone();
+    let admin2 = collector.admins[1].clone();
+    let ana: tend_shared::api::UserCreated = serde_json::from_str(&collector.tendctl(
+        &admin,
+        &["--json", "user", "add", "ana", "--role", "analyst"],
+    ))
+    .unwrap();
+    let analyst = ana.token;
     let api = collector.client(&admin);
     let api2 = collector.client(&admin2);
     let mut p: Policy = api.get("/api/v1/policy").await.unwrap();

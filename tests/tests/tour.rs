@@ -145,15 +145,18 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
         .unwrap()
         .to_string();
     demo.ok(&format!("tendctl device {}", &id[..6]));
+    // the agent's bundle lost its enroll secret once it had enrolled
     let bundle: serde_json::Value = serde_json::from_slice(
         &std::fs::read(tmp.path().join("tend-data/agent-bundle.json")).unwrap(),
     )
     .unwrap();
+    assert_eq!(bundle["enroll_secret"], "", "the secret stays on disk after enrolling");
+    let secret = std::fs::read_to_string(tmp.path().join("tend-data/enroll.secret")).unwrap();
     let twin: serde_json::Value = api
         .post(
             "/api/v1/enroll",
             &serde_json::json!({
-                "enroll_secret": bundle["enroll_secret"],
+                "enroll_secret": secret.trim(),
                 "identity": {"hardware_uuid": "TOUR-TWIN", "hostname": format!("{host}-twin"), "platform": "linux"},
                 "agent_version": "0.1.0",
             }),

@@ -84,9 +84,10 @@ async fn agent_updates_refuses_tampering_and_rolls_back() {
     let a_version = tend_agent::VERSION;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("collector");
-    let mut collector = CollectorProc::start(&data, 0);
+    let mut collector = CollectorProc::start_with_admins(&data, 0, &["admin", "admin-2"]);
     let port = collector.port;
-    let admin = collector.admin_token.clone().unwrap();
+    let admin = collector.admins[0].clone();
+    let admin2 = collector.admins[1].clone();
     let api = collector.client(&admin);
 
     // quick check-ins, no slow probes
@@ -112,6 +113,8 @@ async fn agent_updates_refuses_tampering_and_rolls_back() {
             b_path,
         ],
     );
+    // two-person rule: the uploader cannot approve, a second admin does
+    collector.tendctl(&admin2, &["release", "approve", B]);
     let shown = collector.tendctl(
         &admin,
         &[
@@ -245,6 +248,7 @@ async fn agent_updates_refuses_tampering_and_rolls_back() {
             broken.to_str().unwrap(),
         ],
     );
+    collector.tendctl(&admin2, &["release", "approve", BROKEN]);
     collector.tendctl(
         &admin,
         &[

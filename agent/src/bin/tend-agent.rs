@@ -93,6 +93,16 @@ fn abs(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
 }
 
+/// The bundle's enroll secret has served: take it off the disk (warn when we cannot).
+fn scrub(bundle: &Path) {
+    if let Err(e) = tend_agent::enroll::scrub_bundle_secret(bundle) {
+        eprintln!(
+            "tend-agent: warning: could not remove the enroll secret from {}: {e}",
+            bundle.display()
+        );
+    }
+}
+
 /// `--state` (or `TEND_AGENT_STATE`), else the packaged config's `state_dir`, absolute.
 fn state_dir(flag: Option<PathBuf>) -> PathBuf {
     let dir = flag.unwrap_or_else(|| {
@@ -114,6 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let st = StateDir::open(&state_dir(state))?;
             if if_needed {
                 if let Some(id) = tend_agent::enroll::already_enrolled(&b, &st)? {
+                    scrub(&bundle);
                     cli::println(&format!("already enrolled as device {id}"));
                     return Ok(());
                 }
@@ -121,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let resp = tend_agent::enroll::enroll(&b, &st)
                 .await
                 .context("enrolling")?;
+            scrub(&bundle);
             cli::println(&format!(
                 "enrolled as device {}{}",
                 resp.device_id,

@@ -60,7 +60,14 @@ enum Cmd {
         #[arg(long)]
         server: String,
     },
-    /// Manage API tokens on a stopped collector (use `tendctl token create` on a running one).
+    /// Create a user with an API token on a stopped collector. Users created here
+    /// have no creator: two of them count as two people for the two-person rule
+    /// (through the API an admin can only create users of its own lineage).
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Mint a token for a user (created if missing) on a stopped collector.
     Token {
         #[command(subcommand)]
         cmd: TokenCmd,
@@ -93,6 +100,19 @@ enum ReleaseCmd {
         #[arg(long)]
         platform: tend_shared::releases::ReleasePlatform,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create the user and print its first API token.
+    Add {
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
     },
 }
 
@@ -191,7 +211,10 @@ async fn release_add(
     let r = tend_collector::releases::add_artifact(
         &store,
         tend_shared::now_ms(),
-        "cli",
+        tend_collector::releases::Uploader {
+            id: "",
+            name: "operator",
+        },
         &version,
         platform,
         &bytes,
@@ -199,10 +222,11 @@ async fn release_add(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     print_out(&format!(
-        "release {} stored for {} (sha256 {}); offer it with `tendctl release promote {} --percent N`\n",
+        "release {} stored for {} (sha256 {}); a second admin approves it (`tendctl release approve {}`), then `tendctl release promote {} --percent N`\n",
         r.version,
         platform,
         tend_shared::signing::sha256_hex(&bytes),
+        r.version,
         r.version
     ));
     Ok(())
@@ -341,18 +365,34 @@ async fn main() {
                     serde_json::to_string_pretty(&b).expect("bundle serializes")
                 ))
             }),
+        Cmd::User {
+            cmd: UserCmd::Add { data, name, role },
+        } => (|| {
+            let store = tend_collector::store::Store::open(&absolute(data).join("db")).context(
+                "opening the store (stop the collector first; `tendctl user add` works on a running one)",
+            )?;
+            let (_, token) = tend_collector::service::tokens::create_user(
+                &store,
+                tend_shared::now_ms(),
+                tend_collector::service::tokens::Creator::System,
+                &name,
+                role,
+            )?;
+            store.flush_blocking()?;
+            print_out(&format!("{token}\n"));
+            anyhow::Ok(())
+        })(),
         Cmd::Token {
             cmd: TokenCmd::Create { data, role, name },
         } => (|| {
             let store = tend_collector::store::Store::open(&absolute(data).join("db")).context(
                 "opening the store (stop the collector first, or use `tendctl token create`)",
             )?;
-            let token = tend_collector::service::tokens::create(
+            let token = tend_collector::service::tokens::operator_token(
                 &store,
                 tend_shared::now_ms(),
-                role,
                 &name,
-                "cli",
+                role,
             )?;
             store.flush_blocking()?;
             print_out(&format!("{token}\n"));

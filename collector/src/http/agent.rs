@@ -9,16 +9,19 @@ use tend_shared::checkin::{CheckinRequest, CheckinResponse};
 use tend_shared::enroll::{EnrollRequest, EnrollResponse};
 use tend_shared::jobs::JobsNextResponse;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, ClientAddr};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::service;
 use crate::state::AppState;
 
 pub async fn enroll(
     State(state): State<AppState>,
+    ClientAddr(source): ClientAddr,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    service::enroll::enroll(&state, req).await.map(Json)
+    service::enroll::enroll(&state, req, &source)
+        .await
+        .map(Json)
 }
 
 pub async fn checkin(

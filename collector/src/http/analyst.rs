@@ -1,4 +1,4 @@
-//! Analyst endpoints (API token): devices, assets, audit, policy, tokens.
+//! Analyst endpoints (API token): devices, assets, audit, policy.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -166,30 +166,4 @@ pub async fn put_policy(
 ) -> Result<Json<Policy>, ApiError> {
     let user = auth.require(&state, Role::Admin, "policy.update")?;
     service::policy::replace(&state, &user, p).await.map(Json)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TokenCreate {
-    role: Role,
-    name: String,
-}
-
-pub async fn create_token(
-    State(state): State<AppState>,
-    auth: Auth,
-    ApiJson(req): ApiJson<TokenCreate>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let user = auth.require(&state, Role::Admin, "token.create")?;
-    let token = service::tokens::create(
-        &state.store,
-        state.now_ms(),
-        req.role,
-        &req.name,
-        &user.actor(),
-    )?;
-    state.store.flush().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"token": token, "role": req.role, "name": req.name})),
-    ))
 }

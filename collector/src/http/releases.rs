@@ -29,7 +29,10 @@ pub async fn upload(
     let r = releases::add_artifact(
         &state.store,
         state.now_ms(),
-        &user.actor(),
+        releases::Uploader {
+            id: &user.id,
+            name: &user.name,
+        },
         &version,
         p,
         &body,
@@ -57,6 +60,15 @@ pub async fn show(
         .release(&version)?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("release", &version))
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(version): ApiPath<String>,
+) -> Result<Json<Release>, ApiError> {
+    let user = auth.require(&state, Role::Admin, "release.approve")?;
+    releases::approve(&state, &user, &version).await.map(Json)
 }
 
 pub async fn rollout(

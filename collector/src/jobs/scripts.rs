@@ -91,8 +91,10 @@ pub async fn submit(
         description: req.description,
         status: ScriptStatus::PendingApproval,
         submitted_by: user.name.clone(),
+        submitted_by_id: user.id.clone(),
         submitted_at_ms: state.now_ms(),
         approved_by: None,
+        approved_by_id: None,
         approved_at_ms: None,
         signature: None,
     };
@@ -124,18 +126,24 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
                 ApiError::Conflict("no version awaits approval".into())
             }
         })?;
-    if s.submitted_by == user.name {
+    if let Err(why) = second_person(
+        state,
+        user,
+        &s.submitted_by_id,
+        &s.submitted_by,
+        s.submitted_at_ms,
+    )? {
         state.audit(
             &user.actor(),
             "script.approve",
             id,
             AuditOutcome::Denied,
-            serde_json::json!({"reason": "two-person rule", "version": s.version}),
+            serde_json::json!({"reason": why, "version": s.version, "submitted_by": s.submitted_by}),
         )?;
         store.flush().await?;
-        return Err(ApiError::Forbidden(
-            "a script must be approved by an admin other than the one who submitted it".into(),
-        ));
+        return Err(ApiError::Forbidden(format!(
+            "two-person rule: {why}; a script is approved by an admin other than the one who submitted it"
+        )));
     }
     let manifest = script_manifest(
         &s.id,
@@ -148,6 +156,7 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
     s.signature = Some(sign_b64(&state.keys.signing_key, &manifest));
     s.status = ScriptStatus::Approved;
     s.approved_by = Some(user.name.clone());
+    s.approved_by_id = Some(user.id.clone());
     s.approved_at_ms = Some(state.now_ms());
     for mut old in versions
         .into_iter()
@@ -160,6 +169,50 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
     state.audit(&user.actor(), "script.approve", id, AuditOutcome::Success, serde_json::json!({"version": s.version, "sha256": s.body_sha256, "submitted_by": s.submitted_by}))?;
     store.flush().await?;
     Ok(s)
+}
+
+/// The two-person rule: `Ok(Err(why))` when `approver` may not approve what the user
+/// `author_id` (`author_name` for records from before user ids) made at `made_at_ms`.
+/// The approver must be independent of the author (neither created the other, even
+/// through users it created) and must have existed before the thing was made.
+pub fn second_person(
+    state: &AppState,
+    approver: &ApiUser,
+    author_id: &str,
+    author_name: &str,
+    made_at_ms: u64,
+) -> Result<Result<(), String>, ApiError> {
+    let author = if author_id.is_empty() {
+        state
+            .store
+            .user_by_name(author_name)?
+            .map(|u| u.id)
+            .unwrap_or_default()
+    } else {
+        author_id.to_string()
+    };
+    if approver.id == author || approver.name == author_name {
+        return Ok(Err(format!("{} made it", approver.name)));
+    }
+    if !author.is_empty()
+        && !crate::service::tokens::independent(&state.store, &approver.id, &author)?
+    {
+        return Ok(Err(format!(
+            "{} and {author_name} are not independent (one created the other)",
+            approver.name
+        )));
+    }
+    let created = state
+        .store
+        .user(&approver.id)?
+        .map_or(0, |u| u.created_at_ms);
+    if created > made_at_ms {
+        return Ok(Err(format!(
+            "{} was created after it was submitted",
+            approver.name
+        )));
+    }
+    Ok(Ok(()))
 }
 
 /// Revokes every version and rejects queued jobs that would run it.

@@ -89,7 +89,7 @@ async fn uploads_rings_offers_and_failed_versions() {
     )
     .unwrap();
     let tok =
-        |role, name| crate::service::tokens::create(&state.store, 1, role, name, "t").unwrap();
+        |role, name| crate::service::tokens::operator_token(&state.store, 1, name, role).unwrap();
     let (admin, analyst) = (tok(Role::Admin, "root"), tok(Role::Analyst, "ann"));
     let enrolled = crate::service::enroll::enroll(
         &state,
@@ -98,6 +98,7 @@ async fn uploads_rings_offers_and_failed_versions() {
             "identity": {"hardware_uuid": "HW-R", "hostname": "lap", "platform": "linux"}
         }))
         .unwrap(),
+        "test",
     )
     .await
     .unwrap();
@@ -158,13 +159,59 @@ async fn uploads_rings_offers_and_failed_versions() {
     let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert!(r["release"].is_null(), "{r}");
 
-    let promote = serde_json::json!({"percent": 100}).to_string();
+    // two-person rule: nothing is offered before a second, independent admin approves
+    let promote = || Body::from(serde_json::json!({"percent": 100}).to_string());
+    let (s, _) = call(
+        &state,
+        Method::POST,
+        "/api/v1/releases/0.2.0/rollout",
+        &admin,
+        promote(),
+        true,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "promoting an unapproved release");
+    let approve = |t: String| {
+        let st = state.clone();
+        async move {
+            call(
+                &st,
+                Method::POST,
+                "/api/v1/releases/0.2.0/approve",
+                &t,
+                Body::empty(),
+                false,
+            )
+            .await
+        }
+    };
+    let (s, _) = approve(admin.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the uploader cannot approve");
+    // an admin the uploader created is its own lineage: refused too
+    let (_, b) = call(
+        &state,
+        Method::POST,
+        "/api/v1/users",
+        &admin,
+        Body::from(r#"{"name":"puppet","role":"admin"}"#),
+        true,
+    )
+    .await;
+    let puppet = serde_json::from_slice::<serde_json::Value>(&b).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, b) = approve(puppet).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&b));
+    assert!(String::from_utf8_lossy(&b).contains("not independent"));
+    let (s, b) = approve(tok(Role::Admin, "root2")).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let (s, b) = call(
         &state,
         Method::POST,
         "/api/v1/releases/0.2.0/rollout",
         &admin,
-        Body::from(promote),
+        promote(),
         true,
     )
     .await;

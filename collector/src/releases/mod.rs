@@ -46,13 +46,21 @@ pub fn in_ring(device_id: &str, percent: u8) -> bool {
     bucket(device_id) < u32::from(percent.min(100)) * 100
 }
 
+/// Who uploads an artifact: a user (`id`, `name`), or the operator on the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Uploader<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
 /// Stores an uploaded artifact and creates the release if it is new. Re-uploading
 /// the same bytes is a no-op; different bytes for an existing (version, platform)
-/// are a 409 (a version names one build forever).
+/// are a 409 (a version names one build forever). A new artifact clears an earlier
+/// approval: nothing is offered until a second admin approves what is there now.
 pub async fn add_artifact(
     store: &Store,
     now_ms: u64,
-    actor: &str,
+    uploader: Uploader<'_>,
     version: &str,
     platform: ReleasePlatform,
     bytes: &[u8],
@@ -68,12 +76,20 @@ pub async fn add_artifact(
         )));
     }
     let sha256 = tend_shared::signing::sha256_hex(bytes);
+    let actor = if uploader.id.is_empty() {
+        "system".to_string()
+    } else {
+        format!("user:{}", uploader.name)
+    };
     let mut release = store.release(version)?.unwrap_or_else(|| Release {
         version: version.to_string(),
         created_at_ms: now_ms,
-        created_by: actor.to_string(),
+        created_by: uploader.name.to_string(),
         artifacts: Vec::new(),
         rollout: Rollout::default(),
+        approved_by: None,
+        approved_by_id: None,
+        approved_at_ms: None,
     });
     if let Some(a) = release.artifacts.iter().find(|a| a.platform == platform) {
         if a.sha256 == sha256 {
@@ -89,14 +105,19 @@ pub async fn add_artifact(
         sha256,
         size: bytes.len() as u64,
         uploaded_at_ms: now_ms,
-        uploaded_by: actor.to_string(),
+        uploaded_by: uploader.name.to_string(),
+        uploaded_by_id: uploader.id.to_string(),
     });
     release.artifacts.sort_by_key(|a| a.platform);
+    // new bytes need a new second look
+    release.approved_by = None;
+    release.approved_by_id = None;
+    release.approved_at_ms = None;
     store.put_release_artifact(version, platform, bytes)?;
     store.put_release(&release)?;
     store.append_audit(
         now_ms,
-        actor,
+        &actor,
         "release.add",
         version,
         AuditOutcome::Success,
@@ -132,6 +153,11 @@ pub async fn patch_rollout(
         if p > 0 && r.artifacts.is_empty() {
             return Err(ApiError::Conflict(format!(
                 "release {version} has no artifact yet"
+            )));
+        }
+        if p > 0 && r.approved_by.is_none() {
+            return Err(ApiError::Conflict(format!(
+                "release {version} is not approved: a second admin approves it first (`tendctl release approve {version}`)"
             )));
         }
         if p != r.rollout.percent {
@@ -173,6 +199,59 @@ pub async fn patch_rollout(
     Ok(r)
 }
 
+/// Approves a release's artifacts: an admin independent of every uploader, who
+/// existed before the last upload (the two-person rule, as for scripts).
+pub async fn approve(
+    state: &AppState,
+    user: &crate::auth::ApiUser,
+    version: &str,
+) -> Result<Release, ApiError> {
+    let mut r = state
+        .store
+        .release(version)?
+        .ok_or_else(|| ApiError::not_found("release", version))?;
+    if r.artifacts.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "release {version} has no artifact to approve"
+        )));
+    }
+    for a in &r.artifacts {
+        let check = crate::jobs::scripts::second_person(
+            state,
+            user,
+            &a.uploaded_by_id,
+            &a.uploaded_by,
+            a.uploaded_at_ms,
+        )?;
+        if let Err(why) = check {
+            state.audit(
+                &user.actor(),
+                "release.approve",
+                version,
+                AuditOutcome::Denied,
+                serde_json::json!({"reason": why, "platform": a.platform}),
+            )?;
+            state.store.flush().await?;
+            return Err(ApiError::Forbidden(format!(
+                "two-person rule: {why}; a release is approved by an admin other than the one who uploaded it"
+            )));
+        }
+    }
+    r.approved_by = Some(user.name.clone());
+    r.approved_by_id = Some(user.id.clone());
+    r.approved_at_ms = Some(state.now_ms());
+    state.store.put_release(&r)?;
+    state.audit(
+        &user.actor(),
+        "release.approve",
+        version,
+        AuditOutcome::Success,
+        serde_json::json!({"artifacts": r.artifacts.iter().map(|a| (&a.platform, &a.sha256)).collect::<Vec<_>>()}),
+    )?;
+    state.store.flush().await?;
+    Ok(r)
+}
+
 /// Releases, newest version first.
 pub fn list(store: &Store) -> Result<Vec<Release>, StoreError> {
     let mut all = store.releases()?;
@@ -195,6 +274,7 @@ pub fn offer_for(
         .store
         .releases()?
         .into_iter()
+        .filter(|r| r.approved_by.is_some())
         .filter(|r| r.rollout.active() && in_ring(&device.id, r.rollout.percent))
         .filter(|r| version_cmp(&r.version, running) == Ordering::Greater)
         .filter(|r| !device.failed_versions.contains(&r.version))

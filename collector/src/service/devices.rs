@@ -47,6 +47,9 @@ pub fn detail(state: &AppState, id: &str) -> Result<DeviceDetail, ApiError> {
         asset,
         events: store.recent_events(id, state.limits.device_events)?,
         tickets: tickets_of(state, |t| t.device_id == id)?,
+        reenroll_request: store
+            .reenroll_request(&device.hardware_uuid)?
+            .filter(|r| r.device_id == device.id),
     })
 }
 

@@ -1,8 +1,12 @@
-//! Enrollment: enroll secret + hardware identity → device id + device token.
+//! Enrollment: enroll secret (or an expiring enrollment token) + hardware identity →
+//! device id + device token.
 //!
-//! Re-enrolling a known hardware UUID keeps the device id and its asset and replaces
-//! the token; a device whose serial matches a pre-registered asset is linked to it
-//! and the asset becomes `deployed`.
+//! A known hardware UUID keeps its device id and asset, but the secret alone never
+//! moves it: re-enrolling must prove it is that device (its current token, or a
+//! signature by the key the agent made at first enrollment), or an analyst approves
+//! the request. A device whose serial matches a pre-registered asset is linked to it
+//! and the asset becomes `deployed`. Wrong secrets are rate-limited per address and
+//! audited without a flush of their own.
 
 use tend_shared::api::AuditOutcome;
 use tend_shared::assets::{Asset, AssetState};
@@ -13,23 +17,19 @@ use super::check_text;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::store::{new_token, random_hex_id, token_hash, DeviceRecord, TokenKind, TokenRecord};
+use crate::store::{
+    new_token, random_hex_id, token_hash, DeviceRecord, ReenrollRequest, TokenKind, TokenRecord,
+    TokenUse,
+};
 
-/// Validates the request, then creates or re-keys the device. Flushes before returning.
-pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollResponse, ApiError> {
+/// How long an analyst's approval of a re-enrollment stays usable.
+pub const REENROLL_APPROVAL_MS: u64 = 24 * 3_600_000;
+/// How far a re-enrollment signature's time may be from the collector's clock.
+pub const PROOF_SKEW_MS: u64 = 10 * 60_000;
+
+/// Shape checks, first: nothing unvalidated reaches the audit log or the store.
+fn validate(req: &EnrollRequest) -> Result<(), ApiError> {
     let id = &req.identity;
-    if !state.keys.enroll_secret_matches(&req.enroll_secret) {
-        Metrics::inc(&state.metrics.enrollments_denied);
-        state.audit(
-            "anonymous",
-            "device.enroll",
-            "",
-            AuditOutcome::Denied,
-            serde_json::json!({"reason": "wrong enroll secret", "hostname": id.hostname, "hardware_uuid": id.hardware_uuid}),
-        )?;
-        state.store.flush().await?;
-        return Err(ApiError::Unauthorized("wrong enroll secret".into()));
-    }
     if id.hardware_uuid.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "identity.hardware_uuid is empty".into(),
@@ -38,26 +38,169 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
     check_text("identity.hardware_uuid", &id.hardware_uuid, 128)?;
     check_text("identity.hostname", &id.hostname, 255)?;
     check_text("agent_version", &req.agent_version, 64)?;
+    check_text("enroll_secret", &req.enroll_secret, 256)?;
     for (name, v) in [
         ("serial", &id.serial),
         ("vendor", &id.vendor),
         ("model", &id.model),
+        ("device_key", &req.device_key),
     ] {
         if let Some(v) = v {
             check_text(name, v, 128)?;
         }
     }
+    if let Some(p) = &req.proof {
+        for (name, v) in [
+            ("proof.previous_token", &p.previous_token),
+            ("proof.signature", &p.signature),
+        ] {
+            if let Some(v) = v {
+                check_text(name, v, 256)?;
+            }
+        }
+    }
+    Ok(())
+}
 
+/// A refused enrollment: rate-limited per source address, audited (without a flush of
+/// its own) while under the limit, answered with `err`.
+fn refuse(
+    state: &AppState,
+    source: &str,
+    action: &str,
+    detail: serde_json::Value,
+    err: ApiError,
+) -> ApiError {
+    Metrics::inc(&state.metrics.enrollments_denied);
+    if let Err(wait) = state.rates.enroll_failures.check(source, state.now_ms()) {
+        return ApiError::rate_limited("refused enrollments from this address", wait);
+    }
+    if let Err(e) = state.audit("anonymous", action, "", AuditOutcome::Denied, detail) {
+        return e.into();
+    }
+    err
+}
+
+/// Does the request prove it comes from `d` (its current token, or a fresh signature
+/// by the key it enrolled with)? A decommissioned device proves nothing.
+fn proves(d: &DeviceRecord, req: &EnrollRequest, now: u64) -> bool {
+    let Some(p) = &req.proof else { return false };
+    if d.decommissioned_at_ms.is_some() {
+        return false;
+    }
+    if let Some(t) = &p.previous_token {
+        if hex::encode(token_hash(t)) == d.token_hash {
+            return true;
+        }
+    }
+    match (&p.signature, &d.device_key) {
+        (Some(sig), Some(key)) if now.abs_diff(p.signed_at_ms) <= PROOF_SKEW_MS => {
+            let msg = tend_shared::signing::reenroll_message(&d.hardware_uuid, p.signed_at_ms);
+            tend_shared::signing::verify_b64(key, &msg, sig).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// Validates the request, checks the secret (fleet secret or enrollment token), then
+/// creates the device or — only with proof or an analyst's approval — re-keys a known
+/// one. `source` is the client address (rate limits). Flushes before returning.
+pub async fn enroll(
+    state: &AppState,
+    req: EnrollRequest,
+    source: &str,
+) -> Result<EnrollResponse, ApiError> {
+    validate(&req)?;
+    let id = &req.identity;
     let now = state.now_ms();
+    let detail = serde_json::json!({"hostname": id.hostname, "hardware_uuid": id.hardware_uuid, "source": source});
+    let fleet = state.keys.enroll_secret_matches(&req.enroll_secret);
+    if !fleet {
+        let why = if req.enroll_secret.starts_with("tet_") {
+            match state.store.peek_enroll_token(&req.enroll_secret, now)? {
+                Ok(_) => None,
+                Err(TokenUse::Expired) => Some("enrollment token expired"),
+                Err(TokenUse::UsedUp) => Some("enrollment token used up"),
+                Err(TokenUse::Revoked) => Some("enrollment token revoked"),
+                Err(TokenUse::Unknown) => Some("unknown enrollment token"),
+            }
+        } else {
+            Some("wrong enroll secret")
+        };
+        if let Some(why) = why {
+            let mut d = detail.clone();
+            d["reason"] = why.into();
+            return Err(refuse(
+                state,
+                source,
+                "device.enroll",
+                d,
+                ApiError::Unauthorized(why.into()),
+            ));
+        }
+    }
+
+    let store = &state.store;
+    let existing = store.device_by_hardware_uuid(&id.hardware_uuid)?;
+    if let Some(d) = &existing {
+        let approved = store
+            .reenroll_request(&id.hardware_uuid)?
+            .filter(|r| {
+                r.approved_at_ms
+                    .is_some_and(|a| now.saturating_sub(a) <= REENROLL_APPROVAL_MS)
+            })
+            .filter(|r| r.device_key == req.device_key);
+        if !proves(d, &req, now) && approved.is_none() {
+            // a live approval is kept: another key's attempt does not undo it
+            let live_approval = store.reenroll_request(&id.hardware_uuid)?.is_some_and(|r| {
+                r.approved_at_ms
+                    .is_some_and(|a| now.saturating_sub(a) <= REENROLL_APPROVAL_MS)
+            });
+            if !live_approval {
+                store.put_reenroll_request(&ReenrollRequest {
+                    device_id: d.id.clone(),
+                    hardware_uuid: id.hardware_uuid.clone(),
+                    device_key: req.device_key.clone(),
+                    hostname: id.hostname.clone(),
+                    requested_at_ms: now,
+                    source: source.to_string(),
+                    approved_by: None,
+                    approved_at_ms: None,
+                })?;
+            }
+            let mut dd = detail.clone();
+            dd["reason"] = "known hardware without proof".into();
+            let err = ApiError::Refused {
+                status: axum::http::StatusCode::FORBIDDEN,
+                code: "reenroll_needs_approval",
+                message: format!(
+                    "this hardware is already enrolled as device {} ({}); enrolling it again needs its current credentials, or an analyst's approval: `tendctl device {} --approve-reenroll`",
+                    d.id, d.hostname, d.id
+                ),
+            };
+            let err = refuse(state, source, "device.reenroll", dd, err);
+            store.flush().await?;
+            return Err(err);
+        }
+    }
+    // the enrollment token's use is taken only now, when the enrollment will happen
+    if !fleet {
+        if let Err(why) = store.use_enroll_token(&req.enroll_secret, now)? {
+            return Err(ApiError::Unauthorized(
+                format!("enrollment token {why:?}").to_lowercase(),
+            ));
+        }
+    }
+
     let token = new_token("tdv_");
     let token_hex = hex::encode(token_hash(&token));
-    let existing = state.store.device_by_hardware_uuid(&id.hardware_uuid)?;
     let reenrolled = existing.is_some();
     let mut device = match existing {
         Some(mut d) => {
             if let Ok(old) = hex::decode(&d.token_hash) {
-                state.store.remove_token_hash(&old)?;
+                store.remove_token_hash(&old)?;
             }
+            store.remove_reenroll_request(&id.hardware_uuid)?;
             d.token_hash = token_hex;
             d.hostname = id.hostname.clone();
             d.platform = id.platform;
@@ -65,8 +208,8 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
             d.vendor = id.vendor.clone().or(d.vendor);
             d.model = id.model.clone().or(d.model);
             d.agent_version = req.agent_version.clone();
-            // the reinstalled agent restarts its event numbering
-            d.last_event_seq = 0;
+            d.device_key = req.device_key.clone().or(d.device_key);
+            d.decommissioned_at_ms = None;
             d
         }
         None => DeviceRecord {
@@ -89,12 +232,14 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
             policy_version: 0,
             update: None,
             failed_versions: Vec::new(),
+            device_key: req.device_key.clone(),
+            decommissioned_at_ms: None,
         },
     };
 
     link_asset(state, &mut device, now)?;
-    state.store.put_device(&device)?;
-    state.store.put_token(
+    store.put_device(&device)?;
+    store.put_token(
         &token,
         &TokenRecord {
             kind: TokenKind::Device {
@@ -103,7 +248,7 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
             created_at_ms: now,
         },
     )?;
-    state.store.append_collector_event(
+    store.append_collector_event(
         &device.id,
         &DeviceEvent {
             at_ms: now,
@@ -125,9 +270,9 @@ pub async fn enroll(state: &AppState, req: EnrollRequest) -> Result<EnrollRespon
         "device.enroll",
         &device.id,
         AuditOutcome::Success,
-        serde_json::json!({"hostname": device.hostname, "reenrolled": reenrolled, "asset_id": device.asset_id}),
+        serde_json::json!({"hostname": device.hostname, "reenrolled": reenrolled, "asset_id": device.asset_id, "with": if fleet { "fleet secret" } else { "enrollment token" }, "source": source}),
     )?;
-    state.store.flush().await?;
+    store.flush().await?;
     Metrics::inc(&state.metrics.enrollments);
     tracing::info!(device = %device.id, hostname = %device.hostname, reenrolled, "device enrolled");
 

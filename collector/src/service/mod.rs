@@ -7,6 +7,7 @@ pub mod devices;
 pub mod enroll;
 pub mod inventory_diff;
 pub mod policy;
+pub mod revocation;
 pub mod tokens;
 
 use crate::error::ApiError;

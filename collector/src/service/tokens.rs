@@ -1,42 +1,341 @@
-//! Analyst/admin API tokens: created by admins (or the CLI on a stopped collector).
+//! Users and their API tokens.
+//!
+//! Every analyst and admin is a user with a unique id; tokens belong to a user and
+//! carry at most its role. The two-person rule goes by *independence*: two users are
+//! independent when neither created the other, directly or through users it created
+//! (`lineage`). So one admin cannot mint a second identity that counts as someone
+//! else: whatever it creates is its own lineage. Users the server operator creates
+//! (`tend-collector user add`, the first admin) have no creator.
+//!
+//! A token is minted for its own user, or by the user's creator (who could act as it
+//! anyway); never for an independent user.
 
-use tend_shared::api::{AuditOutcome, Role};
+use tend_shared::api::{AuditOutcome, Role, TokenInfo, User};
 
 use super::check_text;
+use crate::auth::ApiUser;
 use crate::error::ApiError;
-use crate::store::{new_token, Store, TokenKind, TokenRecord};
+use crate::store::{new_token, random_hex_id, Store, TokenKind, TokenRecord, UserRecord};
 
-/// Creates an API token and returns it (the only time it is visible).
-pub fn create(
+/// Longest creation chain followed (a cycle cannot exist; this bounds a corrupt one).
+const MAX_LINEAGE: usize = 64;
+
+/// Who creates a user: the server operator, or a user through the API.
+#[derive(Debug, Clone, Copy)]
+pub enum Creator<'a> {
+    System,
+    User(&'a ApiUser),
+}
+
+impl Creator<'_> {
+    fn id(&self) -> Option<String> {
+        match self {
+            Creator::System => None,
+            Creator::User(u) => Some(u.id.clone()),
+        }
+    }
+
+    fn actor(&self) -> String {
+        match self {
+            Creator::System => "system".into(),
+            Creator::User(u) => u.actor(),
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+    {
+        return Err(ApiError::BadRequest(
+            "user name: 1-64 of letters, digits, '-', '_', '.', '@'".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a user and its first token (returned once, to the creator).
+pub fn create_user(
     store: &Store,
     now_ms: u64,
-    role: Role,
+    creator: Creator<'_>,
     name: &str,
-    actor: &str,
-) -> Result<String, ApiError> {
+    role: Role,
+) -> Result<(UserRecord, String), ApiError> {
     let name = name.trim();
-    if name.is_empty() {
-        return Err(ApiError::BadRequest("token name is required".into()));
+    check_name(name)?;
+    if let Creator::User(u) = creator {
+        if role > u.role {
+            return Err(ApiError::Forbidden(format!(
+                "a {} cannot create a {} user",
+                u.role.as_str(),
+                role.as_str()
+            )));
+        }
     }
-    check_text("name", name, 64)?;
-    let token = new_token("tak_");
-    store.put_token(
-        &token,
-        &TokenRecord {
-            kind: TokenKind::Api {
-                role,
-                name: name.to_string(),
-            },
-            created_at_ms: now_ms,
-        },
+    let user = User {
+        id: format!("u_{}", random_hex_id::<6>()),
+        name: name.to_string(),
+        role,
+        created_by: creator.id(),
+        created_at_ms: now_ms,
+        disabled: false,
+    };
+    if !store.insert_user(&user)? {
+        return Err(ApiError::Conflict(format!("a user named {name} exists")));
+    }
+    store.append_audit(
+        now_ms,
+        &creator.actor(),
+        "user.create",
+        &user.id,
+        AuditOutcome::Success,
+        serde_json::json!({"name": user.name, "role": role, "created_by": user.created_by}),
     )?;
+    let (token, _) = mint(
+        store,
+        now_ms,
+        &user,
+        role,
+        "first token",
+        None,
+        &creator.actor(),
+    )?;
+    Ok((user, token))
+}
+
+/// Mints a token for `user` (the caller checked who may) and records it.
+pub fn mint(
+    store: &Store,
+    now_ms: u64,
+    user: &UserRecord,
+    role: Role,
+    label: &str,
+    expires_at_ms: Option<u64>,
+    actor: &str,
+) -> Result<(String, TokenInfo), ApiError> {
+    check_text("label", label, 100)?;
+    if role > user.role {
+        return Err(ApiError::BadRequest(format!(
+            "a token cannot have more than its user's role ({})",
+            user.role.as_str()
+        )));
+    }
+    let token = new_token("tak_");
+    let id = format!("tk_{}", random_hex_id::<8>());
+    let record = TokenRecord {
+        kind: TokenKind::User {
+            id: id.clone(),
+            user_id: user.id.clone(),
+            role,
+            label: label.to_string(),
+            expires_at_ms,
+        },
+        created_at_ms: now_ms,
+    };
+    store.put_token(&token, &record)?;
     store.append_audit(
         now_ms,
         actor,
         "token.create",
-        &format!("token:{name}"),
+        &id,
         AuditOutcome::Success,
-        serde_json::json!({"role": role}),
+        serde_json::json!({"user": user.name, "role": role, "expires_at_ms": expires_at_ms}),
     )?;
-    Ok(token)
+    let info = info(user, &record).expect("a user token");
+    Ok((token, info))
+}
+
+/// The listing form of a user token.
+pub fn info(user: &UserRecord, r: &TokenRecord) -> Option<TokenInfo> {
+    match &r.kind {
+        TokenKind::User {
+            id,
+            role,
+            label,
+            expires_at_ms,
+            ..
+        } => Some(TokenInfo {
+            id: id.clone(),
+            user_id: user.id.clone(),
+            user_name: user.name.clone(),
+            role: *role,
+            label: label.clone(),
+            created_at_ms: r.created_at_ms,
+            expires_at_ms: *expires_at_ms,
+        }),
+        _ => None,
+    }
+}
+
+/// `id`, its creator, its creator's creator… (operator-created users end the chain).
+pub fn lineage(store: &Store, id: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = vec![id.to_string()];
+    let mut cur = store.user(id)?.and_then(|u| u.created_by);
+    while let Some(c) = cur {
+        if out.contains(&c) || out.len() >= MAX_LINEAGE {
+            break;
+        }
+        cur = store.user(&c)?.and_then(|u| u.created_by);
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Two different people as far as the collector can tell: distinct users neither of
+/// which created the other, directly or through users it created.
+pub fn independent(store: &Store, a: &str, b: &str) -> Result<bool, ApiError> {
+    if a == b {
+        return Ok(false);
+    }
+    let (la, lb) = (lineage(store, a)?, lineage(store, b)?);
+    Ok(!la.iter().any(|x| x == b) && !lb.iter().any(|x| x == a))
+}
+
+/// The first admin on a fresh data dir, created by the operator (shown once).
+pub fn create_initial_admin(store: &Store, now_ms: u64) -> Result<Option<String>, ApiError> {
+    if store.user_count() > 0 || !store.legacy_api_tokens()?.is_empty() {
+        return Ok(None);
+    }
+    let (_, token) = create_user(store, now_ms, Creator::System, "admin", Role::Admin)?;
+    Ok(Some(token))
+}
+
+/// Tokens from before named users (a free-text name and a role) become users: one per
+/// token, operator-created, the token kept working. Returns how many moved.
+pub fn migrate_legacy_tokens(store: &Store, now_ms: u64) -> Result<usize, ApiError> {
+    let legacy = store.legacy_api_tokens()?;
+    for (hash, rec) in &legacy {
+        let TokenKind::Api { role, name } = &rec.kind else {
+            continue;
+        };
+        let base: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+            .take(56)
+            .collect();
+        let base = if base.is_empty() { "user".into() } else { base };
+        let mut user = User {
+            id: format!("u_{}", random_hex_id::<6>()),
+            name: base.clone(),
+            role: *role,
+            created_by: None,
+            created_at_ms: rec.created_at_ms,
+            disabled: false,
+        };
+        let mut n = 1;
+        while !store.insert_user(&user)? {
+            n += 1;
+            user.name = format!("{base}-{n}");
+        }
+        store.replace_token_record(
+            hash,
+            &TokenRecord {
+                kind: TokenKind::User {
+                    id: format!("tk_{}", random_hex_id::<8>()),
+                    user_id: user.id.clone(),
+                    role: *role,
+                    label: "from a pre-user token".into(),
+                    expires_at_ms: None,
+                },
+                created_at_ms: rec.created_at_ms,
+            },
+        )?;
+        store.append_audit(
+            now_ms,
+            "system",
+            "user.migrate",
+            &user.id,
+            AuditOutcome::Success,
+            serde_json::json!({"name": user.name, "role": role}),
+        )?;
+    }
+    Ok(legacy.len())
+}
+
+/// Creates (or finds) an operator-created user `name` and mints it a token: the
+/// stopped-collector `tend-collector token create` and the demo.
+pub fn operator_token(
+    store: &Store,
+    now_ms: u64,
+    name: &str,
+    role: Role,
+) -> Result<String, ApiError> {
+    match store.user_by_name(name)? {
+        Some(u) if u.role >= role && !u.disabled => {
+            Ok(mint(store, now_ms, &u, role, "operator", None, "system")?.0)
+        }
+        Some(u) => Err(ApiError::Conflict(format!(
+            "user {} exists as {}{}",
+            u.name,
+            u.role.as_str(),
+            if u.disabled { " (disabled)" } else { "" }
+        ))),
+        None => Ok(create_user(store, now_ms, Creator::System, name, role)?.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(u: &UserRecord) -> ApiUser {
+        ApiUser {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            token_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn what_one_admin_creates_is_never_independent_of_it() {
+        let (_d, store) = crate::store::temp_store();
+        let (a, _) = create_user(&store, 1, Creator::System, "alice", Role::Admin).unwrap();
+        let (c, _) = create_user(&store, 1, Creator::System, "carol", Role::Admin).unwrap();
+        // alice makes "bob", and through bob, "eve"
+        let (b, _) = create_user(&store, 2, Creator::User(&api(&a)), "bob", Role::Admin).unwrap();
+        let (e, _) = create_user(&store, 3, Creator::User(&api(&b)), "eve", Role::Admin).unwrap();
+        assert!(!independent(&store, &a.id, &a.id).unwrap());
+        assert!(!independent(&store, &a.id, &b.id).unwrap());
+        assert!(!independent(&store, &b.id, &a.id).unwrap());
+        assert!(!independent(&store, &a.id, &e.id).unwrap(), "through bob");
+        assert!(independent(&store, &a.id, &c.id).unwrap());
+        assert!(independent(&store, &c.id, &e.id).unwrap());
+        // names are unique, case-insensitively
+        let dup = create_user(&store, 4, Creator::System, "ALICE", Role::Viewer);
+        assert!(matches!(dup, Err(ApiError::Conflict(_))));
+        // an analyst cannot create an admin
+        let (an, _) = create_user(&store, 5, Creator::System, "ana", Role::Analyst).unwrap();
+        let up = create_user(&store, 6, Creator::User(&api(&an)), "boss", Role::Admin);
+        assert!(matches!(up, Err(ApiError::Forbidden(_))));
+    }
+
+    #[test]
+    fn legacy_tokens_become_users_and_keep_working() {
+        let (_d, store) = crate::store::temp_store();
+        for _ in 0..2 {
+            store
+                .put_token(
+                    &new_token("tak_"),
+                    &TokenRecord {
+                        kind: TokenKind::Api {
+                            role: Role::Admin,
+                            name: "bob".into(),
+                        },
+                        created_at_ms: 1,
+                    },
+                )
+                .unwrap();
+        }
+        assert_eq!(migrate_legacy_tokens(&store, 2).unwrap(), 2);
+        let mut names: Vec<String> = store.users().unwrap().into_iter().map(|u| u.name).collect();
+        names.sort();
+        assert_eq!(names, ["bob", "bob-2"]);
+        assert_eq!(store.user_tokens().unwrap().len(), 2);
+        assert!(store.legacy_api_tokens().unwrap().is_empty());
+    }
 }

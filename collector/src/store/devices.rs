@@ -48,6 +48,13 @@ pub struct DeviceRecord {
     /// Versions whose update failed here: never offered to this device again.
     #[serde(default)]
     pub failed_versions: Vec<String>,
+    /// The agent's own ed25519 public key (base64), given at its first enrollment:
+    /// a re-enrollment signed by it proves the device.
+    #[serde(default)]
+    pub device_key: Option<String>,
+    /// Set when an analyst decommissioned the device (its token was revoked).
+    #[serde(default)]
+    pub decommissioned_at_ms: Option<u64>,
 }
 
 impl DeviceRecord {
@@ -65,6 +72,7 @@ impl DeviceRecord {
             last_seen_ms: self.last_seen_ms,
             asset_id: self.asset_id.clone(),
             update: self.update.clone(),
+            decommissioned_at_ms: self.decommissioned_at_ms,
         }
     }
 }

@@ -7,11 +7,13 @@
 mod assets;
 mod audit;
 mod devices;
+mod enrollment;
 mod events;
 mod jobs;
 mod releases;
 mod tickets;
 mod tokens;
+mod users;
 
 use std::path::Path;
 
@@ -21,9 +23,11 @@ use serde::Serialize;
 pub use assets::{normalize_serial, AssetRecord};
 pub use audit::AuditFilter;
 pub use devices::{DeviceFilter, DeviceRecord};
+pub use enrollment::{ReenrollRequest, TokenUse};
 pub use jobs::BulkRecord;
 pub use tickets::{Delivery, TicketRecord, WebhookRecord};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
+pub use users::UserRecord;
 
 /// Storage failures. Handlers map these to 500 and log the detail.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +63,12 @@ pub struct Store {
     serial_index: sled::Tree,
     audit: sled::Tree,
     tokens: sled::Tree,
+    token_ids: sled::Tree,
+    users: sled::Tree,
+    user_names: sled::Tree,
+    enroll_tokens: sled::Tree,
+    enroll_token_ids: sled::Tree,
+    reenroll_requests: sled::Tree,
     meta: sled::Tree,
     tickets: sled::Tree,
     ticket_open: sled::Tree,
@@ -118,6 +128,12 @@ impl Store {
             serial_index: db.open_tree("assets_by_serial")?,
             audit: db.open_tree("audit")?,
             tokens: db.open_tree("tokens")?,
+            token_ids: db.open_tree("token_ids")?,
+            users: db.open_tree("users")?,
+            user_names: db.open_tree("user_names")?,
+            enroll_tokens: db.open_tree("enroll_tokens")?,
+            enroll_token_ids: db.open_tree("enroll_token_ids")?,
+            reenroll_requests: db.open_tree("reenroll_requests")?,
             meta: db.open_tree("meta")?,
             tickets: db.open_tree("tickets")?,
             ticket_open: db.open_tree("tickets_open")?,

@@ -10,7 +10,15 @@ use super::*;
 async fn same_hardware_uuid_is_the_same_device_and_asset() {
     let t = setup();
     let a = t.enroll("HW-1", Some("C02XYZ")).await;
-    let b = t.enroll("HW-1", Some("C02XYZ")).await;
+    // the same machine, proving it with the token it holds
+    let (s, b) = t
+        .enroll_with(
+            "HW-1",
+            Some("C02XYZ"),
+            serde_json::json!({"proof": {"previous_token": a["device_token"]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(a["device_id"], b["device_id"]);
     assert_eq!(b["reenrolled"], true);
     assert_ne!(a["device_token"], b["device_token"]);

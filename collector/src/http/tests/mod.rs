@@ -5,6 +5,7 @@
 
 mod devices;
 mod polls;
+mod security;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ struct T {
     _dir: tempfile::TempDir,
     state: AppState,
     admin: String,
+    clock: Arc<ManualClock>,
 }
 
 const SECRET: &str = "tes_test";
@@ -35,19 +37,15 @@ fn setup() -> T {
         ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
         SECRET,
     );
-    let state = AppState::new(
-        store,
-        ManualClock::new(1_700_000_000_000),
-        keys,
-        Limits::default(),
-    )
-    .unwrap();
+    let clock = ManualClock::new(1_700_000_000_000);
+    let state = AppState::new(store, clock.clone(), keys, Limits::default()).unwrap();
     let admin =
-        crate::service::tokens::create(&state.store, 1, Role::Admin, "admin", "test").unwrap();
+        crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin).unwrap();
     T {
         _dir: dir,
         state,
         admin,
+        clock,
     }
 }
 
@@ -57,7 +55,7 @@ impl T {
     }
 
     fn token(&self, role: Role, name: &str) -> String {
-        crate::service::tokens::create(&self.state.store, 1, role, name, "test").unwrap()
+        crate::service::tokens::operator_token(&self.state.store, 1, name, role).unwrap()
     }
 
     async fn call(
@@ -81,22 +79,40 @@ impl T {
         let resp = self.app().oneshot(req).await.unwrap();
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| panic!("non-JSON body for {status}: {bytes:?}"));
+        let json = if bytes.is_empty() && status == StatusCode::NO_CONTENT {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON body for {status}: {bytes:?}"))
+        };
         (status, json)
     }
 
     async fn enroll(&self, hw: &str, serial: Option<&str>) -> serde_json::Value {
-        let body = serde_json::json!({
+        let (status, v) = self.enroll_with(hw, serial, serde_json::Value::Null).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+
+    /// Enrolls with extra fields merged into the request (`proof`, `device_key`…).
+    async fn enroll_with(
+        &self,
+        hw: &str,
+        serial: Option<&str>,
+        extra: serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut body = serde_json::json!({
             "enroll_secret": SECRET,
             "agent_version": "0.1.0",
             "identity": {"hardware_uuid": hw, "serial": serial, "hostname": format!("host-{hw}"), "platform": "linux"}
         });
-        let (status, v) = self
-            .call(Method::POST, "/api/v1/enroll", None, Some(body.to_string()))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{v}");
-        v
+        if let serde_json::Value::Object(m) = extra {
+            for (k, v) in m {
+                body[k] = v;
+            }
+        }
+        self.call(Method::POST, "/api/v1/enroll", None, Some(body.to_string()))
+            .await
     }
 }
 
@@ -283,15 +299,15 @@ async fn roles_are_enforced_and_refusals_audited() {
         })
         .collect();
     assert!(
-        denied.contains(&("token:vera".into(), "asset.create".into())),
+        denied.contains(&("user:vera".into(), "asset.create".into())),
         "{denied:?}"
     );
     assert!(
-        denied.contains(&("token:ana".into(), "audit.read".into())),
+        denied.contains(&("user:ana".into(), "audit.read".into())),
         "{denied:?}"
     );
     assert!(
-        denied.contains(&("token:ana".into(), "policy.update".into())),
+        denied.contains(&("user:ana".into(), "policy.update".into())),
         "{denied:?}"
     );
     // successful analyst actions are audited too
@@ -299,7 +315,7 @@ async fn roles_are_enforced_and_refusals_audited() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["actor"] == "token:ana"
+        .any(|e| e["actor"] == "user:ana"
             && e["action"] == "asset.create"
             && e["outcome"] == "success"));
 }

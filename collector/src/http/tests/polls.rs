@@ -171,6 +171,8 @@ async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
         let st = t.state.clone();
         tasks.push(tokio::spawn(async move {
             let req = tend_shared::enroll::EnrollRequest {
+                device_key: None,
+                proof: None,
                 enroll_secret: SECRET.into(),
                 agent_version: "1".into(),
                 identity: tend_shared::enroll::HardwareIdentity {
@@ -182,7 +184,9 @@ async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
                     model: None,
                 },
             };
-            crate::service::enroll::enroll(&st, req).await.unwrap()
+            crate::service::enroll::enroll(&st, req, "test")
+                .await
+                .unwrap()
         }));
     }
     let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
