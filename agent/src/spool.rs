@@ -302,6 +302,33 @@ impl Spool {
         Ok(out)
     }
 
+    /// Sets the oldest waiting event aside (the collector refused the check-in that
+    /// carried it, and would again): its file moves to `rejected/` (the newest 100
+    /// kept), and a `spool.rejected` event says so. Nothing is dropped silently.
+    pub fn quarantine_oldest(&mut self, why: &str) -> Result<Option<u64>, SpoolError> {
+        let Some(&seq) = self.events.first() else {
+            return Ok(None);
+        };
+        let rejected = self.dir.join("rejected");
+        fs::create_dir_all(&rejected).map_err(io("creating", &rejected))?;
+        let from = self.dir.join("events").join(Self::file(seq));
+        let to = rejected.join(Self::file(seq));
+        fs::rename(&from, &to).map_err(io("moving", &from))?;
+        self.events.remove(0);
+        let kept = numbered_files(&rejected)?;
+        for old in kept.iter().take(kept.len().saturating_sub(100)) {
+            let _ = fs::remove_file(rejected.join(Self::file(*old)));
+        }
+        let why: String = why.chars().take(500).collect();
+        self.store_event(
+            "spool.rejected",
+            None,
+            format!("event {seq} was refused by the collector and set aside: {why}"),
+            serde_json::json!({"seq": seq, "file": to.display().to_string()}),
+        )?;
+        Ok(Some(seq))
+    }
+
     /// Deletes every event with a seq at or below `acked`.
     pub fn ack_events(&mut self, acked: u64) -> Result<(), SpoolError> {
         let dir = self.dir.join("events");
@@ -513,5 +540,32 @@ mod tests {
         .unwrap();
         let s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
         assert_eq!(s.event_depth(), 0);
+    }
+}
+
+#[cfg(test)]
+mod quarantine_tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_event_is_set_aside_and_reported_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sp = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        for k in ["a", "b"] {
+            sp.push_event(k, None, String::new(), serde_json::Value::Null)
+                .unwrap();
+        }
+        assert_eq!(sp.quarantine_oldest("400: bad").unwrap(), Some(1));
+        let kinds: Vec<String> = sp
+            .pending_events(10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["b", "spool.rejected"]);
+        assert!(dir.path().join("rejected").join(Spool::file(1)).exists());
+        // it survives a restart
+        let sp = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+        assert_eq!(sp.event_depth(), 2);
     }
 }

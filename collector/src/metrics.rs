@@ -26,6 +26,10 @@ pub struct Metrics {
     pub enrollments: AtomicU64,
     pub enrollments_denied: AtomicU64,
     pub inventory_updates: AtomicU64,
+    /// Tickets derived from agent data (crash patterns) that could not be filed.
+    pub derived_ticket_failures: AtomicU64,
+    /// Background-loop items that failed (the loop went on with the rest).
+    pub background_failures: AtomicU64,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     responses: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -84,6 +88,18 @@ impl Metrics {
             "tend_enrollments_denied_total",
             "Enrollments refused for a wrong secret.",
             self.enrollments_denied.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "tend_derived_ticket_failures_total",
+            "Tickets derived from agent data that could not be filed.",
+            self.derived_ticket_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "tend_background_failures_total",
+            "Background-loop items that failed while the loop went on.",
+            self.background_failures.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

@@ -32,7 +32,10 @@ async fn a_known_device_cannot_be_taken_over_by_re_enrolling() {
             Some(d.device.last_seen_ms).filter(|s| *s > 0)
         }
     };
-    let first = wait_for("the victim's check-in", Duration::from_secs(20), || seen(&api)).await;
+    let first = wait_for("the victim's check-in", Duration::from_secs(20), || {
+        seen(&api)
+    })
+    .await;
 
     // the thief: another laptop, the fleet bundle, the victim's hardware UUID
     let bundle = tmp.path().join("thief.bundle.json");
@@ -49,7 +52,10 @@ async fn a_known_device_cannot_be_taken_over_by_re_enrolling() {
     );
     assert!(!out.status.success(), "the takeover must fail");
     let why = String::from_utf8_lossy(&out.stderr);
-    assert!(why.contains("--approve-reenroll") && why.contains(&victim), "{why}");
+    assert!(
+        why.contains("--approve-reenroll") && why.contains(&victim),
+        "{why}"
+    );
     assert!(!tmp.path().join("thief/credentials.json").exists());
 
     // the victim is not locked out: it keeps checking in with its own token
@@ -64,7 +70,10 @@ async fn a_known_device_cannot_be_taken_over_by_re_enrolling() {
     })
     .await;
     let d: DeviceDetail = api.get(&format!("/api/v1/devices/{victim}")).await.unwrap();
-    assert!(d.reenroll_request.is_some(), "the attempt waits for an analyst");
+    assert!(
+        d.reenroll_request.is_some(),
+        "the attempt waits for an analyst"
+    );
     victim_proc.stop();
 
     // the real agent enrolls again with its own state dir: its token and key prove it
@@ -117,7 +126,11 @@ async fn a_known_device_cannot_be_taken_over_by_re_enrolling() {
         )
     };
     let ok = new_laptop(&token_bundle, "mdm-1", "HW-MDM-1");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let used_up = new_laptop(&copy, "mdm-2", "HW-MDM-2");
     assert!(!used_up.status.success());
     assert!(String::from_utf8_lossy(&used_up.stderr).contains("used up"));

@@ -150,7 +150,10 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
         &std::fs::read(tmp.path().join("tend-data/agent-bundle.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(bundle["enroll_secret"], "", "the secret stays on disk after enrolling");
+    assert_eq!(
+        bundle["enroll_secret"], "",
+        "the secret stays on disk after enrolling"
+    );
     let secret = std::fs::read_to_string(tmp.path().join("tend-data/enroll.secret")).unwrap();
     let twin: serde_json::Value = api
         .post(

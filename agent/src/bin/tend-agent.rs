@@ -50,6 +50,9 @@ enum Cmd {
         state: PathBuf,
         #[arg(long)]
         until_ms: u64,
+        /// The trial (its start, ms) this guard watches; another one is left alone.
+        #[arg(long)]
+        trial: Option<u64>,
         #[arg(long)]
         restart: String,
         #[arg(last = true)]
@@ -182,12 +185,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::UpdateGuard {
             state,
             until_ms,
+            trial,
             restart,
             agent_args,
         } => {
             let restart = tend_agent::update::install::Restart::parse(&restart)
                 .context("--restart must be systemd, launchd or exec")?;
-            tend_agent::update::guard::run(&abs(&state), until_ms, restart, &agent_args)?;
+            tend_agent::update::guard::run(&abs(&state), until_ms, trial, restart, &agent_args)?;
         }
         Cmd::Inventory => {
             let inv = tend_agent::inventory::collect();

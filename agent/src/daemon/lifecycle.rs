@@ -207,6 +207,9 @@ impl Agent {
             return false;
         };
         if let Some(dir) = &self.life.updates {
+            // the guard of this trial sleeps until its deadline: no next update swaps
+            // the files it would read before it has woken and gone
+            dir.set_guard_until(p.deadline_ms + crate::update::guard::GUARD_MARGIN_MS);
             dir.clear_pending();
         }
         tracing::info!(from = %p.from, to = %p.to, "update confirmed");
@@ -262,7 +265,8 @@ impl Agent {
             || !self.config.update.enabled
             || offer.version == crate::VERSION
             || self.life.retry_at.is_some_and(|t| Instant::now() < t)
-            || dir.failed_versions().contains(&offer.version);
+            || dir.failed_versions().contains(&offer.version)
+            || dir.guard_until() > tend_shared::now_ms();
         if busy {
             return;
         }

@@ -257,7 +257,9 @@ impl Agent {
 
     async fn send(&mut self, req: &CheckinRequest) -> Result<CheckinResponse, DaemonError> {
         let resp: CheckinResponse = self.client.post("/api/v1/checkin", req).await?;
-        self.spool.ack_events(resp.acked_event_seq)?;
+        // only what this request carried can have been stored
+        let sent = req.events.iter().map(|e| e.seq).max().unwrap_or(0);
+        self.spool.ack_events(resp.acked_event_seq.min(sent))?;
         self.life.offer = resp.release.clone();
         if let Some(p) = &resp.policy {
             if p.version != self.policy.version {
@@ -269,38 +271,59 @@ impl Agent {
         Ok(resp)
     }
 
+    /// Builds and sends a check-in; when the collector refuses one that carries events
+    /// as malformed (it would refuse it again), the oldest event is set aside and the
+    /// rest go at once, instead of the same request failing forever.
+    async fn send_report(
+        &mut self,
+        health: &[CheckResult],
+        observed_at_ms: u64,
+        with_inventory: bool,
+    ) -> Result<CheckinResponse, DaemonError> {
+        loop {
+            let req = self.request(health.to_vec(), observed_at_ms, with_inventory)?;
+            match self.send(&req).await {
+                Err(DaemonError::Transport(e))
+                    if matches!(e.status(), Some(400 | 413 | 422)) && !req.events.is_empty() =>
+                {
+                    tracing::error!(error = %e, "check-in refused; setting its oldest event aside");
+                    self.spool.quarantine_oldest(&e.to_string())?;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Replays spooled snapshots, then sends the current report (and any events still
     /// waiting). Returns true when a new policy arrived.
     pub async fn report(&mut self) -> Result<bool, DaemonError> {
         let version = self.policy.version;
         while let Some((id, snap)) = self.spool.oldest_report()? {
-            let req = self.request(snap.health, snap.observed_at_ms, false)?;
-            self.send(&req).await?;
+            self.send_report(&snap.health, snap.observed_at_ms, false)
+                .await?;
             self.spool.remove_report(id);
         }
         // tickets after the replayed history, before the current state
         self.file_tickets().await?;
         let hash = self.inventory.as_ref().map(Inventory::content_hash);
         let with_inventory = hash.is_some() && self.sent_inventory_hash != hash;
-        let req = self.request(
-            self.health.clone(),
-            self.health_at_ms.max(1),
-            with_inventory,
-        )?;
-        let resp = self.send(&req).await?;
+        let health = self.health.clone();
+        let resp = self
+            .send_report(&health, self.health_at_ms.max(1), with_inventory)
+            .await?;
         if with_inventory || !resp.need_inventory {
             self.sent_inventory_hash = hash;
         }
         if resp.need_inventory && !with_inventory {
             self.sent_inventory_hash = None;
-            let req = self.request(self.health.clone(), self.health_at_ms.max(1), true)?;
-            self.send(&req).await?;
+            self.send_report(&health, self.health_at_ms.max(1), true)
+                .await?;
             self.sent_inventory_hash = self.inventory.as_ref().map(Inventory::content_hash);
         }
         while self.spool.event_depth() > 0 {
-            let req = self.request(Vec::new(), self.health_at_ms.max(1), false)?;
             let before = self.spool.event_depth();
-            self.send(&req).await?;
+            self.send_report(&[], self.health_at_ms.max(1), false)
+                .await?;
             if self.spool.event_depth() >= before {
                 break;
             }

@@ -55,6 +55,32 @@ fn basename(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
+/// `s` without control characters, at most `max` bytes: crash folders are
+/// world-writable, so every string read from them is anyone's choice.
+fn bounded(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in s.chars().map(|c| if c.is_control() { '_' } else { c }) {
+        if out.len() + c.len_utf8() > max {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl CrashInfo {
+    fn bounded(self) -> CrashInfo {
+        let b = |v: Option<String>, max| v.map(|v| bounded(&v, max));
+        CrashInfo {
+            process: bounded(&self.process, 64),
+            signal: b(self.signal, 32),
+            exception: b(self.exception, 64),
+            executable: b(self.executable, 512),
+            file: bounded(&self.file, 512),
+        }
+    }
+}
+
 /// An apport report (`ProblemType: Crash`, `ExecutablePath:`, `Signal: 11`).
 fn parse_apport(text: &str, file: &str) -> Option<CrashInfo> {
     field(text, "ProblemType")?;
@@ -137,15 +163,18 @@ pub fn parse_crash_report(file_name: &str, text: &str) -> Option<CrashInfo> {
     } else {
         None
     };
-    by_content.or_else(|| {
-        crate::checks::measure::crash_process_name(file_name).map(|process| CrashInfo {
-            process,
-            signal: None,
-            exception: None,
-            executable: None,
-            file: file_name.to_string(),
+    by_content
+        .or_else(|| {
+            crate::checks::measure::crash_process_name(file_name).map(|process| CrashInfo {
+                process,
+                signal: None,
+                exception: None,
+                executable: None,
+                file: file_name.to_string(),
+            })
         })
-    })
+        .map(CrashInfo::bounded)
+        .filter(|c| !c.process.is_empty())
 }
 
 #[cfg(test)]
@@ -154,6 +183,16 @@ mod tests {
 
     fn fixture(path: &str) -> String {
         std::fs::read_to_string(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn hostile_reports_name_a_bounded_clean_process() {
+        let exe = format!("/tmp/{}\u{1b}[31m\nx", "a".repeat(300));
+        let text = format!("ProblemType: Crash\nExecutablePath: {exe}\nSignal: 11\n");
+        let c = parse_crash_report("_tmp_evil.1000.crash", &text).unwrap();
+        assert!(c.process.len() <= 64, "{}", c.process.len());
+        assert!(!c.process.chars().any(char::is_control), "{:?}", c.process);
+        assert!(c.executable.unwrap().len() <= 512);
     }
 
     #[test]

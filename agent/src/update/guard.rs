@@ -48,6 +48,7 @@ fn stop_agent(state: &Path) {
 pub fn run(
     state: &Path,
     until_ms: u64,
+    trial: Option<u64>,
     restart: Restart,
     agent_args: &[OsString],
 ) -> Result<(), UpdateError> {
@@ -60,6 +61,11 @@ pub fn run(
     let Some(p) = dir.pending()? else {
         return Ok(()); // confirmed (or rolled back by the new version itself)
     };
+    if trial.is_some_and(|t| t != p.started_ms) {
+        // a later update's trial: not ours to judge (its own guard will)
+        tracing::info!(to = %p.to, "a newer update is on trial; this guard leaves it alone");
+        return Ok(());
+    }
     tracing::warn!(to = %p.to, "update did not confirm in time; rolling back");
     let reason = format!(
         "{} did not check in within {} s; {} restored by the update guard",
@@ -87,5 +93,34 @@ pub fn run(
     match err {
         Some(e) => Err(UpdateError::Failed(format!("restarting the agent: {e}"))),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::update::Pending;
+
+    #[test]
+    fn a_guard_leaves_a_later_trial_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = StateDir::open(&dir.path().join("state")).unwrap();
+        let updates = UpdateDir::new(&st).unwrap();
+        let installed = dir.path().join("tend-agent");
+        std::fs::write(&installed, b"the second update").unwrap();
+        std::fs::write(updates.previous(), b"the first update").unwrap();
+        // the second update's trial; this guard was started for the first (t = 1000)
+        let second = Pending {
+            from: "0.2.0".into(),
+            to: "0.3.0".into(),
+            installed: installed.clone(),
+            started_ms: 2_000,
+            deadline_ms: 3_000,
+        };
+        updates.set_pending(&second).unwrap();
+        run(st.path(), 0, Some(1_000), Restart::Exec, &[]).unwrap();
+        assert_eq!(updates.pending().unwrap(), Some(second), "left on trial");
+        assert_eq!(std::fs::read(&installed).unwrap(), b"the second update");
+        assert!(updates.take_outcome().is_none(), "no rollback recorded");
     }
 }

@@ -201,6 +201,8 @@ fn spawn_guard(
         (p.deadline_ms + super::guard::GUARD_MARGIN_MS)
             .to_string()
             .into(),
+        "--trial".into(),
+        p.started_ms.to_string().into(),
         "--restart".into(),
         restart.as_str().into(),
         "--".into(),

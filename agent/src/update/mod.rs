@@ -71,6 +71,7 @@ pub struct Outcome {
 }
 
 const PENDING: &str = "update/pending.json";
+const GUARD_UNTIL: &str = "update/guard-until";
 const OUTCOME: &str = "update/outcome.json";
 const FAILED: &str = "update/failed.json";
 
@@ -81,6 +82,22 @@ pub struct UpdateDir {
 }
 
 impl UpdateDir {
+    /// Until when (ms) an earlier trial's guard may still wake.
+    pub fn guard_until(&self) -> u64 {
+        std::fs::read_to_string(self.state.path().join(GUARD_UNTIL))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Records until when the guard of a confirmed trial may still wake.
+    pub fn set_guard_until(&self, ms: u64) {
+        let _ = crate::state::write_private(
+            &self.state.path().join(GUARD_UNTIL),
+            ms.to_string().as_bytes(),
+        );
+    }
+
     pub fn new(state: &StateDir) -> Result<UpdateDir, UpdateError> {
         let dir = state.path().join("update");
         std::fs::create_dir_all(&dir)

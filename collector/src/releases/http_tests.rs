@@ -271,10 +271,65 @@ async fn uploads_rings_offers_and_failed_versions() {
             ..Default::default()
         })
         .unwrap();
-    for action in ["release.add", "release.rollout"] {
+    for action in ["release.add", "release.rollout", "release.approve"] {
         assert!(
             audit.iter().any(|e| e.action == action),
             "{action} not audited"
         );
+    }
+
+    // one device repeating failures counts once: no halt from a single laptop
+    let five: Vec<serde_json::Value> = (2..7)
+        .map(|seq| {
+            serde_json::json!({"seq": seq, "at_ms": NOW + seq, "kind": "update.failed",
+            "message": "x", "data": {"from": "0.1.0", "to": "0.2.0"}})
+        })
+        .collect();
+    let (s, _) = checkin(&state, dev, serde_json::json!(five)).await;
+    assert_eq!(s, StatusCode::OK);
+    let rel = state.store.release("0.2.0").unwrap().unwrap();
+    assert_eq!(rel.rollout.stages[0].failed, 1, "counted once per device");
+    assert!(!rel.rollout.halted);
+    // nor does a device outside the stage's ring, naming a release it was not offered
+    let (s, _) = call(
+        &state,
+        Method::POST,
+        "/api/v1/releases/0.2.0/rollout",
+        &admin,
+        Body::from(r#"{"percent": 1, "min_sample": 1}"#),
+        true,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut outsider = None;
+    for i in 0..10 {
+        let e = crate::service::enroll::enroll(
+            &state,
+            serde_json::from_value(serde_json::json!({
+                "enroll_secret": "s", "agent_version": "0.1.0",
+                "identity": {"hardware_uuid": format!("HW-OUT-{i}"), "hostname": "o", "platform": "linux"}
+            }))
+            .unwrap(),
+            "test",
+        )
+        .await
+        .unwrap();
+        if !crate::releases::in_ring(&e.device_id, 1) {
+            outsider = Some(e);
+            break;
+        }
+    }
+    let outsider = outsider.expect("ten devices cannot all be in a 1 % ring");
+    {
+        let (s, _) = checkin(&state, &outsider.device_token, serde_json::json!(five)).await;
+        assert_eq!(s, StatusCode::OK);
+        let rel = state.store.release("0.2.0").unwrap().unwrap();
+        let stage = rel.rollout.stages.last().unwrap();
+        assert_eq!(
+            (stage.attempted, stage.failed),
+            (0, 0),
+            "not offered: not counted"
+        );
+        assert!(!rel.rollout.halted);
     }
 }

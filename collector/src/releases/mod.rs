@@ -308,9 +308,13 @@ fn sign_offer(state: &AppState, version: &str, a: &ReleaseArtifact) -> ReleaseOf
 
 /// Applies one `update.*` agent event: the device's update state, the stage
 /// counters, and the automatic halt. Called inside check-in ingest (which flushes).
+///
+/// A device counts once per stage (its start once, its outcome once), and only when
+/// the stage's ring includes it: one device cannot halt a rollout by repeating an
+/// event or naming a release it was never offered.
 pub fn on_update_event(
     state: &AppState,
-    device_id: &str,
+    device: &DeviceRecord,
     e: &AgentEvent,
 ) -> Result<Option<DeviceUpdate>, StoreError> {
     let Some(st) = UpdateState::from_event_kind(&e.kind) else {
@@ -320,8 +324,8 @@ pub fn on_update_event(
         e.data
             .get(k)
             .and_then(|v| v.as_str())
+            .map(|s| s.chars().take(64).collect::<String>())
             .unwrap_or_default()
-            .to_string()
     };
     let update = DeviceUpdate {
         state: st,
@@ -331,19 +335,36 @@ pub fn on_update_event(
         at_ms: e.at_ms,
     };
     if let Some(mut r) = state.store.release(&update.target_version)? {
-        let before = r.rollout.halted;
-        count(&mut r.rollout, st);
-        if r.rollout.halted && !before {
-            tracing::warn!(release = %r.version, reason = ?r.rollout.halt_reason, "rollout halted");
-            state.audit(
-                "system",
-                "release.halted",
-                &r.version,
-                AuditOutcome::Success,
-                serde_json::json!({"reason": r.rollout.halt_reason, "device": device_id}),
-            )?;
+        let stage = r.rollout.stages.len().saturating_sub(1);
+        let offered = r.approved_by.is_some()
+            && r.rollout
+                .stages
+                .last()
+                .is_some_and(|s| in_ring(&device.id, s.percent));
+        let kind = if st == UpdateState::Installing {
+            "start"
+        } else {
+            "outcome"
+        };
+        if offered
+            && state
+                .store
+                .claim_rollout_outcome(&r.version, stage, &device.id, kind)?
+        {
+            let before = r.rollout.halted;
+            count(&mut r.rollout, st);
+            if r.rollout.halted && !before {
+                tracing::warn!(release = %r.version, reason = ?r.rollout.halt_reason, "rollout halted");
+                state.audit(
+                    "system",
+                    "release.halted",
+                    &r.version,
+                    AuditOutcome::Success,
+                    serde_json::json!({"reason": r.rollout.halt_reason, "device": device.id}),
+                )?;
+            }
+            state.store.put_release(&r)?;
         }
-        state.store.put_release(&r)?;
     }
     Ok(Some(update))
 }

@@ -1,12 +1,22 @@
 //! Check-in ingest: inventory (only when its hash changed), latest health, agent
-//! events (each seq once; check state changes arrive as agent events), and
-//! collector-derived events for inventory changes. Everything is flushed before the response.
+//! events (check state changes arrive as agent events), and collector-derived events
+//! for inventory changes. Everything is flushed before the response.
+//!
+//! - Agent strings are bounded and cleaned here (`sanitize`), not refused: a device
+//!   with odd text still checks in, and nothing derived from it can fail later.
+//! - Events are keyed by (time, seq), so a replay overwrites itself; every event of
+//!   the request is stored and the acknowledgement is the highest seq *of this
+//!   request* — never a high-water mark that could cover events not stored. A seq at
+//!   or below what the device sent before, under a new key, is a regression (a
+//!   restored state dir): stored, recorded as `agent.events_regressed`, never dropped.
+//! - A ticket derived from an event (repeated crashes) that cannot be filed is logged
+//!   and counted; it never fails the check-in.
 
 use tend_shared::checkin::{CheckinRequest, CheckinResponse};
 use tend_shared::devices::{DeviceEvent, EventSource};
 use tend_shared::health::HealthStatus;
 
-use super::{check_text, inventory_diff};
+use super::{inventory_diff, sanitize};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -17,8 +27,8 @@ pub const MAX_EVENTS_PER_CHECKIN: usize = 500;
 /// Most check results in one report.
 pub const MAX_CHECKS: usize = 512;
 
-fn validate(req: &CheckinRequest) -> Result<(), ApiError> {
-    check_text("agent_version", &req.agent_version, 64)?;
+fn validate(req: &mut CheckinRequest) -> Result<(), ApiError> {
+    req.agent_version = sanitize::text(&req.agent_version, 64);
     if req.events.len() > MAX_EVENTS_PER_CHECKIN {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_EVENTS_PER_CHECKIN} events per check-in, got {}",
@@ -30,11 +40,10 @@ fn validate(req: &CheckinRequest) -> Result<(), ApiError> {
             "at most {MAX_CHECKS} check results"
         )));
     }
-    for c in &req.health {
-        check_text("health[].id", &c.id, 200)?;
-    }
-    for e in &req.events {
-        check_text("events[].kind", &e.kind, 100)?;
+    req.health.iter_mut().for_each(sanitize::check);
+    req.events.iter_mut().for_each(sanitize::event);
+    if let Some(inv) = &mut req.inventory {
+        sanitize::inventory(inv);
     }
     Ok(())
 }
@@ -43,9 +52,9 @@ fn validate(req: &CheckinRequest) -> Result<(), ApiError> {
 pub async fn checkin(
     state: &AppState,
     device: DeviceRecord,
-    req: CheckinRequest,
+    mut req: CheckinRequest,
 ) -> Result<CheckinResponse, ApiError> {
-    validate(&req)?;
+    validate(&mut req)?;
     let store = &state.store;
     let now = state.now_ms();
     let observed = if req.observed_at_ms == 0 || req.observed_at_ms > now {
@@ -104,12 +113,22 @@ pub async fn checkin(
         health = HealthStatus::from_results(&req.health);
     }
 
-    // agent events, each seq once
+    // agent events: all stored (a replay overwrites itself), side effects once
     let mut last_seq = device.last_event_seq;
+    let mut acked = 0u64;
+    let mut regressed: Option<(u64, u64)> = None;
     let mut update = device.update.clone();
     let mut failed_versions = device.failed_versions.clone();
     let mut crashes = Vec::new();
-    for e in req.events.iter().filter(|e| e.seq > device.last_event_seq) {
+    for e in &req.events {
+        acked = acked.max(e.seq);
+        if store.agent_event_exists(id, e.at_ms, e.seq)? {
+            continue;
+        }
+        if e.seq <= device.last_event_seq {
+            let r = regressed.get_or_insert((e.seq, e.seq));
+            *r = (r.0.min(e.seq), r.1.max(e.seq));
+        }
         store.put_agent_event(
             id,
             e.seq,
@@ -127,7 +146,7 @@ pub async fn checkin(
             store.record_deflection(e.at_ms, id, e.check_id.as_deref().unwrap_or(""))?;
         } else if e.kind == "crash" {
             crashes.push(e);
-        } else if let Some(u) = crate::releases::on_update_event(state, id, e)? {
+        } else if let Some(u) = crate::releases::on_update_event(state, &device, e)? {
             if u.state.is_permanent_failure() && !failed_versions.contains(&u.target_version) {
                 failed_versions.push(u.target_version.clone());
             }
@@ -135,11 +154,34 @@ pub async fn checkin(
         }
         last_seq = last_seq.max(e.seq);
     }
+    if let Some((low, high)) = regressed {
+        // the agent's numbering went back (a restored state dir): nothing is dropped,
+        // and its numbering is followed from here on
+        store.append_collector_event(
+            id,
+            &DeviceEvent {
+                at_ms: now,
+                source: EventSource::Collector,
+                seq: None,
+                kind: "agent.events_regressed".into(),
+                check_id: None,
+                message: format!(
+                    "the agent sent events {low}..={high} after {}: its state was restored or reset; all were kept",
+                    device.last_event_seq
+                ),
+                data: serde_json::json!({"previous_last_seq": device.last_event_seq, "low": low, "high": high}),
+            },
+        )?;
+        last_seq = acked;
+    }
 
     // tickets: passing checks count toward auto-resolve; a silent device is back
     crate::tickets::on_checkin(state, id, if stale { &[] } else { &req.health }).await?;
     for e in crashes {
-        crate::tickets::crashes::on_crash(state, &device, e).await?;
+        if let Err(err) = crate::tickets::crashes::on_crash(state, &device, e).await {
+            Metrics::inc(&state.metrics.derived_ticket_failures);
+            tracing::warn!(device = %id, error = %err, "crash ticket not filed");
+        }
     }
 
     let policy = state.policy();
@@ -151,7 +193,11 @@ pub async fn checkin(
             d.os = os.clone();
             d.hostname = hostname.clone();
             d.inventory_hash = inventory_hash.clone();
-            d.last_event_seq = d.last_event_seq.max(last_seq);
+            d.last_event_seq = if regressed.is_some() {
+                last_seq
+            } else {
+                d.last_event_seq.max(last_seq)
+            };
             d.policy_version = req.policy_version;
             d.update = update.clone();
             d.failed_versions = failed_versions.clone();
@@ -166,7 +212,7 @@ pub async fn checkin(
         policy_version: policy.version,
         policy: (req.policy_version != policy.version).then_some(policy),
         need_inventory,
-        acked_event_seq: updated.last_event_seq,
+        acked_event_seq: acked,
         jobs: Vec::new(),
         server_time_ms: now,
         release,

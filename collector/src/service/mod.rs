@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod inventory_diff;
 pub mod policy;
 pub mod revocation;
+pub mod sanitize;
 pub mod tokens;
 
 use crate::error::ApiError;

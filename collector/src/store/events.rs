@@ -39,6 +39,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this agent event (time, seq) is already stored.
+    pub fn agent_event_exists(
+        &self,
+        device_id: &str,
+        at_ms: u64,
+        seq: u64,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .events
+            .contains_key(key(device_id, at_ms, seq & !COLLECTOR_SEQ_BIT))?)
+    }
+
     /// Appends an event the collector itself observed.
     pub fn append_collector_event(
         &self,

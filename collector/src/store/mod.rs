@@ -88,6 +88,7 @@ pub struct Store {
     bulk: sled::Tree,
     releases: sled::Tree,
     release_artifacts: sled::Tree,
+    rollout_outcomes: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -153,6 +154,7 @@ impl Store {
             bulk: db.open_tree("bulk")?,
             releases: db.open_tree("releases")?,
             release_artifacts: db.open_tree("release_artifacts")?,
+            rollout_outcomes: db.open_tree("rollout_outcomes")?,
             db,
         })
     }

@@ -36,6 +36,22 @@ impl Store {
             .collect()
     }
 
+    /// Claims the one count a device gets per (release, stage, kind: start or
+    /// outcome): true the first time, false after (compare-and-swap).
+    pub fn claim_rollout_outcome(
+        &self,
+        version: &str,
+        stage: usize,
+        device_id: &str,
+        kind: &str,
+    ) -> Result<bool, StoreError> {
+        let key = format!("{version}\0{stage}\0{kind}\0{device_id}");
+        Ok(self
+            .rollout_outcomes
+            .compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(&[1u8][..]))?
+            .is_ok())
+    }
+
     pub fn put_release_artifact(
         &self,
         version: &str,

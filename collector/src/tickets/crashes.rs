@@ -30,16 +30,19 @@ pub async fn on_crash(
     device: &DeviceRecord,
     e: &AgentEvent,
 ) -> Result<(), ApiError> {
-    let Some(proc_name) = process(e) else {
+    let Some(raw) = process(e) else {
         return Ok(());
     };
+    // agent-supplied: bounded and cleaned before it names a ticket
+    let proc_name = crate::service::sanitize::text(raw, 64);
+    let proc_name = proc_name.as_str();
     let since = e.at_ms.saturating_sub(CRASH_WINDOW_MS);
     let recent: Vec<_> = state
         .store
         .events_since(&device.id, since)?
         .into_iter()
         .filter(|ev| ev.kind == "crash" && ev.at_ms <= e.at_ms)
-        .filter(|ev| ev.data.get("process").and_then(|p| p.as_str()) == Some(proc_name))
+        .filter(|ev| ev.data.get("process").and_then(|p| p.as_str()) == Some(raw))
         .collect();
     if recent.len() < CRASH_TICKET_COUNT {
         return Ok(());
@@ -56,7 +59,11 @@ pub async fn on_crash(
         .collect();
     let req = TicketRequest {
         // one request per crash event: the 4th crash is an occurrence of the ticket
-        request_id: format!("crash-{}-{}", proc_name, e.seq),
+        request_id: format!(
+            "crash-{}-{}",
+            &tend_shared::signing::sha256_hex(raw.as_bytes())[..16],
+            e.seq
+        ),
         device_id: Some(device.id.clone()),
         problem_key: format!("crash:{proc_name}"),
         severity: Severity::Medium,

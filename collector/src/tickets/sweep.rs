@@ -25,6 +25,12 @@ fn days(ms: u64) -> f64 {
     ms as f64 / 86_400_000.0
 }
 
+/// Logs and counts one item the sweep could not handle (it goes on with the rest).
+fn failed(state: &AppState, what: &str, e: &ApiError) {
+    crate::metrics::Metrics::inc(&state.metrics.background_failures);
+    tracing::error!(item = %what, error = %e, "sweep item failed; continuing");
+}
+
 /// Opens offline tickets and notes new SLA breaches.
 pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
     let mut report = SweepReport::default();
@@ -59,11 +65,16 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
             evidence: serde_json::json!({"last_seen_ms": d.last_seen_ms, "offline_threshold_s": policy.offline_threshold_s}),
             observed_at_ms: now,
         };
-        file(state, &d, req, TicketSource::Collector, "system").await?;
-        report.offline_tickets += 1;
+        // one device's bad data never stops the sweep for the rest
+        match file(state, &d, req, TicketSource::Collector, "system").await {
+            Ok(_) => report.offline_tickets += 1,
+            Err(e) => failed(state, &d.id, &e),
+        }
     }
 
-    crate::jobs::expire(state)?;
+    if let Err(e) = crate::jobs::expire(state) {
+        failed(state, "job expiry", &e);
+    }
     let _guard = state.tickets_lock.lock().await;
     let settings = state.ticket_settings();
     for mut t in state
