@@ -30,6 +30,8 @@ pub struct Metrics {
     pub derived_ticket_failures: AtomicU64,
     /// Background-loop items that failed (the loop went on with the rest).
     pub background_failures: AtomicU64,
+    /// Requests answered 503 because too many were in flight.
+    pub shed: AtomicU64,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     responses: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -94,6 +96,12 @@ impl Metrics {
             "tend_derived_ticket_failures_total",
             "Tickets derived from agent data that could not be filed.",
             self.derived_ticket_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "tend_shed_total",
+            "Requests answered 503 because the collector was at capacity.",
+            self.shed.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

@@ -62,6 +62,10 @@ pub struct Limits {
     pub webhook_retry_base: std::time::Duration,
     /// Rate limits per source address and per device.
     pub rates: crate::limits::RateConfig,
+    /// Requests served at once (long-polls aside); past it, 503 at once.
+    pub max_in_flight: usize,
+    /// Longest any request may take (long-polls wait at most 60 s).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -72,6 +76,8 @@ impl Default for Limits {
             sweep_every: std::time::Duration::from_secs(30),
             webhook_retry_base: std::time::Duration::from_secs(2),
             rates: crate::limits::RateConfig::default(),
+            max_in_flight: 4096,
+            request_timeout: std::time::Duration::from_secs(90),
         }
     }
 }
@@ -85,6 +91,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub rates: Arc<crate::limits::RateLimits>,
+    /// Load shedding: permits for requests in flight.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
     policy: Arc<RwLock<Policy>>,
     policy_version: tokio::sync::watch::Sender<u64>,
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -129,6 +137,7 @@ impl AppState {
             keys: Arc::new(keys),
             metrics: Arc::new(Metrics::default()),
             rates: Arc::new(crate::limits::RateLimits::new(&limits.rates)),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
             limits,
             policy: Arc::new(RwLock::new(policy)),
         })

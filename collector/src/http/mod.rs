@@ -10,7 +10,7 @@ mod tickets;
 mod ui;
 mod users;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -25,9 +25,6 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::error_response;
 use crate::state::AppState;
-
-/// Longest any request may take (long-polls wait at most 60 s).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Builds the whole router.
 pub fn app(state: AppState) -> Router {
@@ -152,18 +149,77 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .merge(uploads)
+        .layer(middleware::from_fn(drain_unread_body))
+        .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
         ))
-        .layer(middleware::from_fn(json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            state.limits.request_timeout,
         ))
+        // outside the timeout, so its 408 gets the JSON body too
+        .layer(middleware::from_fn(json_errors))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Requests that wait by design (long-polls) and are not counted as load.
+fn waits(req: &Request) -> bool {
+    let path = req.uri().path();
+    path == "/api/v1/jobs/next"
+        || (path.starts_with("/api/v1/jobs/")
+            && req.uri().query().is_some_and(|q| q.contains("wait=")))
+}
+
+/// Load shedding: past `Limits::max_in_flight` requests at once (long-polls aside),
+/// answer 503 with `Retry-After` at once rather than queue without bound.
+async fn shed_load(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if waits(&req) {
+        return next.run(req).await;
+    }
+    match state.in_flight.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => {
+            crate::metrics::Metrics::inc(&state.metrics.shed);
+            let mut r = error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the collector is at capacity; try again in a second",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            r
+        }
+    }
+}
+
+/// A GET, HEAD, DELETE or OPTIONS that carries a body has it read (up to the body
+/// limit) before the handler runs, so the answer is never cut off by the connection
+/// closing on unread bytes.
+async fn drain_unread_body(req: Request, next: Next) -> Response {
+    use http_body::Body as _;
+    let bodiless = matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+    );
+    if !bodiless || req.body().size_hint().upper() == Some(0) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(_) => {
+            next.run(Request::from_parts(parts, axum::body::Body::empty()))
+                .await
+        }
+        Err(_) => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "a body on this method is read and ignored, up to 1 MiB",
+        ),
+    }
 }
 
 /// Records latency per route template and status.

@@ -202,3 +202,59 @@ async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
     assert_eq!(all, 96);
     assert_eq!(t.state.store.device_count(), 96);
 }
+
+#[tokio::test]
+async fn a_request_past_the_timeout_gets_a_json_408() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(
+        Store::open(&dir.path().join("db")).unwrap(),
+        ManualClock::new(1_700_000_000_000),
+        Keys::new(
+            "ca".into(),
+            ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
+            SECRET,
+        ),
+        Limits {
+            request_timeout: std::time::Duration::from_millis(50),
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    let admin =
+        crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin).unwrap();
+    // a job that stays queued, waited on longer than the request timeout
+    let enrolled = crate::service::enroll::enroll(
+        &state,
+        serde_json::from_value(
+            serde_json::json!({"enroll_secret": SECRET, "agent_version": "1",
+            "identity": {"hardware_uuid": "HW-408", "hostname": "h", "platform": "linux"}}),
+        )
+        .unwrap(),
+        "test",
+    )
+    .await
+    .unwrap();
+    let device = state.store.device(&enrolled.device_id).unwrap().unwrap();
+    let job = crate::jobs::queue(
+        &state,
+        &device,
+        tend_shared::jobs::JobSpec::Diagnostic {
+            name: "interfaces".into(),
+            args: vec![],
+        },
+        "user:admin",
+        None,
+    )
+    .await
+    .unwrap();
+    let req = Request::builder()
+        .uri(format!("/api/v1/jobs/{}?wait=5", job.id))
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = crate::http::app(state).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"]["code"], "timeout");
+}

@@ -1,4 +1,9 @@
-//! Serving the router over HTTPS (rustls, ring provider) until a shutdown future fires.
+//! Serving the router over HTTPS (rustls, ring provider) until a shutdown future
+//! fires: `conn` runs the accept loop and the per-connection limits, `io` gives
+//! hyper's own error responses a JSON body.
+
+pub mod conn;
+pub mod io;
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -6,7 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum_server::tls_rustls::RustlsConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -46,7 +50,7 @@ pub fn install_crypto_provider() {
 }
 
 /// A rustls server config for the identity's certificate (HTTP/2 and HTTP/1.1).
-pub fn tls_config(id: &Identity) -> Result<RustlsConfig, ServeError> {
+pub fn tls_config(id: &Identity) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
     let certs = CertificateDer::pem_slice_iter(id.server_cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ServeError::Tls(e.to_string()))?;
@@ -60,7 +64,7 @@ pub fn tls_config(id: &Identity) -> Result<RustlsConfig, ServeError> {
         .with_single_cert(certs, key)
         .map_err(|e| ServeError::Tls(e.to_string()))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(RustlsConfig::from_config(Arc::new(cfg)))
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
 }
 
 /// A collector opened on a data dir, ready to serve.
@@ -107,17 +111,28 @@ impl Collector {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        self.run_with(listener, conn::ConnLimits::default(), shutdown)
+            .await
+    }
+
+    /// `run` with explicit connection limits.
+    pub async fn run_with(
+        self,
+        listener: TcpListener,
+        limits: conn::ConnLimits,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         install_crypto_provider();
         listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let tls = tls_config(&self.identity)?;
-        let handle = axum_server::Handle::new();
-        let h = handle.clone();
         let st = self.state.clone();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
             // answer open long-polls first, so draining does not wait for them
             st.begin_shutdown();
-            h.graceful_shutdown(Some(Duration::from_secs(10)));
+            let _ = stop_tx.send(true);
         });
         let store = self.state.store.clone();
         let st = self.state.clone();
@@ -132,10 +147,11 @@ impl Collector {
             st.shutdown_signal(),
         ));
         let app = crate::http::app(self.state);
-        axum_server::from_tcp_rustls(listener, tls)
-            .handle(handle)
-            .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .await?;
+        let mut rx = stop_rx;
+        let stop = async move {
+            let _ = rx.wait_for(|v| *v).await;
+        };
+        conn::serve(listener, tls, app, limits, stop, Duration::from_secs(10)).await;
         let _ = sweeper.await;
         let _ = hooks.await;
         store.flush().await?;
