@@ -26,6 +26,8 @@ pub enum TransportError {
         status: u16,
         code: String,
         message: String,
+        /// `Retry-After` of a 429 or 503, in seconds.
+        retry_after_s: Option<u64>,
     },
     #[error("unreadable answer from the collector: {0}")]
     Decode(String),
@@ -40,6 +42,17 @@ impl TransportError {
                 *status >= 500 || *status == 408 || *status == 429
             }
             _ => false,
+        }
+    }
+
+    /// How long the collector asked to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            TransportError::Status {
+                retry_after_s: Some(s),
+                ..
+            } => Some(Duration::from_secs((*s).min(86_400))),
+            _ => None,
         }
     }
 
@@ -139,12 +152,13 @@ impl Client {
             .await
             .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
         let status = resp.status();
+        let retry_after = retry_after(resp.headers());
         let bytes = resp
             .bytes()
             .await
             .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
         if !status.is_success() {
-            return Err(status_error(status.as_u16(), &bytes));
+            return Err(status_error(status.as_u16(), &bytes, retry_after));
         }
         serde_json::from_slice(&bytes).map_err(|e| TransportError::Decode(e.to_string()))
     }
@@ -187,8 +201,9 @@ impl Client {
             return Ok(());
         }
         let status = resp.status().as_u16();
+        let retry_after = retry_after(resp.headers());
         let bytes = resp.bytes().await.unwrap_or_default();
-        Err(status_error(status, &bytes))
+        Err(status_error(status, &bytes, retry_after))
     }
 
     /// DELETEs and decodes the JSON answer.
@@ -239,6 +254,7 @@ impl Client {
                 status: status.as_u16(),
                 code: "download_failed".into(),
                 message: format!("GET {path} answered {status}"),
+                retry_after_s: retry_after(resp.headers()),
             });
         }
         let mut n = 0u64;
@@ -265,8 +281,18 @@ impl Client {
     }
 }
 
+/// `Retry-After` in seconds (the collector sends the seconds form).
+fn retry_after(h: &reqwest::header::HeaderMap) -> Option<u64> {
+    h.get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// A non-2xx answer as an error: the collector's `{"error": …}` body when it has one.
-fn status_error(status: u16, body: &[u8]) -> TransportError {
+fn status_error(status: u16, body: &[u8], retry_after_s: Option<u64>) -> TransportError {
     let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(b) => (b.error.code, b.error.message),
         Err(_) => (
@@ -278,6 +304,7 @@ fn status_error(status: u16, body: &[u8]) -> TransportError {
         status,
         code,
         message,
+        retry_after_s,
     }
 }
 
@@ -303,6 +330,7 @@ mod tests {
             status,
             code: String::new(),
             message: String::new(),
+            retry_after_s: None,
         };
         assert!(st(503).retryable());
         assert!(st(429).retryable());

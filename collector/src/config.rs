@@ -37,6 +37,9 @@ pub struct CollectorConfig {
     /// Largest accepted request body in bytes (artifact uploads have their own limit).
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// Device events older than this many days are deleted (1..=3650).
+    #[serde(default = "default_retention")]
+    pub event_retention_days: u64,
 }
 
 fn default_data() -> PathBuf {
@@ -48,6 +51,9 @@ fn default_listen() -> String {
 fn default_body_limit() -> usize {
     1 << 20
 }
+fn default_retention() -> u64 {
+    90
+}
 
 impl Default for CollectorConfig {
     fn default() -> Self {
@@ -56,6 +62,7 @@ impl Default for CollectorConfig {
             listen: default_listen(),
             sans: Vec::new(),
             body_limit: default_body_limit(),
+            event_retention_days: default_retention(),
         }
     }
 }
@@ -118,6 +125,12 @@ impl CollectorConfig {
                 self.data
             )));
         }
+        if !(1..=3650).contains(&self.event_retention_days) {
+            return Err(invalid(format!(
+                "event_retention_days = {} must be between 1 and 3650",
+                self.event_retention_days
+            )));
+        }
         for s in &self.sans {
             if s.is_empty() || s.contains(char::is_whitespace) {
                 return Err(invalid(format!("sans entry {s:?} is not a DNS name or IP")));
@@ -149,6 +162,7 @@ mod tests {
         for (bad, says) in [
             ("listen = \"everywhere\"", "listen"),
             ("body_limit = 5", "body_limit"),
+            ("event_retention_days = 0", "event_retention_days"),
             ("data = \"relative/dir\"", "absolute"),
             ("lisen = \"0.0.0.0:1\"", "unknown field"),
             ("listen = [", "collector.toml"),

@@ -49,6 +49,29 @@ impl Keys {
     }
 }
 
+/// A device's long-poll slot: at most one poll waits in it; a newer poll takes the
+/// slot and the older one answers at once (a device cannot hold many open).
+#[derive(Debug, Default)]
+pub struct LongPoll {
+    pub notify: tokio::sync::Notify,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl LongPoll {
+    /// Takes the slot: the previous holder (if any) is woken and will see it lost it.
+    pub fn take(&self) -> u64 {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mine = self.generation.fetch_add(1, SeqCst) + 1;
+        self.notify.notify_waiters();
+        mine
+    }
+
+    /// Whether `generation` still holds the slot.
+    pub fn holds(&self, generation: u64) -> bool {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation
+    }
+}
+
 /// Tunables that are not part of the policy.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -66,6 +89,8 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Longest any request may take (long-polls wait at most 60 s).
     pub request_timeout: std::time::Duration,
+    /// Device events older than this are deleted by the sweep.
+    pub event_retention: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -78,6 +103,7 @@ impl Default for Limits {
             rates: crate::limits::RateConfig::default(),
             max_in_flight: 4096,
             request_timeout: std::time::Duration::from_secs(90),
+            event_retention: std::time::Duration::from_secs(90 * 86_400),
         }
     }
 }
@@ -101,8 +127,8 @@ pub struct AppState {
     ticket_settings: Arc<RwLock<TicketSettings>>,
     /// Wakes the webhook worker when a delivery is queued.
     pub webhook_wakeup: Arc<tokio::sync::Notify>,
-    /// One wake-up per device with a long-poll open.
-    job_wakeups: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Notify>>>>,
+    /// One long-poll slot per device that has polled.
+    job_wakeups: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<LongPoll>>>>,
     /// Wakes analysts waiting on job results.
     pub job_results: Arc<tokio::sync::Notify>,
 }
@@ -178,8 +204,20 @@ impl AppState {
         Ok(())
     }
 
-    /// The wake-up a device's long-poll waits on.
-    pub fn job_wakeup(&self, device_id: &str) -> Arc<tokio::sync::Notify> {
+    /// Takes one token of a per-device limit: a 429 with `Retry-After` when spent.
+    pub fn device_rate(
+        &self,
+        limiter: &crate::limits::RateLimiter,
+        what: &str,
+        device_id: &str,
+    ) -> Result<(), crate::error::ApiError> {
+        limiter.check(device_id, self.now_ms()).map_err(|wait| {
+            crate::error::ApiError::rate_limited(&format!("{what} from this device"), wait)
+        })
+    }
+
+    /// The long-poll slot of a device (what queued jobs and replacing polls wake).
+    pub fn job_wakeup(&self, device_id: &str) -> Arc<LongPoll> {
         self.job_wakeups
             .lock()
             .expect("wakeups lock poisoned")

@@ -40,6 +40,16 @@ const EVENTS_PER_CHECKIN: usize = 200;
 /// Long-poll wait asked of the collector.
 const LONG_POLL_S: u64 = 30;
 
+impl DaemonError {
+    /// The collector's `Retry-After`, when it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            DaemonError::Transport(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
 /// Failures that stop the daemon (anything network-related is retried instead).
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -68,6 +78,16 @@ pub fn backoff(failures: u32) -> Duration {
     let cap = 300.0_f64;
     let full = (2.0_f64 * 2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(cap);
     Duration::from_secs_f64(full * (0.5 + 0.5 * random_unit()))
+}
+
+/// The wait before the next try, from how long the collector has been unreachable
+/// (not how many tries failed): half the outage so far, 1 s to 5 min, jittered — a
+/// 5 s outage is retried within seconds of its end, a long one every few minutes.
+/// A `Retry-After` from the collector is a floor.
+pub fn retry_delay(outage: Duration, retry_after: Option<Duration>) -> Duration {
+    let base = (outage.as_secs_f64() / 2.0).clamp(1.0, 300.0);
+    let d = Duration::from_secs_f64(base * (0.5 + 0.5 * random_unit()));
+    d.max(retry_after.unwrap_or_default())
 }
 
 fn event_kind(status: CheckStatus) -> &'static str {
@@ -394,8 +414,8 @@ pub async fn run_with(
     let mut poll: Option<JoinHandle<Result<JobsNextResponse, TransportError>>> = None;
     let mut poll_retry_at = now;
     let mut first = true;
-    // failures since this process started (a restarted agent retries promptly)
-    let mut failures: u32 = 0;
+    // when the collector became unreachable (retries are spaced by the outage's age)
+    let mut outage: Option<Instant> = None;
 
     loop {
         let eval_every = Duration::from_secs(agent.policy.evaluation_interval_s.max(1));
@@ -431,7 +451,7 @@ pub async fn run_with(
                 match agent.report().await {
                     Ok(policy_changed) => {
                         online = true;
-                        failures = 0;
+                        outage = None;
                         if agent.confirm_trial() {
                             next_report = Instant::now();
                             continue;
@@ -447,8 +467,8 @@ pub async fn run_with(
                     Err(e) => {
                         agent.report_failed(&e);
                         online = false;
-                        failures += 1;
-                        let delay = backoff(failures);
+                        let since = *outage.get_or_insert_with(Instant::now);
+                        let delay = retry_delay(since.elapsed(), e.retry_after());
                         tracing::warn!(error = %e, retry_in_s = delay.as_secs_f32(), "check-in failed");
                         next_report = Instant::now() + delay;
                     }
@@ -466,7 +486,14 @@ pub async fn run_with(
                             next_report = Instant::now();
                         }
                     }
-                    _ => poll_retry_at = Instant::now() + backoff(failures.max(1)),
+                    Ok(Err(e)) => {
+                        let since = outage.map_or(Duration::ZERO, |o| o.elapsed());
+                        // refused (not unreachable): no point asking again soon
+                        let refused = e.status().is_some_and(|s| (400..500).contains(&s) && s != 429);
+                        let delay = if refused { Duration::from_secs(60) } else { retry_delay(since, e.retry_after()) };
+                        poll_retry_at = Instant::now() + delay;
+                    }
+                    Err(_) => poll_retry_at = Instant::now() + retry_delay(Duration::ZERO, None),
                 }
             }
             _ = tokio::time::sleep_until(poll_retry_at), if !poll_pending => {
@@ -484,6 +511,18 @@ pub async fn run_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_follow_the_outage_age_and_retry_after() {
+        for _ in 0..50 {
+            let soon = retry_delay(Duration::from_secs(5), None);
+            assert!(soon <= Duration::from_millis(2_500), "{soon:?}");
+            let long = retry_delay(Duration::from_secs(3_600), None);
+            assert!(long >= Duration::from_secs(150) && long <= Duration::from_secs(300));
+            let told = retry_delay(Duration::from_secs(1), Some(Duration::from_secs(30)));
+            assert!(told >= Duration::from_secs(30));
+        }
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

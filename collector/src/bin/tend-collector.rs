@@ -238,9 +238,11 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
         listen,
         sans,
         body_limit,
+        event_retention_days,
     } = cfg;
     let limits = Limits {
         body_limit_bytes: body_limit,
+        event_retention: std::time::Duration::from_secs(event_retention_days * 86_400),
         ..Limits::default()
     };
     let collector = Collector::open(&data, &sans, Arc::new(SystemClock), limits)

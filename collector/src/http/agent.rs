@@ -30,6 +30,7 @@ pub async fn checkin(
     ApiJson(req): ApiJson<CheckinRequest>,
 ) -> Result<Json<CheckinResponse>, ApiError> {
     let device = auth.device()?;
+    state.device_rate(&state.rates.checkins, "check-ins", &device.id)?;
     service::checkin::checkin(&state, device, req)
         .await
         .map(Json)
@@ -57,16 +58,25 @@ pub async fn jobs_next(
 ) -> Result<Json<JobsNextResponse>, ApiError> {
     let device = auth.device()?;
     let wakeup = state.job_wakeup(&device.id);
+    // at most one poll per device: this one replaces any older one
+    let mine = wakeup.take();
     let mut rx = state.watch_policy_version();
     let stale = |v: u64| q.policy_version.is_some_and(|mine| mine != v);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(MAX_WAIT_S));
     loop {
         // register for wake-ups before looking, so a job queued in between is not missed
-        let notified = wakeup.notified();
+        let notified = wakeup.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let jobs = crate::jobs::take_queued(&state, &device.id).await?;
         let current = *rx.borrow_and_update();
+        if !wakeup.holds(mine) {
+            // a newer poll of this device took over: leave its jobs to it
+            return Ok(Json(JobsNextResponse {
+                jobs: Vec::new(),
+                policy_version: current,
+            }));
+        }
+        let jobs = crate::jobs::take_queued(&state, &device.id).await?;
         if !jobs.is_empty() || stale(current) || tokio::time::Instant::now() >= deadline {
             return Ok(Json(JobsNextResponse {
                 jobs,

@@ -162,6 +162,7 @@ pub async fn job_result(
     ApiJson(r): ApiJson<JobResult>,
 ) -> Result<Json<JobView>, ApiError> {
     let device = auth.device()?;
+    state.device_rate(&state.rates.job_results, "job results", &device.id)?;
     jobs::record_result(&state, &device.id, &id, r)
         .await
         .map(Json)

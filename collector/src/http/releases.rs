@@ -121,9 +121,30 @@ pub async fn artifact(
         auth.require(&state, Role::Viewer, "release.download")?;
     }
     let p = platform(&p)?;
-    let bytes = state
+    let size = state
         .store
-        .release_artifact(&version, p)?
+        .release(&version)?
+        .and_then(|r| r.artifacts.into_iter().find(|a| a.platform == p))
+        .map(|a| a.size)
         .ok_or_else(|| ApiError::not_found("artifact", &format!("{version}/{p}")))?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+    // streamed chunk by chunk: a download holds one chunk in memory, not the binary
+    let store = state.store.clone();
+    let chunks = futures_util::stream::unfold(0u32, move |i| {
+        let (store, version) = (store.clone(), version.clone());
+        async move {
+            match store.release_artifact_chunk(&version, p, i) {
+                Ok(Some(c)) => Some((Ok(c), i + 1)),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), u32::MAX)),
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response())
 }

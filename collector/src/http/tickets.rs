@@ -25,6 +25,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     let (device, source, actor) = match auth.0 {
         Principal::Device(d) => {
+            state.device_rate(&state.rates.device_tickets, "ticket filings", &d.id)?;
             let actor = format!("device:{}", d.id);
             (*d, TicketSource::Agent, actor)
         }

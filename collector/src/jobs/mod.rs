@@ -71,7 +71,7 @@ pub async fn queue(
         serde_json::json!({"device": device.id, "spec": job.spec}),
     )?;
     state.store.flush().await?;
-    state.job_wakeup(&device.id).notify_one();
+    state.job_wakeup(&device.id).notify.notify_waiters();
     Ok(job)
 }
 

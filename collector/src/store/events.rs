@@ -1,6 +1,8 @@
 //! Device events, keyed `device id | at_ms (BE) | seq (BE)` so a prefix scan is the
 //! device's timeline in time order. Agent events use the agent's own seq, which makes a
-//! replayed event overwrite itself instead of duplicating.
+//! replayed event overwrite itself instead of duplicating. A second tree keyed
+//! `at_ms | device key` orders every event by time, so retention prunes the oldest
+//! without scanning devices.
 
 use tend_shared::devices::DeviceEvent;
 
@@ -25,6 +27,14 @@ fn prefix(device_id: &str) -> Vec<u8> {
 }
 
 impl Store {
+    fn insert_event(&self, k: Vec<u8>, at_ms: u64, ev: &DeviceEvent) -> Result<(), StoreError> {
+        let mut t = at_ms.to_be_bytes().to_vec();
+        t.extend_from_slice(&k);
+        self.events_by_time.insert(t, &[])?;
+        self.events.insert(k, to_json(ev))?;
+        Ok(())
+    }
+
     /// Stores an agent event under the agent's seq (idempotent on replay).
     pub fn put_agent_event(
         &self,
@@ -32,10 +42,44 @@ impl Store {
         seq: u64,
         ev: &DeviceEvent,
     ) -> Result<(), StoreError> {
-        self.events.insert(
+        self.insert_event(
             key(device_id, ev.at_ms, seq & !COLLECTOR_SEQ_BIT),
-            to_json(ev),
-        )?;
+            ev.at_ms,
+            ev,
+        )
+    }
+
+    /// Deletes events older than `before_ms`, at most `max` of them; returns how many.
+    pub fn prune_events(&self, before_ms: u64, max: usize) -> Result<usize, StoreError> {
+        if self.events_by_time.is_empty() && !self.events.is_empty() {
+            self.index_events_by_time()?;
+        }
+        let mut n = 0;
+        for item in self
+            .events_by_time
+            .range(..before_ms.to_be_bytes())
+            .take(max)
+        {
+            let (t, _) = item?;
+            self.events.remove(&t[8..])?;
+            self.events_by_time.remove(&t)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Builds the time index of a store from before it existed (once).
+    fn index_events_by_time(&self) -> Result<(), StoreError> {
+        for item in self.events.iter() {
+            let (k, _) = item?;
+            if let Some(zero) = k.iter().position(|b| *b == 0) {
+                if let Some(at) = k.get(zero + 1..zero + 9) {
+                    let mut t = at.to_vec();
+                    t.extend_from_slice(&k);
+                    self.events_by_time.insert(t, &[])?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -58,9 +102,7 @@ impl Store {
         ev: &DeviceEvent,
     ) -> Result<(), StoreError> {
         let seq = self.next_id()? | COLLECTOR_SEQ_BIT;
-        self.events
-            .insert(key(device_id, ev.at_ms, seq), to_json(ev))?;
-        Ok(())
+        self.insert_event(key(device_id, ev.at_ms, seq), ev.at_ms, ev)
     }
 
     /// The newest `limit` events of a device, newest first.
@@ -144,5 +186,15 @@ mod tests {
             .map(|e| e.kind)
             .collect();
         assert_eq!(recent, ["c", "b"]);
+        // retention: everything before t = 15 goes, in time order across devices
+        assert_eq!(s.prune_events(15, 100).unwrap(), 2);
+        let left: Vec<_> = s
+            .all_events("aa")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(left, ["b", "c"]);
+        assert!(s.all_events("aab").unwrap().is_empty());
     }
 }

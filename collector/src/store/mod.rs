@@ -25,6 +25,7 @@ pub use audit::AuditFilter;
 pub use devices::{DeviceFilter, DeviceRecord};
 pub use enrollment::{ReenrollRequest, TokenUse};
 pub use jobs::BulkRecord;
+pub use releases::ARTIFACT_CHUNK;
 pub use tickets::{Delivery, TicketRecord, WebhookRecord};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 pub use users::UserRecord;
@@ -59,6 +60,7 @@ pub struct Store {
     inventory: sled::Tree,
     health: sled::Tree,
     events: sled::Tree,
+    events_by_time: sled::Tree,
     assets: sled::Tree,
     serial_index: sled::Tree,
     audit: sled::Tree,
@@ -125,6 +127,7 @@ impl Store {
             inventory: db.open_tree("inventory")?,
             health: db.open_tree("health")?,
             events: db.open_tree("events")?,
+            events_by_time: db.open_tree("events_by_time")?,
             assets: db.open_tree("assets")?,
             serial_index: db.open_tree("assets_by_serial")?,
             audit: db.open_tree("audit")?,

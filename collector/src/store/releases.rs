@@ -1,5 +1,6 @@
 //! Agent releases: the release records (rollout state included) and the artifact
-//! bytes, one sled value per (version, platform).
+//! bytes, in 1 MiB chunks per (version, platform) so a download streams them one by
+//! one instead of holding the whole binary in memory.
 
 use tend_shared::releases::{Release, ReleasePlatform};
 
@@ -9,6 +10,16 @@ fn artifact_key(version: &str, platform: ReleasePlatform) -> Vec<u8> {
     let mut k = version.as_bytes().to_vec();
     k.push(0);
     k.extend_from_slice(platform.as_str().as_bytes());
+    k
+}
+
+/// Size of one stored artifact chunk.
+pub const ARTIFACT_CHUNK: usize = 1 << 20;
+
+fn chunk_key(version: &str, platform: ReleasePlatform, i: u32) -> Vec<u8> {
+    let mut k = artifact_key(version, platform);
+    k.push(0);
+    k.extend_from_slice(&i.to_be_bytes());
     k
 }
 
@@ -58,19 +69,33 @@ impl Store {
         platform: ReleasePlatform,
         bytes: &[u8],
     ) -> Result<(), StoreError> {
-        self.release_artifacts
-            .insert(artifact_key(version, platform), bytes)?;
+        for (i, chunk) in bytes.chunks(ARTIFACT_CHUNK).enumerate() {
+            self.release_artifacts
+                .insert(chunk_key(version, platform, i as u32), chunk)?;
+        }
         Ok(())
     }
 
-    pub fn release_artifact(
+    /// Chunk `i` of an artifact (`None` past the end). A store from before chunking
+    /// holds the whole artifact as chunk 0.
+    pub fn release_artifact_chunk(
         &self,
         version: &str,
         platform: ReleasePlatform,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
+        i: u32,
+    ) -> Result<Option<bytes::Bytes>, StoreError> {
+        if let Some(c) = self
             .release_artifacts
-            .get(artifact_key(version, platform))?
-            .map(|v| v.to_vec()))
+            .get(chunk_key(version, platform, i))?
+        {
+            return Ok(Some(bytes::Bytes::from_owner(c)));
+        }
+        if i == 0 {
+            return Ok(self
+                .release_artifacts
+                .get(artifact_key(version, platform))?
+                .map(bytes::Bytes::from_owner));
+        }
+        Ok(None)
     }
 }

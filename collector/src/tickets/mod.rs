@@ -39,6 +39,9 @@ use crate::store::{random_hex_id, DeviceRecord, TicketRecord};
 
 /// The problem key of the collector's own "device went silent" tickets.
 pub const OFFLINE_KEY: &str = "device.offline";
+/// Open tickets one device may file for itself; past it, a new problem waits (429)
+/// until some are resolved (repeats of open problems still count as occurrences).
+pub const MAX_OPEN_PER_DEVICE: usize = 100;
 
 fn entry(
     at_ms: u64,
@@ -153,6 +156,16 @@ pub async fn file(
         )?;
         (t, Filed::Reopened)
     } else {
+        if source == TicketSource::Agent
+            && store.open_tickets_of(&device.id)?.len() >= MAX_OPEN_PER_DEVICE
+        {
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "this device already has {MAX_OPEN_PER_DEVICE} open tickets; new problems wait until some are resolved"
+                ),
+                retry_after_s: 600,
+            });
+        }
         let asset = match &device.asset_id {
             Some(a) => store.asset(a)?,
             None => None,

@@ -19,6 +19,8 @@ use crate::store::DeviceFilter;
 pub struct SweepReport {
     pub offline_tickets: usize,
     pub breaches_noted: usize,
+    /// Events deleted for being past the retention period.
+    pub events_pruned: usize,
 }
 
 fn days(ms: u64) -> f64 {
@@ -74,6 +76,11 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
 
     if let Err(e) = crate::jobs::expire(state) {
         failed(state, "job expiry", &e);
+    }
+    let cutoff = now.saturating_sub(state.limits.event_retention.as_millis() as u64);
+    match state.store.prune_events(cutoff, 50_000) {
+        Ok(n) => report.events_pruned = n,
+        Err(e) => failed(state, "event retention", &e.into()),
     }
     let _guard = state.tickets_lock.lock().await;
     let settings = state.ticket_settings();

@@ -6,6 +6,7 @@
 mod devices;
 mod ingest;
 mod polls;
+mod quotas;
 mod security;
 
 use std::sync::Arc;
