@@ -16,6 +16,7 @@ pub mod parse;
 pub mod platform;
 pub mod remediate;
 pub mod report;
+pub mod results;
 pub mod spool;
 pub mod state;
 pub mod update;

@@ -225,6 +225,13 @@ pub struct JobView {
     pub expires_at_ms: u64,
     #[serde(default)]
     pub delivered_at_ms: Option<u64>,
+    /// Times it was handed to the device (more than one: the answer of an earlier
+    /// delivery was lost, so it was delivered again).
+    #[serde(default)]
+    pub deliveries: u32,
+    /// When the device said it started it.
+    #[serde(default)]
+    pub started_at_ms: Option<u64>,
     #[serde(default)]
     pub finished_at_ms: Option<u64>,
     #[serde(default)]

@@ -280,6 +280,8 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
             created_at_ms: tend_shared::now_ms(),
             expires_at_ms: tend_shared::now_ms() + 3_600_000,
             delivered_at_ms: None,
+            deliveries: 0,
+            started_at_ms: None,
             finished_at_ms: None,
             result: None,
             bulk_id: None,

@@ -1,30 +1,14 @@
 //! Jobs from the long-poll: `inventory-refresh` and `health-now` act on the agent's
-//! own state; every other diagnostic and every script runs in a task of its own and
-//! posts its result (retried while the collector is unreachable).
+//! own state; every other diagnostic and every script runs in a task of its own. A
+//! job id runs once (the collector may deliver a job again when the answer carrying
+//! it was lost), and every result is kept on disk until the collector has it
+//! (`results`), so a result survives an outage or a kill.
 
 use tend_shared::jobs::{Job, JobResult, JobSpec, JobState};
 
-use super::{backoff, Agent};
+use super::{Agent, DaemonError};
+use crate::results;
 use crate::transport::Client;
-
-async fn post_result(client: &Client, job_id: &str, r: &JobResult) {
-    for attempt in 1..=10u32 {
-        match client
-            .post::<_, serde_json::Value>(&format!("/api/v1/jobs/{job_id}/result"), r)
-            .await
-        {
-            Ok(_) => return,
-            Err(e) if !e.retryable() => {
-                tracing::warn!(job = job_id, error = %e, "job result refused");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(job = job_id, error = %e, attempt, "posting job result failed; retrying");
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-        }
-    }
-}
 
 fn result(state: JobState, output: serde_json::Value) -> JobResult {
     JobResult {
@@ -39,26 +23,38 @@ fn running() -> JobResult {
     result(JobState::Running, serde_json::Value::Null)
 }
 
+/// Keeps the result, then tries to post it (a failure leaves it for the next report).
+async fn finish(client: &Client, dir: &std::path::Path, job_id: &str, r: &JobResult) {
+    results::keep(dir, job_id, r);
+    if let Err(e) = results::post(client, dir, job_id, r).await {
+        tracing::warn!(job = job_id, error = %e, "posting the job result failed; it waits in the spool");
+    }
+}
+
 impl Agent {
     /// Runs the jobs; returns true when a report should go out now.
     pub(crate) async fn handle_jobs(&mut self, jobs: Vec<Job>) -> bool {
         let mut report_now = false;
+        let dir = results::results_dir(&self.state);
         for job in jobs {
+            if !self.ledger_jobs.first_delivery(&job.id) {
+                // delivered again: it ran (or runs) here already; its result, if any,
+                // waits in the spool and goes with the next report
+                tracing::info!(job = %job.id, "job delivered again; not running it twice");
+                report_now = true;
+                continue;
+            }
             let client = self.client.clone();
             match job.spec {
                 JobSpec::Diagnostic { ref name, .. } if name == "inventory-refresh" => {
                     self.refresh_inventory(true).await;
                     self.sent_inventory_hash = None;
                     let hash = self.inventory.as_ref().map(|i| i.content_hash());
-                    post_result(
-                        &client,
-                        &job.id,
-                        &result(
-                            JobState::Succeeded,
-                            serde_json::json!({"inventory_hash": hash}),
-                        ),
-                    )
-                    .await;
+                    let r = result(
+                        JobState::Succeeded,
+                        serde_json::json!({"inventory_hash": hash}),
+                    );
+                    finish(&client, &dir, &job.id, &r).await;
                     report_now = true;
                 }
                 JobSpec::Diagnostic { ref name, .. } if name == "health-now" => {
@@ -66,17 +62,14 @@ impl Agent {
                         c.clear();
                     }
                     self.evaluate().await;
-                    post_result(
-                        &client,
-                        &job.id,
-                        &result(JobState::Succeeded, serde_json::json!(self.health)),
-                    )
-                    .await;
+                    let r = result(JobState::Succeeded, serde_json::json!(self.health));
+                    finish(&client, &dir, &job.id, &r).await;
                     report_now = true;
                 }
                 JobSpec::Diagnostic { name, args } => {
+                    let dir = dir.clone();
                     tokio::spawn(async move {
-                        post_result(&client, &job.id, &running()).await;
+                        let _ = results::post(&client, &dir, &job.id, &running()).await;
                         let r = tokio::task::spawn_blocking(move || {
                             crate::jobs::diagnostics::run(&name, &args)
                         })
@@ -84,22 +77,24 @@ impl Agent {
                         .unwrap_or_else(|e| {
                             crate::jobs::exec::rejected(format!("diagnostic task failed: {e}"))
                         });
-                        post_result(&client, &job.id, &r).await;
+                        finish(&client, &dir, &job.id, &r).await;
                     });
                 }
                 JobSpec::Script(s) => {
-                    let (key, work) = (self.signing_key.clone(), self.work_dir.clone());
+                    let (key, work, dir) =
+                        (self.signing_key.clone(), self.work_dir.clone(), dir.clone());
                     tokio::spawn(async move {
                         if let Err(why) = crate::jobs::exec::verify(&s, &key) {
                             tracing::warn!(job = %job.id, reason = %why, "script refused");
-                            return post_result(
+                            return finish(
                                 &client,
+                                &dir,
                                 &job.id,
                                 &crate::jobs::exec::rejected(why),
                             )
                             .await;
                         }
-                        post_result(&client, &job.id, &running()).await;
+                        let _ = results::post(&client, &dir, &job.id, &running()).await;
                         let id = job.id.clone();
                         let r = tokio::task::spawn_blocking(move || {
                             crate::jobs::exec::run_script(&s, &key, &work, &id)
@@ -108,11 +103,20 @@ impl Agent {
                         .unwrap_or_else(|e| {
                             crate::jobs::exec::rejected(format!("script task failed: {e}"))
                         });
-                        post_result(&client, &job.id, &r).await;
+                        finish(&client, &dir, &job.id, &r).await;
                     });
                 }
             }
         }
         report_now
+    }
+
+    /// Posts the results still waiting on disk (oldest first).
+    pub(crate) async fn file_results(&mut self) -> Result<(), DaemonError> {
+        let dir = results::results_dir(&self.state);
+        for (id, r) in results::pending(&dir) {
+            results::post(&self.client, &dir, &id, &r).await?;
+        }
+        Ok(())
     }
 }

@@ -118,6 +118,8 @@ pub struct Agent {
     /// Where scripts get their private working directories.
     work_dir: std::path::PathBuf,
     ledger: crate::remediate::Ledger,
+    /// Jobs started here (a job delivered twice runs once).
+    ledger_jobs: crate::results::JobLedger,
     /// Local config (watched; reloaded live).
     config: crate::config::AgentConfig,
     life: lifecycle::Lifecycle,
@@ -136,6 +138,7 @@ impl Agent {
             signing_key: creds.signing_public_key.clone(),
             work_dir: state.path().join("work"),
             ledger: crate::remediate::Ledger::open(&state),
+            ledger_jobs: crate::results::JobLedger::open(&state),
             policy: state.policy()?,
             check_states: state.check_states()?,
             status: state.status()?,
@@ -323,8 +326,9 @@ impl Agent {
                 .await?;
             self.spool.remove_report(id);
         }
-        // tickets after the replayed history, before the current state
+        // tickets after the replayed history, before the current state; results too
         self.file_tickets().await?;
+        self.file_results().await?;
         let hash = self.inventory.as_ref().map(Inventory::content_hash);
         let with_inventory = hash.is_some() && self.sent_inventory_hash != hash;
         let health = self.health.clone();
@@ -372,10 +376,13 @@ impl Agent {
         }
     }
 
-    fn long_poll(&self) -> JoinHandle<Result<JobsNextResponse, TransportError>> {
+    /// A long-poll; after a failed one it asks for an answer at once (`wait=0`), so the
+    /// collector's return is noticed in a round trip, not a whole poll later.
+    fn long_poll(&self, probe: bool) -> JoinHandle<Result<JobsNextResponse, TransportError>> {
         let client = self.client.clone();
+        let wait = if probe { 0 } else { LONG_POLL_S };
         let path = format!(
-            "/api/v1/jobs/next?wait={LONG_POLL_S}&policy_version={}",
+            "/api/v1/jobs/next?wait={wait}&policy_version={}",
             self.policy.version
         );
         tokio::spawn(async move {
@@ -411,6 +418,8 @@ pub async fn run_with(
     // the first report goes out right after the first evaluation, never before it
     let mut next_report = now + Duration::from_secs(86_400);
     let mut online = true;
+    // the long-poll failed since it last worked: the collector may have been away
+    let mut poll_down = false;
     let mut poll: Option<JoinHandle<Result<JobsNextResponse, TransportError>>> = None;
     let mut poll_retry_at = now;
     let mut first = true;
@@ -478,26 +487,32 @@ pub async fn run_with(
                 poll = None;
                 match r {
                     Ok(Ok(resp)) => {
-                        // a newer policy, or the collector is back: report now
-                        if resp.policy_version != agent.policy.version || !online {
+                        // a newer policy, or the collector is back (results, tickets and
+                        // events may be waiting): report now
+                        if resp.policy_version != agent.policy.version || !online || poll_down {
                             next_report = Instant::now();
                         }
+                        poll_down = false;
                         if !resp.jobs.is_empty() && agent.handle_jobs(resp.jobs).await {
                             next_report = Instant::now();
                         }
                     }
                     Ok(Err(e)) => {
+                        poll_down = true;
                         let since = outage.map_or(Duration::ZERO, |o| o.elapsed());
                         // refused (not unreachable): no point asking again soon
                         let refused = e.status().is_some_and(|s| (400..500).contains(&s) && s != 429);
                         let delay = if refused { Duration::from_secs(60) } else { retry_delay(since, e.retry_after()) };
                         poll_retry_at = Instant::now() + delay;
                     }
-                    Err(_) => poll_retry_at = Instant::now() + retry_delay(Duration::ZERO, None),
+                    Err(_) => {
+                        poll_down = true;
+                        poll_retry_at = Instant::now() + retry_delay(Duration::ZERO, None);
+                    }
                 }
             }
             _ = tokio::time::sleep_until(poll_retry_at), if !poll_pending => {
-                poll = Some(agent.long_poll());
+                poll = Some(agent.long_poll(poll_down));
             }
         }
     }

@@ -4,6 +4,12 @@
 //! States: `queued → delivered → running → succeeded|failed|timed_out|rejected|expired`.
 //! A script job is rebuilt from the registry at delivery, so a revoked script never
 //! leaves the collector and whatever the store holds is what the agent verifies.
+//!
+//! Nothing is lost or stuck: a delivered job stays in the device's queue until the
+//! device acknowledges it (reports `running` or a result) and is delivered again if
+//! that does not happen within `REDELIVER_AFTER_MS` (the answer carrying it may have
+//! been lost; the agent runs a job id once). A job delivered or running past its run
+//! deadline expires, saying why, so nobody waits on it forever.
 
 pub mod bulk;
 pub mod scripts;
@@ -17,6 +23,21 @@ use crate::store::{random_hex_id, DeviceRecord};
 
 /// Jobs not picked up within this long expire.
 pub const JOB_TTL_MS: u64 = 24 * 3600 * 1000;
+/// A delivered job the device has not acknowledged is delivered again after this.
+pub const REDELIVER_AFTER_MS: u64 = 60_000;
+/// Past the job's own timeout, how long a device may take to report before the job
+/// expires.
+pub const REPORT_GRACE_MS: u64 = 5 * 60_000;
+
+/// When a delivered or running job has run out of time to report.
+pub fn run_deadline(j: &JobView) -> Option<u64> {
+    let since = j.started_at_ms.or(j.delivered_at_ms)?;
+    let allowed = match &j.spec {
+        JobSpec::Script(s) => s.timeout_s.saturating_mul(1000),
+        JobSpec::Diagnostic { .. } => 5 * 60_000,
+    };
+    Some(since + allowed + REPORT_GRACE_MS)
+}
 
 /// A result saying why a job never ran.
 pub fn rejection(reason: &str) -> JobResult {
@@ -58,6 +79,8 @@ pub async fn queue(
         created_at_ms: now,
         expires_at_ms: now + JOB_TTL_MS,
         delivered_at_ms: None,
+        deliveries: 0,
+        started_at_ms: None,
         finished_at_ms: None,
         result: None,
         bulk_id,
@@ -98,9 +121,16 @@ pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, 
     let now = state.now_ms();
     let mut out = Vec::new();
     for mut j in store.queued_jobs(device_id)? {
-        if j.expires_at_ms <= now {
+        if j.state == JobState::Delivered
+            && j.delivered_at_ms
+                .is_some_and(|d| now.saturating_sub(d) < REDELIVER_AFTER_MS)
+        {
+            continue; // handed out a moment ago; the device is acknowledging it
+        }
+        if j.state == JobState::Queued && j.expires_at_ms <= now {
             j.state = JobState::Expired;
             j.finished_at_ms = Some(now);
+            j.result = Some(rejection("not picked up before it expired"));
             store.put_job(&j)?;
             continue;
         }
@@ -129,6 +159,7 @@ pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, 
         };
         j.state = JobState::Delivered;
         j.delivered_at_ms = Some(now);
+        j.deliveries += 1;
         store.put_job(&j)?;
         out.push(Job {
             id: j.id.clone(),
@@ -176,6 +207,9 @@ pub async fn record_result(
     }
     let now = state.now_ms();
     j.state = result.state;
+    if result.state == JobState::Running {
+        j.started_at_ms.get_or_insert(now);
+    }
     if result.state.is_final() {
         j.finished_at_ms = Some(now);
         j.result = Some(result);
@@ -193,17 +227,31 @@ pub async fn record_result(
     Ok(j)
 }
 
-/// Expires queued jobs past their deadline (the sweep calls this).
+/// Expires jobs nobody picked up before their deadline, and delivered or running
+/// jobs whose device never reported within their run deadline (the sweep calls this).
 pub fn expire(state: &AppState) -> Result<usize, ApiError> {
     let now = state.now_ms();
     let mut n = 0;
-    for mut j in state.store.all_queued_jobs()? {
-        if j.expires_at_ms <= now {
-            j.state = JobState::Expired;
-            j.finished_at_ms = Some(now);
-            state.store.put_job(&j)?;
-            n += 1;
-        }
+    let mut woke = false;
+    for mut j in state.store.open_jobs()? {
+        let why = match j.state {
+            JobState::Queued if j.expires_at_ms <= now => "not picked up before it expired",
+            JobState::Delivered | JobState::Running
+                if run_deadline(&j).is_some_and(|d| d <= now) =>
+            {
+                "the device never reported a result (it went offline or restarted mid-job)"
+            }
+            _ => continue,
+        };
+        j.state = JobState::Expired;
+        j.finished_at_ms = Some(now);
+        j.result = Some(rejection(why));
+        state.store.put_job(&j)?;
+        n += 1;
+        woke = true;
+    }
+    if woke {
+        state.job_results.notify_waiters();
     }
     Ok(n)
 }

@@ -227,8 +227,10 @@ pub async fn revoke(state: &AppState, user: &ApiUser, id: &str) -> Result<Vec<Sc
         store.put_script(v)?;
     }
     let now = state.now_ms();
-    for mut j in store.all_queued_jobs()? {
-        if matches!(&j.spec, tend_shared::jobs::JobSpec::Script(s) if s.script_id == id) {
+    for mut j in store.open_jobs()? {
+        let waiting = matches!(j.state, JobState::Queued | JobState::Delivered);
+        if waiting && matches!(&j.spec, tend_shared::jobs::JobSpec::Script(s) if s.script_id == id)
+        {
             j.state = JobState::Rejected;
             j.finished_at_ms = Some(now);
             j.result = Some(super::rejection("script revoked"));

@@ -76,14 +76,21 @@ impl Store {
             .transpose()
     }
 
-    /// Writes a job; keeps the device queue in step with its state.
+    /// Writes a job; keeps the device queue (queued, and delivered but not yet
+    /// acknowledged by the device) and the open index (anything not final) in step.
     pub fn put_job(&self, j: &JobView) -> Result<(), StoreError> {
+        use tend_shared::jobs::JobState;
         let fresh = self.jobs.insert(j.id.as_bytes(), to_json(j))?.is_none();
         let qk = pair(&j.device_id, j.id.as_bytes());
-        if j.state == tend_shared::jobs::JobState::Queued {
-            self.job_queue.insert(qk, &[])?;
+        if matches!(j.state, JobState::Queued | JobState::Delivered) {
+            self.job_queue.insert(qk.clone(), &[])?;
         } else {
-            self.job_queue.remove(qk)?;
+            self.job_queue.remove(qk.clone())?;
+        }
+        if j.state.is_final() {
+            self.job_open.remove(qk)?;
+        } else {
+            self.job_open.insert(qk, &[])?;
         }
         if fresh {
             let mut hk = pair(&j.device_id, &j.created_at_ms.to_be_bytes());
@@ -93,7 +100,7 @@ impl Store {
         Ok(())
     }
 
-    /// Queued jobs of a device, oldest first.
+    /// Queued and delivered-but-unacknowledged jobs of a device, oldest first.
     pub fn queued_jobs(&self, device_id: &str) -> Result<Vec<JobView>, StoreError> {
         let mut out = Vec::new();
         for item in self.job_queue.scan_prefix(pair(device_id, b"")) {
@@ -107,10 +114,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Every queued job of every device.
-    pub fn all_queued_jobs(&self) -> Result<Vec<JobView>, StoreError> {
+    /// Every job not yet final, of every device.
+    pub fn open_jobs(&self) -> Result<Vec<JobView>, StoreError> {
         let mut out = Vec::new();
-        for item in self.job_queue.iter() {
+        for item in self.job_open.iter() {
             let (k, _) = item?;
             if let Some(pos) = k.iter().position(|b| *b == 0) {
                 if let Some(j) = self.job(&String::from_utf8_lossy(&k[pos + 1..]))? {

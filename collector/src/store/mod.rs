@@ -86,6 +86,7 @@ pub struct Store {
     script_names: sled::Tree,
     jobs: sled::Tree,
     job_queue: sled::Tree,
+    job_open: sled::Tree,
     device_jobs: sled::Tree,
     bulk: sled::Tree,
     releases: sled::Tree,
@@ -121,7 +122,7 @@ impl Store {
             .cache_capacity(64 << 20)
             .flush_every_ms(Some(500))
             .open()?;
-        Ok(Store {
+        Store {
             devices: db.open_tree("devices")?,
             hw_index: db.open_tree("devices_by_hw")?,
             inventory: db.open_tree("inventory")?,
@@ -153,13 +154,20 @@ impl Store {
             script_names: db.open_tree("script_names")?,
             jobs: db.open_tree("jobs")?,
             job_queue: db.open_tree("job_queue")?,
+            job_open: db.open_tree("job_open")?,
             device_jobs: db.open_tree("device_jobs")?,
             bulk: db.open_tree("bulk")?,
             releases: db.open_tree("releases")?,
             release_artifacts: db.open_tree("release_artifacts")?,
             rollout_outcomes: db.open_tree("rollout_outcomes")?,
             db,
-        })
+        }
+        .backfilled()
+    }
+
+    fn backfilled(self) -> Result<Store, StoreError> {
+        self.backfill()?;
+        Ok(self)
     }
 
     /// Makes everything written so far durable. Call after writing, before
@@ -188,6 +196,24 @@ impl Store {
             .await
             .map_err(|e| StoreError::Transaction(format!("flush task: {e}")))??;
         f.completed.fetch_max(covers, SeqCst);
+        Ok(())
+    }
+
+    /// One-time index backfills for stores from before an index existed.
+    fn backfill(&self) -> Result<(), StoreError> {
+        if self.meta.get("job_open_indexed")?.is_none() {
+            for item in self.jobs.iter() {
+                let (_, v) = item?;
+                let j: tend_shared::jobs::JobView = from_json("jobs", &v)?;
+                if !j.state.is_final() {
+                    let mut k = j.device_id.as_bytes().to_vec();
+                    k.push(0);
+                    k.extend_from_slice(j.id.as_bytes());
+                    self.job_open.insert(k, &[])?;
+                }
+            }
+            self.meta.insert("job_open_indexed", &[1u8])?;
+        }
         Ok(())
     }
 

@@ -258,3 +258,71 @@ async fn a_request_past_the_timeout_gets_a_json_408() {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["code"], "timeout");
 }
+
+#[tokio::test]
+async fn unacknowledged_jobs_are_delivered_again_and_stuck_ones_expire() {
+    let t = setup();
+    let d = t.enroll("HW-JOBS", None).await;
+    let (id, tok) = (
+        d["device_id"].as_str().unwrap(),
+        d["device_token"].as_str().unwrap(),
+    );
+    let analyst = t.token(Role::Analyst, "ana");
+    let (s, job) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/devices/{id}/diagnostics"),
+            Some(&analyst),
+            Some(r#"{"name":"routes"}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let jid = job["id"].as_str().unwrap().to_string();
+    let poll = || t.call(Method::GET, "/api/v1/jobs/next?wait=0", Some(tok), None);
+    let (_, first) = poll().await;
+    assert_eq!(first["jobs"][0]["id"], jid.as_str());
+    // the answer was lost: the device never acknowledges; a minute later it comes again
+    let (_, soon) = poll().await;
+    assert!(soon["jobs"].as_array().unwrap().is_empty(), "not at once");
+    t.clock.advance_ms(crate::jobs::REDELIVER_AFTER_MS + 1);
+    let (_, again) = poll().await;
+    assert_eq!(again["jobs"][0]["id"], jid.as_str());
+    let (_, view) = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/jobs/{jid}"),
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(view["deliveries"], 2);
+    // acknowledged (running): not delivered any more
+    let (s, _) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{jid}/result"),
+            Some(tok),
+            Some(r#"{"state":"running"}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    t.clock.advance_ms(crate::jobs::REDELIVER_AFTER_MS + 1);
+    let (_, none) = poll().await;
+    assert!(none["jobs"].as_array().unwrap().is_empty());
+    // the device goes quiet mid-job: past the run deadline it expires, saying why
+    t.clock.advance_ms(11 * 60_000);
+    crate::tickets::sweep::sweep(&t.state).await.unwrap();
+    let (_, view) = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/jobs/{jid}?wait=1"),
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(view["state"], "expired");
+    assert!(view["result"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("never reported"));
+}
