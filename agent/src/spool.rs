@@ -44,6 +44,8 @@ pub struct SpooledReport {
 pub struct SpoolLimits {
     pub max_events: usize,
     pub max_reports: usize,
+    /// Ticket requests waiting; past it new ones are refused (and said so in an event).
+    pub max_tickets: usize,
 }
 
 impl Default for SpoolLimits {
@@ -51,6 +53,7 @@ impl Default for SpoolLimits {
         SpoolLimits {
             max_events: 10_000,
             max_reports: 500,
+            max_tickets: 500,
         }
     }
 }
@@ -174,11 +177,26 @@ impl Spool {
             .unwrap_or(0)
     }
 
-    /// Keeps a ticket request until the collector accepts it. Never dropped for room.
+    /// Keeps a ticket request until the collector accepts it. Past `max_tickets`
+    /// waiting, a new one is refused and a `ticket.refused` event says which problem
+    /// went unfiled (never silently).
     pub fn push_ticket(
         &mut self,
         req: &tend_shared::tickets::TicketRequest,
     ) -> Result<(), SpoolError> {
+        let waiting = self.ticket_depth();
+        if waiting >= self.limits.max_tickets {
+            let _ = self.push_event(
+                "ticket.refused",
+                Some(req.problem_key.clone()),
+                format!(
+                    "{waiting} ticket requests are waiting; {} was not queued",
+                    req.problem_key
+                ),
+                serde_json::json!({"problem_key": req.problem_key}),
+            );
+            return Err(SpoolError::Full(waiting));
+        }
         // the request id is the client's choice: keep only safe characters in the name
         let safe: String = req
             .request_id
@@ -445,6 +463,7 @@ mod tests {
             SpoolLimits {
                 max_events: 3,
                 max_reports: 2,
+                max_tickets: 2,
             },
         )
         .unwrap();
@@ -477,6 +496,7 @@ mod tests {
             dir.path(),
             SpoolLimits {
                 max_events: 10,
+                max_tickets: 10,
                 max_reports: 2,
             },
         )

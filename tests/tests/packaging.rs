@@ -132,7 +132,7 @@ fn systemd_units_are_hardened_and_verify() {
             "ExecStartPre=/",
             " validate --config /etc/tend/",
             "ProtectSystem=strict",
-            "StateDirectory=tend tend/",
+            "StateDirectory=tend",
             "NoNewPrivileges=true",
         ] {
             assert!(text.contains(want), "{unit}: {want} missing");

@@ -128,8 +128,10 @@ impl Agent {
         }
     }
 
-    /// Files spooled ticket requests; a request the collector rejects (4xx) is dropped
-    /// with an error log, since sending it again cannot succeed.
+    /// Files spooled ticket requests. One the collector finds malformed or conflicting
+    /// (400, 409, 413, 422) is dropped with an error log and an event, since sending it
+    /// again cannot succeed; refused credentials (401, 403) or a rate limit (429) keep
+    /// it for later, like an outage.
     pub(crate) async fn file_tickets(&mut self) -> Result<(), DaemonError> {
         for (name, req) in self.spool.pending_tickets()? {
             match self
@@ -141,9 +143,18 @@ impl Agent {
                     tracing::info!(ticket = %t["id"].as_str().unwrap_or("?"), problem = %req.problem_key, "ticket filed");
                     self.spool.remove_ticket(&name);
                 }
-                Err(e) if !e.retryable() => {
+                Err(e) if matches!(e.status(), Some(400 | 409 | 413 | 422)) => {
                     tracing::error!(error = %e, problem = %req.problem_key, "ticket request rejected; dropped");
                     self.spool.remove_ticket(&name);
+                    self.event(
+                        "ticket.rejected",
+                        Some(req.problem_key.clone()),
+                        format!(
+                            "the collector refused the ticket for {}: {e}",
+                            req.problem_key
+                        ),
+                        serde_json::json!({"request_id": req.request_id}),
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -136,7 +136,7 @@ impl Agent {
         let spool = Spool::open(&state.spool_dir(), SpoolLimits::default())?;
         Ok(Agent {
             signing_key: creds.signing_public_key.clone(),
-            work_dir: state.path().join("work"),
+            work_dir: crate::jobs::exec::work_root(state.path()),
             ledger: crate::remediate::Ledger::open(&state),
             ledger_jobs: crate::results::JobLedger::open(&state),
             policy: state.policy()?,

@@ -4,7 +4,6 @@
 //! environment, a working directory of its own, its own process group killed whole on
 //! timeout, and stdout/stderr each capped at 64 KiB with a truncation flag.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,8 +11,18 @@ use std::time::{Duration, Instant};
 use tend_shared::jobs::{JobResult, JobState, SignedScript, INTERPRETERS};
 use tend_shared::signing::{script_manifest, sha256_hex, verify_b64};
 
-/// Per-stream output cap.
-pub const OUTPUT_CAP: usize = 64 * 1024;
+pub use super::capture::OUTPUT_CAP;
+
+/// Where scripts get their private working directories: beside the state dir, not in
+/// it (`/var/lib/tend/agent-work`). The state dir is 0700; a script run as the console
+/// user changes into its job folder *after* dropping to that user, so the folders on
+/// the way must be traversable (this one is 0711) and the job folder its own (0700).
+pub fn work_root(state: &Path) -> PathBuf {
+    let name = state
+        .file_name()
+        .map_or_else(|| "agent".into(), |n| n.to_string_lossy().into_owned());
+    state.with_file_name(format!("{name}-work"))
+}
 
 /// A `rejected` result with the reason.
 pub fn rejected(reason: impl Into<String>) -> JobResult {
@@ -47,30 +56,6 @@ fn find_interpreter(name: &str) -> Option<PathBuf> {
         .iter()
         .map(|d| Path::new(d).join(name))
         .find(|p| p.is_file())
-}
-
-/// Reads up to `OUTPUT_CAP` bytes and drains the rest; returns (text, truncated).
-fn capture(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<(String, bool)> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::with_capacity(8192);
-        let _ = r.by_ref().take(OUTPUT_CAP as u64).read_to_end(&mut buf);
-        let mut sink = [0u8; 8192];
-        let mut truncated = false;
-        while let Ok(n) = r.read(&mut sink) {
-            if n == 0 {
-                break;
-            }
-            truncated = true;
-        }
-        (String::from_utf8_lossy(&buf).into_owned(), truncated)
-    })
-}
-
-fn kill_group(pgid: u32) {
-    let _ = nix::sys::signal::killpg(
-        nix::unistd::Pid::from_raw(pgid as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    );
 }
 
 /// The uid/gid of the user at the console, when the agent runs as root.
@@ -117,6 +102,8 @@ pub fn run_script(s: &SignedScript, pinned_key: &str, work_root: &Path, job_id: 
     let _ = std::fs::remove_dir_all(&dir);
     let prepared = (|| -> std::io::Result<PathBuf> {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::create_dir_all(work_root)?;
+        std::fs::set_permissions(work_root, std::fs::Permissions::from_mode(0o711))?;
         std::fs::create_dir_all(&dir)?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         let path = dir.join("script");
@@ -177,29 +164,10 @@ pub fn run_script(s: &SignedScript, pinned_key: &str, work_root: &Path, job_id: 
         }
     };
     let pgid = child.id();
-    let out = capture(child.stdout.take().expect("piped"));
-    let err = capture(child.stderr.take().expect("piped"));
-    let deadline = start + Duration::from_secs(s.timeout_s);
-    let (status, timed_out) = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break (Some(st), false),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                kill_group(pgid);
-                break (child.wait().ok(), true);
-            }
-        }
-    };
-    // leftovers of the group holding our pipes open get a moment, then the same end
-    let grace = Instant::now() + Duration::from_secs(1);
-    while !(out.is_finished() && err.is_finished()) && Instant::now() < grace {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    if !(out.is_finished() && err.is_finished()) {
-        kill_group(pgid);
-    }
-    let (stdout, stdout_truncated) = out.join().unwrap_or_default();
-    let (stderr, stderr_truncated) = err.join().unwrap_or_default();
+    let o = super::capture::run(&mut child, pgid, Duration::from_secs(s.timeout_s));
+    let (status, timed_out) = (o.status, o.timed_out);
+    let (stdout, stdout_truncated) = (o.stdout.text, o.stdout.truncated);
+    let (stderr, stderr_truncated) = (o.stderr.text, o.stderr.truncated);
     let _ = std::fs::remove_dir_all(&dir);
     let code = status.and_then(|s| s.code());
     let state = if timed_out {
@@ -301,6 +269,30 @@ mod tests {
             run_script(&longer, &pk, dir.path(), "e").state,
             JobState::Rejected,
             "the manifest covers the timeout"
+        );
+    }
+
+    #[test]
+    fn an_escaped_grandchild_holding_the_pipes_does_not_hold_the_result() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let dir = tempfile::tempdir().unwrap();
+        // setsid leaves the process group (and its kill); the grandchild keeps stdout
+        let body = "echo started; setsid sleep 30 & exit 0";
+        let start = Instant::now();
+        let r = run_script(
+            &signed(body, 60, &key),
+            &public_key_b64(&key),
+            dir.path(),
+            "esc",
+        );
+        assert_eq!(r.state, JobState::Succeeded, "{r:?}");
+        assert_eq!(r.stdout, "started\n");
+        // not a speed check: the grandchild holds the pipes for 30 s; a capture that
+        // waited for it would take that long
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the result waited {:?} for the grandchild",
+            start.elapsed()
         );
     }
 

@@ -1,4 +1,6 @@
-//! Jobs the collector sends: approved scripts (`exec`) and built-in diagnostics.
+//! Jobs the collector sends: approved scripts (`exec`, output captured with deadlines
+//! by `capture`) and built-in diagnostics.
 
+pub mod capture;
 pub mod diagnostics;
 pub mod exec;
