@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where `disk-usage` may look.
-pub const DISK_USAGE_ROOTS: [&str; 8] = [
+/// Where `disk-usage` may look. macOS's `/tmp` and `/var` are `/private/tmp` and
+/// `/private/var` once resolved, so those count too.
+pub const DISK_USAGE_ROOTS: [&str; 10] = [
     "/home",
     "/Users",
     "/tmp",
@@ -14,6 +15,8 @@ pub const DISK_USAGE_ROOTS: [&str; 8] = [
     "/srv",
     "/Applications",
     "/Library",
+    "/private/tmp",
+    "/private/var",
 ];
 /// Most lines `log-tail` returns.
 pub const MAX_LOG_LINES: u32 = 500;

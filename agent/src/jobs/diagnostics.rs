@@ -5,8 +5,7 @@ use std::time::{Duration, Instant};
 
 use sysinfo::{Networks, ProcessRefreshKind, ProcessesToUpdate, System};
 use tend_shared::diagnostics::{
-    validate, Diagnostic, DiskUsage, DnsAnswer, HttpAnswer, Interface, PathSize, ProcessRow,
-    TopProcesses,
+    validate, Diagnostic, DnsAnswer, HttpAnswer, Interface, ProcessRow, TopProcesses,
 };
 use tend_shared::jobs::{JobResult, JobState};
 
@@ -54,53 +53,6 @@ fn fail(start: Instant, why: impl Into<String>) -> JobResult {
         String::new(),
         Some(why.into()),
     )
-}
-
-/// Sizes of the directories directly under `root`, largest first, walking at most
-/// `max_entries` entries; symlinks are not followed.
-pub fn disk_usage(root: &std::path::Path, max_entries: usize) -> DiskUsage {
-    let mut seen = 0usize;
-    let mut size_of = |start: &std::path::Path| -> u64 {
-        let mut total = 0u64;
-        let mut stack = vec![start.to_path_buf()];
-        while let Some(p) = stack.pop() {
-            let Ok(meta) = std::fs::symlink_metadata(&p) else {
-                continue;
-            };
-            seen += 1;
-            if seen > max_entries {
-                break;
-            }
-            if meta.is_dir() {
-                if let Ok(rd) = std::fs::read_dir(&p) {
-                    stack.extend(rd.flatten().map(|e| e.path()));
-                }
-            } else {
-                total += meta.len();
-            }
-        }
-        total
-    };
-    let mut children: Vec<PathSize> = std::fs::read_dir(root)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| PathSize {
-            bytes: size_of(&p),
-            path: p.display().to_string(),
-        })
-        .collect();
-    children.sort_by_key(|c| std::cmp::Reverse(c.bytes));
-    let total: u64 = children.iter().map(|c| c.bytes).sum();
-    let truncated = seen > max_entries;
-    children.truncate(25);
-    DiskUsage {
-        path: root.display().to_string(),
-        total_bytes: total,
-        largest: children,
-        entries_scanned: seen.min(max_entries) as u64,
-        truncated,
-    }
 }
 
 /// How long `top-processes` measures CPU use.
@@ -255,16 +207,12 @@ pub fn run(name: &str, args: &[String]) -> JobResult {
         }
         Diagnostic::Http { url } => http(&url),
         Diagnostic::DiskUsage { path } => {
-            // the canonical path must still be under an allowed root (symlinks)
-            match std::fs::canonicalize(&path) {
-                Ok(c) if tend_shared::diagnostics::valid_disk_path(&c.to_string_lossy()) => {
-                    ok_with(start, &disk_usage(&c, 200_000))
-                }
-                Ok(c) => rejected(format!(
-                    "{path} resolves to {} outside the allowed roots",
-                    c.display()
-                )),
-                Err(e) => fail(start, format!("{path}: {e}")),
+            // judged by where the opened directory really is, and walked from there
+            use super::walk::{disk_usage, WalkError};
+            match disk_usage(&path, 200_000, tend_shared::diagnostics::valid_disk_path) {
+                Ok(d) => ok_with(start, &d),
+                Err(WalkError::Refused(why)) => rejected(why),
+                Err(WalkError::Failed(why)) => fail(start, why),
             }
         }
         Diagnostic::TopProcesses => ok_with(start, &top_processes()),

@@ -247,11 +247,12 @@ pub fn log_tail(source: tend_shared::diagnostics::LogSource, n: u32) -> Result<S
             Ok(o.stdout)
         }
         LogSource::Syslog => {
-            let text = fs::read_to_string("/var/log/syslog")
-                .or_else(|_| fs::read_to_string("/var/log/messages"))
-                .map_err(|e| format!("no syslog file: {e}"))?;
-            let lines: Vec<&str> = text.lines().collect();
-            Ok(lines[lines.len().saturating_sub(n as usize)..].join("\n"))
+            // from the end: a syslog of gigabytes costs one block, not the file
+            crate::jobs::walk::tail(std::path::Path::new("/var/log/syslog"), n as usize)
+                .or_else(|_| {
+                    crate::jobs::walk::tail(std::path::Path::new("/var/log/messages"), n as usize)
+                })
+                .map_err(|e| format!("no syslog file: {e}"))
         }
         LogSource::Unified => Err("the unified log is macOS only".into()),
     }

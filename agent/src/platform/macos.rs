@@ -159,6 +159,13 @@ pub fn routes() -> Result<serde_json::Value, String> {
         .ok_or_else(|| "netstat not available".into())
 }
 
+/// The path an open descriptor refers to (`/dev/fd/N` resolves to it on macOS).
+pub fn fd_path(fd: i32) -> Option<String> {
+    std::fs::canonicalize(format!("/dev/fd/{fd}"))
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
 /// Listening TCP sockets (`lsof`).
 pub fn listening_ports() -> Result<serde_json::Value, String> {
     stdout("/usr/sbin/lsof", &["-nP", "-iTCP", "-sTCP:LISTEN"])
@@ -176,7 +183,8 @@ pub fn log_tail(source: tend_shared::diagnostics::LogSource, n: u32) -> Result<S
         )
         .ok_or("log show failed")?,
         LogSource::Syslog => {
-            std::fs::read_to_string("/var/log/system.log").map_err(|e| e.to_string())?
+            return crate::jobs::walk::tail(std::path::Path::new("/var/log/system.log"), n as usize)
+                .map_err(|e| e.to_string())
         }
         LogSource::Journal => return Err("journald is Linux only".into()),
     };

@@ -54,3 +54,8 @@ pub fn log_tail(_: tend_shared::diagnostics::LogSource, _: u32) -> Result<String
 pub fn ping_args(host: &str) -> Vec<String> {
     vec!["-c".into(), "3".into(), host.into()]
 }
+
+/// The path an open descriptor refers to (unknown here).
+pub fn fd_path(_fd: i32) -> Option<String> {
+    None
+}
