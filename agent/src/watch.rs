@@ -3,8 +3,10 @@
 //! notify's thread forwards raw events to a tokio task that debounces them per path
 //! (a report is written in several chunks; editors replace a config by rename) and
 //! then emits one `Change`: `Config` when the config file settled, `Crash` with the
-//! parsed report for each new crash file. Files present when watching starts are not
-//! reported (the `crash.recent` check already counts them), nor is any file twice.
+//! parsed report for each new crash file. A file is reported once: the daemon records
+//! each one it turned into an event (`CrashLedger`, in the state dir), so reports
+//! written while the agent was down — or seen but not yet spooled when it was killed —
+//! are reported when it starts, if they are from the last day.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,13 +23,60 @@ const MAX_REPORT_BYTES: u64 = 1 << 20;
 /// At most this many crash events per hour (a crash loop must not flood the spool).
 const MAX_CRASHES_PER_HOUR: usize = 120;
 
+/// Reports older than this when the agent starts are left to the `crash.recent` check.
+const STARTUP_LOOKBACK_MS: u64 = 86_400_000;
+
 /// What the daemon is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// The config file changed and has not changed again for the debounce time.
     Config,
-    /// A new crash report, and when it was seen (ms epoch).
-    Crash(CrashInfo, u64),
+    /// A new crash report: what it says, when it was seen (ms epoch), and the file and
+    /// its modification time (ms) for the ledger.
+    Crash(CrashInfo, u64, PathBuf, u64),
+}
+
+/// The modification time of `p` in ms since the epoch (0 when unknown).
+pub fn modified_ms(p: &Path) -> u64 {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Crash reports already turned into events, by (file, modification time), kept in
+/// the state dir (the newest 5,000).
+#[derive(Debug)]
+pub struct CrashLedger {
+    path: PathBuf,
+    entries: std::collections::VecDeque<(PathBuf, u64)>,
+}
+
+impl CrashLedger {
+    pub fn open(state: &Path) -> CrashLedger {
+        let path = state.join("crash-reported.json");
+        let entries = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        CrashLedger { path, entries }
+    }
+
+    pub fn reported(&self) -> HashSet<(PathBuf, u64)> {
+        self.entries.iter().cloned().collect()
+    }
+
+    /// Records a report whose event is spooled.
+    pub fn record(&mut self, file: PathBuf, modified_ms: u64) {
+        self.entries.push_back((file, modified_ms));
+        while self.entries.len() > 5_000 {
+            self.entries.pop_front();
+        }
+        if let Ok(b) = serde_json::to_vec(&self.entries) {
+            let _ = crate::state::write_private(&self.path, &b);
+        }
+    }
 }
 
 /// A running watch; dropping it stops watching.
@@ -68,6 +117,7 @@ pub fn start(
     config: Option<&Path>,
     crash_dirs: &[PathBuf],
     debounce: Duration,
+    reported: HashSet<(PathBuf, u64)>,
 ) -> Result<Watch, notify::Error> {
     let (raw_tx, mut raw_rx) = mpsc::unbounded_channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -91,6 +141,8 @@ pub fn start(
     }
     let mut seen = HashSet::new();
     let mut crash_set = HashSet::new();
+    let mut due: HashMap<PathBuf, Instant> = HashMap::new();
+    let now_ms = tend_shared::now_ms();
     for d in crash_dirs {
         if !d.is_dir() {
             tracing::debug!(dir = %d.display(), "crash folder missing; not watched");
@@ -98,7 +150,16 @@ pub fn start(
         }
         match watcher.watch(d, RecursiveMode::NonRecursive) {
             Ok(()) => {
-                seen.extend(existing_files(d));
+                for f in existing_files(d) {
+                    let m = modified_ms(&f);
+                    let recent = now_ms.saturating_sub(m) <= STARTUP_LOOKBACK_MS;
+                    if recent && !reported.contains(&(f.clone(), m)) {
+                        // arrived while the agent was down (or was never spooled)
+                        due.insert(f, Instant::now() + debounce);
+                    } else {
+                        seen.insert(f);
+                    }
+                }
                 crash_set.insert(d.clone());
                 watched.push(d.clone());
             }
@@ -107,7 +168,6 @@ pub fn start(
     }
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
-        let mut due: HashMap<PathBuf, Instant> = HashMap::new();
         let mut window_start = Instant::now();
         let mut in_window = 0usize;
         loop {
@@ -145,7 +205,10 @@ pub fn start(
                                 continue;
                             }
                             match tokio::task::spawn_blocking({ let p = p.clone(); move || read_report(&p) }).await {
-                                Ok(Some(info)) => Change::Crash(info, tend_shared::now_ms()),
+                                Ok(Some(info)) => {
+                                    let m = modified_ms(&p);
+                                    Change::Crash(info, tend_shared::now_ms(), p.clone(), m)
+                                }
                                 _ => continue,
                             }
                         };
@@ -176,13 +239,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let crashes = dir.path().join("crash");
         std::fs::create_dir(&crashes).unwrap();
-        std::fs::write(crashes.join("_usr_bin_old.0.crash"), "ProblemType: Crash\n").unwrap();
+        let old = crashes.join("_usr_bin_old.0.crash");
+        std::fs::write(&old, "ProblemType: Crash\n").unwrap();
         let cfg = dir.path().join("agent.toml");
         std::fs::write(&cfg, "").unwrap();
+        // the old report was reported before this start
+        let reported = HashSet::from([(old.clone(), modified_ms(&old))]);
         let mut w = start(
             Some(&cfg),
             std::slice::from_ref(&crashes),
             Duration::from_millis(100),
+            reported,
         )
         .unwrap();
         assert_eq!(w.watched.len(), 2);
@@ -201,7 +268,7 @@ mod tests {
             .unwrap()
             .unwrap();
         match got {
-            Change::Crash(info, _) => {
+            Change::Crash(info, _, _, _) => {
                 assert_eq!(info.process, "gedit");
                 assert_eq!(info.signal.as_deref(), Some("SIGSEGV"));
             }
@@ -215,5 +282,51 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(got, Change::Config);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_report_written_while_the_agent_was_down_is_reported_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let crashes = dir.path().join("crash");
+        std::fs::create_dir(&crashes).unwrap();
+        let f = crashes.join("_usr_bin_vim.1000.crash");
+        std::fs::write(
+            &f,
+            "ProblemType: Crash\nExecutablePath: /usr/bin/vim\nSignal: 6\n",
+        )
+        .unwrap();
+        let mut ledger = CrashLedger::open(dir.path());
+        let mut w = start(
+            None,
+            std::slice::from_ref(&crashes),
+            Duration::from_millis(50),
+            ledger.reported(),
+        )
+        .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), w.changes.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let Change::Crash(info, _, file, m) = got else {
+            panic!("{got:?}")
+        };
+        assert_eq!(info.process, "vim");
+        // once recorded, the next start does not report it again
+        ledger.record(file, m);
+        drop(w);
+        let ledger = CrashLedger::open(dir.path());
+        let mut w = start(
+            None,
+            std::slice::from_ref(&crashes),
+            Duration::from_millis(50),
+            ledger.reported(),
+        )
+        .unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), w.changes.recv())
+                .await
+                .is_err(),
+            "reported twice"
+        );
     }
 }

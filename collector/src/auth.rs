@@ -1,8 +1,10 @@
 //! Bearer-token authentication and role checks.
 //!
 //! `Auth` resolves the presented token (by SHA-256) to a principal; handlers then ask
-//! for what they need: `auth.device()?`, `auth.require(&state, Role::Analyst, "asset.update")?`.
-//! A refused role check is itself an audit entry.
+//! for what they need: `auth.device(&state, "checkin")?`,
+//! `auth.require(&state, Role::Analyst, "asset.update")?`. Every refusal is an audit
+//! entry — a missing or unknown token too, per source address up to a rate (past it
+//! refusals are only counted, so nobody can fill the disk with them).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -77,12 +79,21 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-        let record = state
-            .store
-            .token(token)?
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
+        let Some(token) = bearer(parts) else {
+            return Err(refused(
+                state,
+                &source,
+                parts,
+                "missing Authorization: Bearer token",
+            ));
+        };
+        let Some(record) = state.store.token(token)? else {
+            return Err(refused(state, &source, parts, "unknown or revoked token"));
+        };
         match record.kind {
             TokenKind::User {
                 id,
@@ -118,14 +129,45 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A refused request: audited (rate-limited per source address), then the 401.
+fn refused(state: &AppState, source: &str, parts: &Parts, why: &str) -> ApiError {
+    if state
+        .rates
+        .refusal_audits
+        .check(source, state.now_ms())
+        .is_ok()
+    {
+        let path: String = parts.uri.path().chars().take(200).collect();
+        let _ = state.audit(
+            "anonymous",
+            "auth.refused",
+            "",
+            AuditOutcome::Denied,
+            serde_json::json!({"reason": why, "source": source, "method": parts.method.as_str(), "path": path}),
+        );
+    } else {
+        crate::metrics::Metrics::inc(&state.metrics.refusals_unaudited);
+    }
+    ApiError::Unauthorized(why.into())
+}
+
 impl Auth {
-    /// The calling device, or 403 for analyst tokens.
-    pub fn device(self) -> Result<DeviceRecord, ApiError> {
+    /// The calling device, or 403 (audited as `action` denied) for analyst tokens.
+    pub fn device(self, state: &AppState, action: &str) -> Result<DeviceRecord, ApiError> {
         match self.0 {
             Principal::Device(d) => Ok(*d),
-            Principal::Api(_) => Err(ApiError::Forbidden(
-                "this endpoint is for enrolled devices".into(),
-            )),
+            Principal::Api(user) => {
+                state.audit(
+                    &user.actor(),
+                    action,
+                    "",
+                    AuditOutcome::Denied,
+                    serde_json::json!({"reason": "an endpoint for enrolled devices"}),
+                )?;
+                Err(ApiError::Forbidden(
+                    "this endpoint is for enrolled devices".into(),
+                ))
+            }
         }
     }
 

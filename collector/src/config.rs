@@ -40,6 +40,10 @@ pub struct CollectorConfig {
     /// Device events older than this many days are deleted (1..=3650).
     #[serde(default = "default_retention")]
     pub event_retention_days: u64,
+    /// Accept `http://` webhooks to loopback addresses (a relay on this host); every
+    /// other webhook must be https.
+    #[serde(default)]
+    pub allow_http_loopback_webhooks: bool,
 }
 
 fn default_data() -> PathBuf {
@@ -63,6 +67,7 @@ impl Default for CollectorConfig {
             sans: Vec::new(),
             body_limit: default_body_limit(),
             event_retention_days: default_retention(),
+            allow_http_loopback_webhooks: false,
         }
     }
 }

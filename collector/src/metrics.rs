@@ -32,6 +32,8 @@ pub struct Metrics {
     pub background_failures: AtomicU64,
     /// Requests answered 503 because too many were in flight.
     pub shed: AtomicU64,
+    /// Refused requests not audited (their source was over its audit rate).
+    pub refusals_unaudited: AtomicU64,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     responses: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -96,6 +98,12 @@ impl Metrics {
             "tend_derived_ticket_failures_total",
             "Tickets derived from agent data that could not be filed.",
             self.derived_ticket_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "tend_refusals_unaudited_total",
+            "Refused requests counted but not audited (over the per-address audit rate).",
+            self.refusals_unaudited.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

@@ -91,6 +91,9 @@ pub struct Limits {
     pub request_timeout: std::time::Duration,
     /// Device events older than this are deleted by the sweep.
     pub event_retention: std::time::Duration,
+    /// Accept `http://` webhook URLs to loopback addresses (tests, a local relay);
+    /// every other webhook must be https.
+    pub allow_http_loopback_webhooks: bool,
 }
 
 impl Default for Limits {
@@ -104,6 +107,7 @@ impl Default for Limits {
             max_in_flight: 4096,
             request_timeout: std::time::Duration::from_secs(90),
             event_retention: std::time::Duration::from_secs(90 * 86_400),
+            allow_http_loopback_webhooks: false,
         }
     }
 }

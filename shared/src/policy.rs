@@ -195,13 +195,39 @@ pub enum PolicyError {
     Inventory(u64),
     #[error("unknown check kind {0:?}")]
     UnknownCheck(String),
-    #[error("check {0}: threshold must be a finite number")]
+    #[error("check {0}: a threshold must be a finite number of at most 1e9")]
     Threshold(String),
     #[error("disk mount {0:?} must be an absolute path")]
     Mount(String),
-    #[error("recovery_count must be at least 1")]
+    #[error("recovery_count must be between 1 and 100")]
     Recovery,
+    #[error("{field} must be between {min} and {max}, got {got}")]
+    OutOfRange {
+        field: &'static str,
+        min: u64,
+        max: u64,
+        got: u64,
+    },
+    #[error("{0}")]
+    Invalid(String),
 }
+
+/// `value` within `min..=max`, or the error naming `field`.
+fn within(field: &'static str, value: u64, min: u64, max: u64) -> Result<(), PolicyError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(PolicyError::OutOfRange {
+            field,
+            min,
+            max,
+            got: value,
+        })
+    }
+}
+
+/// Largest absolute threshold accepted.
+pub const MAX_THRESHOLD: f64 = 1e9;
 
 impl Policy {
     /// Built-in thresholds for a check kind.
@@ -240,8 +266,72 @@ impl Policy {
         })
     }
 
-    /// Rejects documents an agent could not apply sensibly.
+    /// Rejects documents an agent could not apply sensibly. Every number is bounded
+    /// (an `offline_threshold_s` of 2^64/1000 would wrap), every list and string too.
     pub fn validate(&self) -> Result<(), PolicyError> {
+        const DAY: u64 = 86_400;
+        within(
+            "offline_threshold_s",
+            self.offline_threshold_s,
+            300,
+            365 * DAY,
+        )?;
+        within("reopen_window_s", self.reopen_window_s, 0, 365 * DAY)?;
+        within("recovery_count", u64::from(self.recovery_count), 1, 100)
+            .map_err(|_| PolicyError::Recovery)?;
+        within("disk_mounts (count)", self.disk_mounts.len() as u64, 0, 64)?;
+        within(
+            "required_processes (count)",
+            self.required_processes.len() as u64,
+            0,
+            64,
+        )?;
+        within(
+            "remediations (count)",
+            self.remediations.len() as u64,
+            0,
+            256,
+        )?;
+        if let Some(m) = self
+            .disk_mounts
+            .iter()
+            .find(|m| m.len() > 1024 || m.chars().any(char::is_control))
+        {
+            return Err(PolicyError::Invalid(format!(
+                "disk mount {:?} is not a usable path",
+                m.chars().take(60).collect::<String>()
+            )));
+        }
+        if let Some(p) = self
+            .required_processes
+            .iter()
+            .find(|p| p.is_empty() || p.len() > 256 || p.chars().any(char::is_control))
+        {
+            return Err(PolicyError::Invalid(format!(
+                "required process {:?} must be 1..=256 printable characters",
+                p.chars().take(60).collect::<String>()
+            )));
+        }
+        for (key, r) in &self.remediations {
+            let kind = key.split(':').next().unwrap_or(key);
+            if !checks::ALL.contains(&kind) || key.len() > 300 {
+                return Err(PolicyError::Invalid(format!(
+                    "remediation for unknown check {key:?}"
+                )));
+            }
+            if r.script_id.is_empty() || r.script_id.len() > 64 {
+                return Err(PolicyError::Invalid(format!(
+                    "remediation {key}: script_id must be 1..=64 characters"
+                )));
+            }
+            within(
+                "remediations.max_attempts",
+                u64::from(r.max_attempts),
+                1,
+                10,
+            )?;
+            within("remediations.cooldown_s", r.cooldown_s, 0, 30 * DAY)?;
+        }
         if !(5..=86_400).contains(&self.checkin_interval_s) {
             return Err(PolicyError::Interval(self.checkin_interval_s));
         }
@@ -255,7 +345,11 @@ impl Policy {
             if !checks::ALL.contains(&kind.as_str()) {
                 return Err(PolicyError::UnknownCheck(kind.clone()));
             }
-            if [c.warn, c.fail].iter().flatten().any(|t| !t.is_finite()) {
+            if [c.warn, c.fail]
+                .iter()
+                .flatten()
+                .any(|t| !t.is_finite() || t.abs() > MAX_THRESHOLD)
+            {
                 return Err(PolicyError::Threshold(kind.clone()));
             }
         }
@@ -400,5 +494,25 @@ mod tests {
         p.checks
             .insert("disk.fre".into(), Policy::default_check("x"));
         assert!(matches!(p.validate(), Err(PolicyError::UnknownCheck(_))));
+        // the value that once wrapped to 384 ms and filed "offline for 0.0 days" tickets
+        let p = Policy {
+            offline_threshold_s: 18_446_744_073_709_552,
+            ..Policy::default()
+        };
+        let e = p.validate().unwrap_err().to_string();
+        assert!(e.contains("offline_threshold_s"), "{e}");
+        let mut p = Policy::default();
+        p.checks.get_mut("cpu.load").unwrap().fail = Some(1e300);
+        assert!(matches!(p.validate(), Err(PolicyError::Threshold(_))));
+        let mut p = Policy::default();
+        p.remediations.insert(
+            "disk.free".into(),
+            Remediation {
+                script_id: "s".into(),
+                max_attempts: 1_000_000,
+                cooldown_s: 0,
+            },
+        );
+        assert!(p.validate().is_err());
     }
 }

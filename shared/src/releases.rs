@@ -80,6 +80,10 @@ pub struct ReleaseOffer {
     pub signature: String,
     /// Path on the collector the artifact downloads from.
     pub url: String,
+    /// An older version offered on purpose, as the way back (signed): without it an
+    /// agent refuses anything not newer than what it runs.
+    #[serde(default)]
+    pub rollback: bool,
 }
 
 /// `GET /api/v1/releases/latest`.
@@ -138,6 +142,10 @@ pub struct Rollout {
     pub min_sample: u64,
     #[serde(default)]
     pub stages: Vec<RolloutStage>,
+    /// Offered to devices running a *newer* version too (the way back from a bad
+    /// release); offers say so, signed.
+    #[serde(default)]
+    pub rollback: bool,
 }
 
 fn default_threshold() -> u8 {
@@ -157,6 +165,7 @@ impl Default for Rollout {
             failure_threshold_pct: default_threshold(),
             min_sample: default_min_sample(),
             stages: Vec::new(),
+            rollback: false,
         }
     }
 }
@@ -198,6 +207,9 @@ pub struct RolloutPatch {
     pub failure_threshold_pct: Option<u8>,
     #[serde(default)]
     pub min_sample: Option<u64>,
+    /// Make it a rollback target (offered to newer versions too).
+    #[serde(default)]
+    pub rollback: Option<bool>,
 }
 
 /// Where a device's self-update stands, from the agent's `update.*` events.

@@ -72,18 +72,24 @@ pub fn reenroll_message(hardware_uuid: &str, signed_at_ms: u64) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The canonical bytes a release offer's signature covers.
+/// The canonical bytes a release offer's signature covers. A rollback offer (an
+/// older version an admin marked as the way back) signs one more line, so an ordinary
+/// offer cannot be passed off as one — and agents that predate the line refuse it.
 pub fn release_manifest(
     version: &str,
     platform: &str,
     sha256: &str,
     size: u64,
     expires_at_ms: u64,
+    rollback: bool,
 ) -> Vec<u8> {
-    format!(
+    let mut m = format!(
         "tend-release-v1\nversion={version}\nplatform={platform}\nsha256={sha256}\nsize={size}\nexpires_at_ms={expires_at_ms}\n"
-    )
-    .into_bytes()
+    );
+    if rollback {
+        m.push_str("rollback=1\n");
+    }
+    m.into_bytes()
 }
 
 #[cfg(test)]

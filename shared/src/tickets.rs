@@ -314,6 +314,30 @@ fn default_problem_window() -> u64 {
     3600
 }
 
+impl TicketSettings {
+    /// Rejects settings the engine could not apply sensibly (every number bounded).
+    pub fn validate(&self) -> Result<(), String> {
+        const YEAR_MIN: u64 = 366 * 24 * 60;
+        for (p, t) in &self.sla {
+            if !(1..=YEAR_MIN).contains(&t.own_minutes)
+                || !(1..=YEAR_MIN).contains(&t.resolve_minutes)
+            {
+                return Err(format!(
+                    "SLA targets for {} must be 1..={YEAR_MIN} minutes",
+                    p.as_str()
+                ));
+            }
+        }
+        if !(1..=1_000_000).contains(&self.problem_min_devices) {
+            return Err("problem_min_devices must be 1..=1000000".into());
+        }
+        if !(60..=30 * 86_400).contains(&self.problem_window_s) {
+            return Err("problem_window_s must be 60..=2592000 (30 days)".into());
+        }
+        Ok(())
+    }
+}
+
 impl Default for TicketSettings {
     fn default() -> Self {
         TicketSettings {

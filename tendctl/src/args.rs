@@ -203,6 +203,10 @@ pub enum ReleaseCmd {
         /// Attempts a stage needs before it can halt.
         #[arg(long)]
         min_sample: Option<u64>,
+        /// The way back from a bad release: offer this (older) version to devices
+        /// running a newer one too (the offer says so, signed).
+        #[arg(long)]
+        rollback: bool,
     },
     /// Approve the uploaded artifacts (an admin other than the uploader); nothing is
     /// offered before.

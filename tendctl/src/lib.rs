@@ -397,11 +397,13 @@ async fn release(ctl: &Ctl, cmd: Option<ReleaseCmd>) -> anyhow::Result<String> {
             percent,
             failure_threshold,
             min_sample,
+            rollback,
         } => {
             let patch = RolloutPatch {
                 percent: Some(percent),
                 failure_threshold_pct: failure_threshold,
                 min_sample,
+                rollback: rollback.then_some(true),
                 ..Default::default()
             };
             ctl.release_rollout(&version, &patch).await?

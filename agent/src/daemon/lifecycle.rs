@@ -55,6 +55,8 @@ pub(super) struct Lifecycle {
     /// The download in flight: the version it fetches, and its result.
     pub(super) task: Option<(String, JoinHandle<Result<Prepared, UpdateError>>)>,
     retry_at: Option<Instant>,
+    /// Crash reports already reported.
+    crashes: Option<watch::CrashLedger>,
 }
 
 impl Lifecycle {
@@ -70,6 +72,7 @@ impl Lifecycle {
             trial: None,
             task: None,
             retry_at: None,
+            crashes: None,
         }
     }
 
@@ -144,10 +147,14 @@ impl Agent {
             }
         }
         let debounce = Duration::from_millis(self.config.crash.debounce_ms);
+        let ledger = watch::CrashLedger::open(self.state.path());
+        let reported = ledger.reported();
+        self.life.crashes = Some(ledger);
         match watch::start(
             self.life.config_path.as_deref(),
             &self.config.crash_dirs(),
             debounce,
+            reported,
         ) {
             Ok(w) => {
                 tracing::info!(watched = ?w.watched, "watching config and crash folders");
@@ -180,7 +187,7 @@ impl Agent {
                     }
                 }
             }
-            Change::Crash(info, at_ms) => {
+            Change::Crash(info, at_ms, file, modified_ms) => {
                 let how = info
                     .signal
                     .clone()
@@ -196,6 +203,10 @@ impl Agent {
                     format!("{} crashed ({how})", info.process),
                     data,
                 );
+                // spooled: never again, even after a restart
+                if let Some(l) = self.life.crashes.as_mut() {
+                    l.record(file, modified_ms);
+                }
                 true
             }
         }

@@ -94,6 +94,7 @@ pub async fn prepare(
         pinned_key,
         ReleasePlatform::current(),
         tend_shared::now_ms(),
+        crate::VERSION,
     )?;
     let file = dir.path().join(format!("download-{}", offer.version));
     let mut out = Hashing {

@@ -6,12 +6,15 @@ use tend_shared::signing::{release_manifest, verify_b64};
 
 use super::UpdateError;
 
-/// Checks an offer before anything is downloaded.
+/// Checks an offer before anything is downloaded: for this platform, not expired,
+/// signed by the pinned key, and newer than `running` — an older version only when the
+/// offer is a signed rollback.
 pub fn verify_offer(
     offer: &ReleaseOffer,
     pinned_key: &str,
     platform: Option<ReleasePlatform>,
     now_ms: u64,
+    running: &str,
 ) -> Result<(), UpdateError> {
     if Some(offer.platform) != platform {
         return Err(UpdateError::Refused(format!(
@@ -34,9 +37,19 @@ pub fn verify_offer(
         &offer.sha256,
         offer.size,
         offer.expires_at_ms,
+        offer.rollback,
     );
     verify_b64(pinned_key, &msg, &offer.signature)
-        .map_err(|e| UpdateError::Refused(format!("offer for {}: {e}", offer.version)))
+        .map_err(|e| UpdateError::Refused(format!("offer for {}: {e}", offer.version)))?;
+    let newer =
+        tend_shared::releases::version_cmp(&offer.version, running) == std::cmp::Ordering::Greater;
+    if !newer && !offer.rollback {
+        return Err(UpdateError::Refused(format!(
+            "offer for {} is not newer than {running} and not a signed rollback",
+            offer.version
+        )));
+    }
+    Ok(())
 }
 
 /// Checks a downloaded artifact against the signed size and digest.
@@ -70,7 +83,7 @@ mod tests {
         let p = ReleasePlatform::LinuxX86_64;
         let sig = sign_b64(
             key,
-            &release_manifest("0.2.0", p.as_str(), &sha, body.len() as u64, expires),
+            &release_manifest("0.2.0", p.as_str(), &sha, body.len() as u64, expires, false),
         );
         ReleaseOffer {
             version: "0.2.0".into(),
@@ -80,6 +93,7 @@ mod tests {
             expires_at_ms: expires,
             signature: sig,
             url: "/x".into(),
+            rollback: false,
         }
     }
 
@@ -89,7 +103,7 @@ mod tests {
         let pk = public_key_b64(&key);
         let linux = Some(ReleasePlatform::LinuxX86_64);
         let o = offer(&key, b"binary", NOW + 1000);
-        verify_offer(&o, &pk, linux, NOW).unwrap();
+        verify_offer(&o, &pk, linux, NOW, "0.1.0").unwrap();
         verify_artifact(&o, 6, &sha256_hex(b"binary")).unwrap();
 
         let refused = |r: Result<(), UpdateError>, says: &str| {
@@ -98,26 +112,63 @@ mod tests {
         };
         // signed by another key
         let other = offer(&SigningKey::from_bytes(&[4; 32]), b"binary", NOW + 1000);
-        refused(verify_offer(&other, &pk, linux, NOW), "does not verify");
+        refused(
+            verify_offer(&other, &pk, linux, NOW, "0.1.0"),
+            "does not verify",
+        );
         // a field changed after signing
         let mut bumped = o.clone();
         bumped.version = "0.3.0".into();
-        refused(verify_offer(&bumped, &pk, linux, NOW), "does not verify");
+        refused(
+            verify_offer(&bumped, &pk, linux, NOW, "0.1.0"),
+            "does not verify",
+        );
         let mut resized = o.clone();
         resized.size += 1;
-        refused(verify_offer(&resized, &pk, linux, NOW), "does not verify");
+        refused(
+            verify_offer(&resized, &pk, linux, NOW, "0.1.0"),
+            "does not verify",
+        );
         // expired, unsigned, wrong platform
         refused(
-            verify_offer(&offer(&key, b"binary", NOW - 1), &pk, linux, NOW),
+            verify_offer(&offer(&key, b"binary", NOW - 1), &pk, linux, NOW, "0.1.0"),
             "expired",
         );
         let mut unsigned = o.clone();
         unsigned.signature = String::new();
-        refused(verify_offer(&unsigned, &pk, linux, NOW), "signature");
         refused(
-            verify_offer(&o, &pk, Some(ReleasePlatform::MacosUniversal), NOW),
+            verify_offer(&unsigned, &pk, linux, NOW, "0.1.0"),
+            "signature",
+        );
+        refused(
+            verify_offer(&o, &pk, Some(ReleasePlatform::MacosUniversal), NOW, "0.1.0"),
             "macos-universal",
         );
+        // no downgrade without a signed rollback marker
+        refused(
+            verify_offer(&o, &pk, linux, NOW, "0.3.0"),
+            "not newer than 0.3.0",
+        );
+        let mut forged = o.clone();
+        forged.rollback = true;
+        refused(
+            verify_offer(&forged, &pk, linux, NOW, "0.3.0"),
+            "does not verify",
+        );
+        let mut back = o.clone();
+        back.rollback = true;
+        back.signature = sign_b64(
+            &key,
+            &release_manifest(
+                "0.2.0",
+                "linux-x86_64",
+                &o.sha256,
+                o.size,
+                o.expires_at_ms,
+                true,
+            ),
+        );
+        verify_offer(&back, &pk, linux, NOW, "0.3.0").unwrap();
         // the download differs from what was signed
         refused(verify_artifact(&o, 6, &sha256_hex(b"binarx")), "hashes to");
         refused(verify_artifact(&o, 7, &o.sha256), "signed size");

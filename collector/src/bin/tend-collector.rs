@@ -239,10 +239,12 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
         sans,
         body_limit,
         event_retention_days,
+        allow_http_loopback_webhooks,
     } = cfg;
     let limits = Limits {
         body_limit_bytes: body_limit,
         event_retention: std::time::Duration::from_secs(event_retention_days * 86_400),
+        allow_http_loopback_webhooks,
         ..Limits::default()
     };
     let collector = Collector::open(&data, &sans, Arc::new(SystemClock), limits)

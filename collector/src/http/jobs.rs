@@ -74,7 +74,7 @@ pub async fn signed_script(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SignedScript>, ApiError> {
-    auth.device()?;
+    auth.device(&state, "script.fetch")?;
     let s = scripts::approved(&state, &id)?
         .ok_or_else(|| ApiError::NotFound(format!("script {id:?} has no approved version")))?;
     scripts::signed(&s)
@@ -161,7 +161,7 @@ pub async fn job_result(
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<JobResult>,
 ) -> Result<Json<JobView>, ApiError> {
-    let device = auth.device()?;
+    let device = auth.device(&state, "job.result")?;
     state.device_rate(&state.rates.job_results, "job results", &device.id)?;
     jobs::record_result(&state, &device.id, &id, r)
         .await

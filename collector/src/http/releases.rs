@@ -96,7 +96,7 @@ pub async fn latest(
     auth: Auth,
     ApiQuery(q): ApiQuery<LatestQuery>,
 ) -> Result<Json<LatestRelease>, ApiError> {
-    let device = auth.device()?;
+    let device = auth.device(&state, "release.offer")?;
     // a Mac has one universal build; a Linux device must say its architecture
     let p = match q.platform.as_deref() {
         Some(p) => Some(platform(p)?),

@@ -163,14 +163,7 @@ pub async fn put_settings(
     ApiJson(s): ApiJson<TicketSettings>,
 ) -> Result<Json<TicketSettings>, ApiError> {
     let user = auth.require(&state, Role::Admin, "ticket_settings.update")?;
-    if s.sla
-        .values()
-        .any(|t| t.own_minutes == 0 || t.resolve_minutes == 0)
-    {
-        return Err(ApiError::BadRequest(
-            "SLA targets must be at least one minute".into(),
-        ));
-    }
+    s.validate().map_err(ApiError::BadRequest)?;
     let old = state.ticket_settings();
     state.set_ticket_settings(s.clone())?;
     state.audit(

@@ -229,6 +229,7 @@ async fn uploads_rings_offers_and_failed_versions() {
         &offer.sha256,
         offer.size,
         offer.expires_at_ms,
+        offer.rollback,
     );
     let pk = tend_shared::signing::public_key_b64(&key);
     tend_shared::signing::verify_b64(&pk, &msg, &offer.signature).unwrap();

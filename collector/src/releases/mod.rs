@@ -180,6 +180,9 @@ pub async fn patch_rollout(
     if let Some(m) = patch.min_sample {
         r.rollout.min_sample = m.max(1);
     }
+    if let Some(rb) = patch.rollback {
+        r.rollout.rollback = rb;
+    }
     if let Some(paused) = patch.paused {
         r.rollout.paused = paused;
         if !paused {
@@ -276,17 +279,29 @@ pub fn offer_for(
         .into_iter()
         .filter(|r| r.approved_by.is_some())
         .filter(|r| r.rollout.active() && in_ring(&device.id, r.rollout.percent))
-        .filter(|r| version_cmp(&r.version, running) == Ordering::Greater)
+        .filter(|r| match version_cmp(&r.version, running) {
+            Ordering::Greater => true,
+            Ordering::Less => r.rollout.rollback,
+            Ordering::Equal => false,
+        })
         .filter(|r| !device.failed_versions.contains(&r.version))
         .filter_map(|r| {
             let a = r.artifacts.into_iter().find(|a| a.platform == platform)?;
             Some((r.version, a))
         })
         .max_by(|a, b| version_cmp(&a.0, &b.0));
-    Ok(best.map(|(version, a)| sign_offer(state, &version, &a)))
+    Ok(best.map(|(version, a)| {
+        let rollback = version_cmp(&version, running) == Ordering::Less;
+        sign_offer(state, &version, &a, rollback)
+    }))
 }
 
-fn sign_offer(state: &AppState, version: &str, a: &ReleaseArtifact) -> ReleaseOffer {
+fn sign_offer(
+    state: &AppState,
+    version: &str,
+    a: &ReleaseArtifact,
+    rollback: bool,
+) -> ReleaseOffer {
     let expires_at_ms = state.now_ms() + OFFER_TTL_MS;
     let msg = tend_shared::signing::release_manifest(
         version,
@@ -294,6 +309,7 @@ fn sign_offer(state: &AppState, version: &str, a: &ReleaseArtifact) -> ReleaseOf
         &a.sha256,
         a.size,
         expires_at_ms,
+        rollback,
     );
     ReleaseOffer {
         version: version.to_string(),
@@ -303,6 +319,7 @@ fn sign_offer(state: &AppState, version: &str, a: &ReleaseArtifact) -> ReleaseOf
         expires_at_ms,
         signature: tend_shared::signing::sign_b64(&state.keys.signing_key, &msg),
         url: format!("/api/v1/releases/{version}/{}/artifact", a.platform),
+        rollback,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Outgoing webhooks: ticket created/updated/resolved, signed with HMAC-SHA256
 //! (`X-Tend-Signature: sha256=<hex>` over the body), queued in a sled outbox so
 //! deliveries survive restarts, and sent by a background worker with exponential
-//! backoff: never on the ingest path.
+//! backoff: never on the ingest path. Targets are https (plain http only to loopback,
+//! and only when the collector allows it); each target's queue is sent on its own,
+//! so one dead target never delays the others.
 
 use std::time::Duration;
 
@@ -36,8 +38,24 @@ pub async fn register(
     events: Vec<String>,
 ) -> Result<WebhookRecord, ApiError> {
     let parsed = reqwest::Url::parse(url).map_err(|e| ApiError::BadRequest(format!("url: {e}")))?;
-    if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(ApiError::BadRequest("url must be http(s)".into()));
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback && state.limits.allow_http_loopback_webhooks => {}
+        "http" => {
+            return Err(ApiError::BadRequest(
+                "webhook urls must be https (the body carries ticket details)".into(),
+            ))
+        }
+        _ => return Err(ApiError::BadRequest("url must be https".into())),
+    }
+    if url.len() > 2048 {
+        return Err(ApiError::BadRequest("url is longer than 2048 bytes".into()));
     }
     if secret.len() < 16 {
         return Err(ApiError::BadRequest(
@@ -119,7 +137,8 @@ async fn deliver(client: &reqwest::Client, w: &WebhookRecord, d: &Delivery) -> R
     }
 }
 
-/// Sends due deliveries once; returns when the next one is due (ms epoch), if any.
+/// Sends due deliveries once — each target's queue in order, the targets side by side
+/// — and returns when the next one is due (ms epoch), if any.
 pub async fn deliver_due(
     state: &AppState,
     client: &reqwest::Client,
@@ -127,15 +146,46 @@ pub async fn deliver_due(
 ) -> Result<Option<u64>, ApiError> {
     let now = state.now_ms();
     let hooks = state.store.webhooks()?;
-    let mut next: Option<u64> = None;
-    for mut d in state.store.deliveries()? {
-        let Some(w) = hooks.iter().find(|w| w.id == d.webhook_id) else {
+    let mut per_hook: std::collections::BTreeMap<String, Vec<Delivery>> = Default::default();
+    for d in state.store.deliveries()? {
+        if hooks.iter().any(|w| w.id == d.webhook_id) {
+            per_hook.entry(d.webhook_id.clone()).or_default().push(d);
+        } else {
             state.store.remove_delivery(d.id)?;
-            continue;
-        };
+        }
+    }
+    let runs = per_hook.into_iter().map(|(id, queue)| {
+        let w = hooks.iter().find(|w| w.id == id).cloned();
+        async move {
+            match w {
+                Some(w) => deliver_queue(state, client, base, &w, queue, now).await,
+                None => Ok(None),
+            }
+        }
+    });
+    let mut next: Option<u64> = None;
+    for r in futures_util::future::join_all(runs).await {
+        if let Some(n) = r? {
+            next = Some(next.map_or(n, |m| m.min(n)));
+        }
+    }
+    state.store.flush().await?;
+    Ok(next)
+}
+
+/// One target's due deliveries, oldest first; a failure leaves the rest of its queue
+/// for the retry (order kept).
+async fn deliver_queue(
+    state: &AppState,
+    client: &reqwest::Client,
+    base: Duration,
+    w: &WebhookRecord,
+    queue: Vec<Delivery>,
+    now: u64,
+) -> Result<Option<u64>, ApiError> {
+    for mut d in queue {
         if d.next_attempt_ms > now {
-            next = Some(next.map_or(d.next_attempt_ms, |n| n.min(d.next_attempt_ms)));
-            continue;
+            return Ok(Some(d.next_attempt_ms));
         }
         match deliver(client, w, &d).await {
             Ok(()) => state.store.remove_delivery(d.id)?,
@@ -152,18 +202,17 @@ pub async fn deliver_due(
                         serde_json::json!({"event": d.event, "error": e, "attempts": d.attempts}),
                     )?;
                     tracing::error!(webhook = %w.id, error = %e, "webhook delivery given up");
-                } else {
-                    d.next_attempt_ms =
-                        state.now_ms() + retry_delay(base, d.attempts).as_millis() as u64;
-                    next = Some(next.map_or(d.next_attempt_ms, |n| n.min(d.next_attempt_ms)));
-                    state.store.put_delivery(&d)?;
-                    tracing::warn!(webhook = %w.id, error = %e, attempts = d.attempts, "webhook delivery failed; will retry");
+                    continue;
                 }
+                d.next_attempt_ms =
+                    state.now_ms() + retry_delay(base, d.attempts).as_millis() as u64;
+                state.store.put_delivery(&d)?;
+                tracing::warn!(webhook = %w.id, error = %e, attempts = d.attempts, "webhook delivery failed; will retry");
+                return Ok(Some(d.next_attempt_ms));
             }
         }
     }
-    state.store.flush().await?;
-    Ok(next)
+    Ok(None)
 }
 
 /// The delivery worker: runs until `stop` resolves.

@@ -483,3 +483,71 @@ async fn metric_labels_stay_bounded_whatever_the_method() {
     assert!(!text.contains("MADEUP"), "raw methods became labels");
     assert!(body.len() < 16_000, "/metrics grew to {} bytes", body.len());
 }
+
+#[tokio::test]
+async fn refusals_are_audited_up_to_a_rate() {
+    let t = setup();
+    for _ in 0..40 {
+        let (s, _) = t
+            .call(
+                Method::GET,
+                "/api/v1/devices",
+                Some("tak_stolen_or_made_up"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, _) = t.call(Method::GET, "/api/v1/devices", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // an analyst token on a device endpoint
+    let ana = t.token(Role::Analyst, "ana");
+    let (s, _) = t
+        .call(
+            Method::POST,
+            "/api/v1/checkin",
+            Some(&ana),
+            Some(r#"{"agent_version":"1","inventory_hash":""}"#.into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, audit) = t
+        .call(
+            Method::GET,
+            "/api/v1/audit?limit=1000",
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    let entries = audit.as_array().unwrap();
+    let refused = entries
+        .iter()
+        .filter(|e| e["action"] == "auth.refused")
+        .count();
+    assert!((10..=25).contains(&refused), "{refused} refusals audited");
+    assert!(entries.iter().any(|e| e["action"] == "device.checkin"
+        && e["actor"] == "user:ana"
+        && e["outcome"] == "denied"));
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let body = t
+        .app()
+        .oneshot(req)
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    let unaudited: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tend_refusals_unaudited_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(unaudited >= 15, "{unaudited}");
+}

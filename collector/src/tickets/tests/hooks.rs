@@ -144,3 +144,73 @@ async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consec
     let (next, _) = e.file(&d, "d", "os.updates").await;
     assert_eq!(next.id, "T-4");
 }
+
+#[tokio::test]
+async fn webhooks_are_https_and_a_dead_target_does_not_stall_the_others() {
+    let e = env();
+    let secret = "0123456789abcdef-secret";
+    // plain http only to loopback, and only when allowed
+    for bad in ["http://hooks.example.com/x", "ftp://127.0.0.1/x"] {
+        assert!(
+            webhooks::register(&e.state, "user:admin", bad, secret, vec![])
+                .await
+                .is_err()
+        );
+    }
+    // a target that accepts and never answers, and one that works
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/hook", dead.local_addr().unwrap());
+    let got: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let g2 = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let g = g2.clone();
+            async move {
+                g.lock().unwrap().push(std::time::Instant::now());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let live_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    webhooks::register(&e.state, "user:admin", &dead_url, secret, vec![])
+        .await
+        .unwrap();
+    webhooks::register(&e.state, "user:admin", &live_url, secret, vec![])
+        .await
+        .unwrap();
+    let d = e.device(1).await;
+    e.file(&d, "a", "disk.free:/").await;
+    crate::server::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let next = webhooks::deliver_due(&e.state, &client, std::time::Duration::from_secs(1))
+        .await
+        .unwrap();
+    let done = std::time::Instant::now();
+    // the live target got its delivery while the dead one was still timing out (2 s);
+    // taken one after the other, it would have come after that
+    let at = got
+        .lock()
+        .unwrap()
+        .first()
+        .copied()
+        .expect("delivered to the live target");
+    assert!(
+        done.duration_since(at) >= std::time::Duration::from_secs(1),
+        "delivered {:?} after the start, the round took {:?}",
+        at.duration_since(started),
+        done.duration_since(started)
+    );
+    assert!(
+        next.is_some(),
+        "the dead target's delivery waits for its retry"
+    );
+    assert_eq!(e.state.store.deliveries().unwrap().len(), 1);
+    drop(dead);
+}
