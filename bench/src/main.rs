@@ -271,8 +271,12 @@ async fn steady(
             .await;
         loop {
             let v: Vec<serde_json::Value> = admin
-                .get(&format!("/api/v1/tickets?device={}", d.id))
+                .get::<tend_shared::api::Page<serde_json::Value>>(&format!(
+                    "/api/v1/tickets?device={}",
+                    d.id
+                ))
                 .await
+                .map(|p| p.items)
                 .unwrap_or_default();
             if !v.is_empty() || t0.elapsed() > Duration::from_secs(10) {
                 break;
@@ -356,7 +360,7 @@ async fn enrolled(cli: &Cli, devices: u32) -> anyhow::Result<serde_json::Value> 
         for _ in 0..5 {
             let t = Instant::now();
             match admin
-                .get_with_timeout::<Vec<serde_json::Value>>(
+                .get_with_timeout::<tend_shared::api::Page<serde_json::Value>>(
                     &format!("/api/v1/devices{q}"),
                     Duration::from_secs(120),
                 )
@@ -364,7 +368,7 @@ async fn enrolled(cli: &Cli, devices: u32) -> anyhow::Result<serde_json::Value> 
             {
                 Ok(v) => {
                     s.ok(t);
-                    len = v.len();
+                    len = v.items.len();
                 }
                 Err(e) => s.err(e),
             }

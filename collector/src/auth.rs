@@ -1,8 +1,8 @@
 //! Bearer-token authentication and role checks.
 //!
 //! `Auth` resolves the presented token (by SHA-256) to a principal; handlers then ask
-//! for what they need: `auth.device(&state, "checkin")?`,
-//! `auth.require(&state, Role::Analyst, "asset.update")?`. Every refusal is an audit
+//! for what they need: `auth.device(&state, "checkin").await?`,
+//! `auth.require(&state, Role::Analyst, "asset.update").await?`. Every refusal is an audit
 //! entry — a missing or unknown token too, per source address up to a rate (past it
 //! refusals are only counted, so nobody can fill the disk with them).
 
@@ -84,15 +84,13 @@ impl FromRequestParts<AppState> for Auth {
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
         let Some(token) = bearer(parts) else {
-            return Err(refused(
-                state,
-                &source,
-                parts,
-                "missing Authorization: Bearer token",
-            ));
+            return Err(
+                refused(state, &source, parts, "missing Authorization: Bearer token").await,
+            );
         };
-        let Some(record) = state.store.token(token)? else {
-            return Err(refused(state, &source, parts, "unknown or revoked token"));
+        let mut r = state.store.read();
+        let Some(record) = r.token(token).await? else {
+            return Err(refused(state, &source, parts, "unknown or revoked token").await);
         };
         match record.kind {
             TokenKind::User {
@@ -105,9 +103,9 @@ impl FromRequestParts<AppState> for Auth {
                 if expires_at_ms.is_some_and(|t| t <= state.now_ms()) {
                     return Err(ApiError::Unauthorized("token expired".into()));
                 }
-                let user = state
-                    .store
-                    .user(&user_id)?
+                let user = r
+                    .user(&user_id)
+                    .await?
                     .filter(|u| !u.disabled)
                     .ok_or_else(|| ApiError::Unauthorized("user disabled or removed".into()))?;
                 Ok(Auth(Principal::Api(ApiUser {
@@ -119,9 +117,9 @@ impl FromRequestParts<AppState> for Auth {
             }
             TokenKind::Api { .. } => Err(ApiError::Unauthorized("unknown or revoked token".into())),
             TokenKind::Device { device_id } => {
-                let device = state
-                    .store
-                    .device(&device_id)?
+                let device = r
+                    .device(&device_id)
+                    .await?
                     .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
                 Ok(Auth(Principal::Device(Box::new(device))))
             }
@@ -130,7 +128,7 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// A refused request: audited (rate-limited per source address), then the 401.
-fn refused(state: &AppState, source: &str, parts: &Parts, why: &str) -> ApiError {
+async fn refused(state: &AppState, source: &str, parts: &Parts, why: &str) -> ApiError {
     if state
         .rates
         .refusal_audits
@@ -138,13 +136,15 @@ fn refused(state: &AppState, source: &str, parts: &Parts, why: &str) -> ApiError
         .is_ok()
     {
         let path: String = parts.uri.path().chars().take(200).collect();
-        let _ = state.audit(
-            "anonymous",
-            "auth.refused",
-            "",
-            AuditOutcome::Denied,
-            serde_json::json!({"reason": why, "source": source, "method": parts.method.as_str(), "path": path}),
-        );
+        let _ = state
+            .audit(
+                "anonymous",
+                "auth.refused",
+                "",
+                AuditOutcome::Denied,
+                serde_json::json!({"reason": why, "source": source, "method": parts.method.as_str(), "path": path}),
+            )
+            .await;
     } else {
         crate::metrics::Metrics::inc(&state.metrics.refusals_unaudited);
     }
@@ -153,17 +153,19 @@ fn refused(state: &AppState, source: &str, parts: &Parts, why: &str) -> ApiError
 
 impl Auth {
     /// The calling device, or 403 (audited as `action` denied) for analyst tokens.
-    pub fn device(self, state: &AppState, action: &str) -> Result<DeviceRecord, ApiError> {
+    pub async fn device(self, state: &AppState, action: &str) -> Result<DeviceRecord, ApiError> {
         match self.0 {
             Principal::Device(d) => Ok(*d),
             Principal::Api(user) => {
-                state.audit(
-                    &user.actor(),
-                    action,
-                    "",
-                    AuditOutcome::Denied,
-                    serde_json::json!({"reason": "an endpoint for enrolled devices"}),
-                )?;
+                state
+                    .audit(
+                        &user.actor(),
+                        action,
+                        "",
+                        AuditOutcome::Denied,
+                        serde_json::json!({"reason": "an endpoint for enrolled devices"}),
+                    )
+                    .await?;
                 Err(ApiError::Forbidden(
                     "this endpoint is for enrolled devices".into(),
                 ))
@@ -173,17 +175,24 @@ impl Auth {
 
     /// The calling user if their role is at least `min`; otherwise 403, audited as
     /// `action` denied.
-    pub fn require(self, state: &AppState, min: Role, action: &str) -> Result<ApiUser, ApiError> {
+    pub async fn require(
+        self,
+        state: &AppState,
+        min: Role,
+        action: &str,
+    ) -> Result<ApiUser, ApiError> {
         match self.0 {
             Principal::Api(user) if user.role >= min => Ok(user),
             Principal::Api(user) => {
-                state.audit(
-                    &user.actor(),
-                    action,
-                    "",
-                    AuditOutcome::Denied,
-                    serde_json::json!({"role": user.role, "required": min}),
-                )?;
+                state
+                    .audit(
+                        &user.actor(),
+                        action,
+                        "",
+                        AuditOutcome::Denied,
+                        serde_json::json!({"role": user.role, "required": min}),
+                    )
+                    .await?;
                 Err(ApiError::Forbidden(format!(
                     "{action} needs the {} role; this token is {}",
                     min.as_str(),
@@ -191,13 +200,15 @@ impl Auth {
                 )))
             }
             Principal::Device(d) => {
-                state.audit(
-                    &format!("device:{}", d.id),
-                    action,
-                    "",
-                    AuditOutcome::Denied,
-                    serde_json::Value::Null,
-                )?;
+                state
+                    .audit(
+                        &format!("device:{}", d.id),
+                        action,
+                        "",
+                        AuditOutcome::Denied,
+                        serde_json::Value::Null,
+                    )
+                    .await?;
                 Err(ApiError::Forbidden(
                     "device tokens cannot use the analyst API".into(),
                 ))

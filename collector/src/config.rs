@@ -25,7 +25,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectorConfig {
-    /// Data directory: keys, certificates and the sled store.
+    /// Data directory: keys, certificates and (without `database`) the sled store.
     #[serde(default = "default_data")]
     pub data: PathBuf,
     /// Address the HTTPS listener binds.
@@ -44,6 +44,24 @@ pub struct CollectorConfig {
     /// other webhook must be https.
     #[serde(default)]
     pub allow_http_loopback_webhooks: bool,
+    /// PostgreSQL to keep records in (`postgres://user@host/db?sslmode=require`);
+    /// none: the embedded sled store in the data dir.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Extra CA (PEM) trusted for TLS to the database (system roots are trusted).
+    #[serde(default)]
+    pub database_ca: Option<PathBuf>,
+    /// Connections this collector keeps to the database (2..=256).
+    #[serde(default = "default_pool")]
+    pub database_pool: usize,
+    /// The key sealing the identity collectors share in the database
+    /// [default: `<data>/cluster.key`].
+    #[serde(default)]
+    pub cluster_key: Option<PathBuf>,
+}
+
+fn default_pool() -> usize {
+    16
 }
 
 fn default_data() -> PathBuf {
@@ -68,11 +86,33 @@ impl Default for CollectorConfig {
             body_limit: default_body_limit(),
             event_retention_days: default_retention(),
             allow_http_loopback_webhooks: false,
+            database: None,
+            database_ca: None,
+            database_pool: default_pool(),
+            cluster_key: None,
         }
     }
 }
 
 impl CollectorConfig {
+    /// Where records live: sled in the data dir, or the configured PostgreSQL.
+    pub fn backend(&self) -> crate::server::Backend {
+        match &self.database {
+            None => crate::server::Backend::Sled,
+            Some(url) => crate::server::Backend::Postgres {
+                options: crate::store::PgOptions {
+                    url: url.clone(),
+                    ca_file: self.database_ca.clone(),
+                    pool_size: self.database_pool,
+                },
+                cluster_key: self
+                    .cluster_key
+                    .clone()
+                    .unwrap_or_else(|| self.data.join("cluster.key")),
+            },
+        }
+    }
+
     /// Parses `text` (step one: syntax and types).
     pub fn parse(path: &Path, text: &str) -> Result<CollectorConfig, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse {
@@ -136,6 +176,19 @@ impl CollectorConfig {
                 self.event_retention_days
             )));
         }
+        if let Some(url) = &self.database {
+            url.parse::<tokio_postgres::Config>().map_err(|e| {
+                invalid(format!(
+                    "database is not a PostgreSQL connection string: {e}"
+                ))
+            })?;
+        }
+        if !(2..=256).contains(&self.database_pool) {
+            return Err(invalid(format!(
+                "database_pool = {} must be between 2 and 256",
+                self.database_pool
+            )));
+        }
         for s in &self.sans {
             if s.is_empty() || s.contains(char::is_whitespace) {
                 return Err(invalid(format!("sans entry {s:?} is not a DNS name or IP")));
@@ -171,6 +224,11 @@ mod tests {
             ("data = \"relative/dir\"", "absolute"),
             ("lisen = \"0.0.0.0:1\"", "unknown field"),
             ("listen = [", "collector.toml"),
+            (
+                "database = \"postgres://x/y?sslmode=sometimes\"",
+                "database",
+            ),
+            ("database_pool = 1", "database_pool"),
         ] {
             let e = check(bad).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");

@@ -114,7 +114,7 @@ pub fn build_companions() -> Result<(), DemoError> {
 }
 
 /// Reads a demo token from `file`, creating it (and the principal) on the first run.
-fn demo_token(
+async fn demo_token(
     collector: &Collector,
     data: &Path,
     file: &str,
@@ -126,7 +126,9 @@ fn demo_token(
         if collector
             .state
             .store
+            .read()
             .token(t.trim())
+            .await
             .ok()
             .flatten()
             .is_some()
@@ -140,6 +142,7 @@ fn demo_token(
         name,
         role,
     )
+    .await
     .map_err(|e| DemoError::Other(e.to_string()))?;
     crate::pki::write_private(&path, t.as_bytes()).map_err(ServeError::from)?;
     Ok(t)
@@ -222,7 +225,7 @@ pub async fn start(
             opts.agent_bin.display()
         )));
     }
-    let collector = Collector::open(&data, &[], Arc::new(SystemClock), Limits::default())?;
+    let collector = Collector::open(&data, &[], Arc::new(SystemClock), Limits::default()).await?;
     let (listener, moved_from) = bind(&opts.listen)?;
     let port = listener
         .local_addr()
@@ -238,21 +241,24 @@ pub async fn start(
         "demo-analyst.token",
         Role::Analyst,
         "demo-analyst",
-    )?;
+    )
+    .await?;
     let admin = demo_token(
         &collector,
         &data,
         "demo-admin.token",
         Role::Admin,
         "demo-admin",
-    )?;
+    )
+    .await?;
     let admin2 = demo_token(
         &collector,
         &data,
         "demo-admin-2.token",
         Role::Admin,
         "demo-admin-2",
-    )?;
+    )
+    .await?;
     collector
         .state
         .store
@@ -331,7 +337,7 @@ pub async fn start(
     // wait for its first check-in, so the printed tour works at once
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let hostname = loop {
-        if let Some(d) = state.store.device(&device_id).ok().flatten() {
+        if let Some(d) = state.store.read().device(&device_id).await.ok().flatten() {
             if d.last_seen_ms > 0 {
                 break d.hostname;
             }

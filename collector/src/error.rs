@@ -47,6 +47,12 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl crate::store::Retryable for ApiError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, ApiError::Store(StoreError::Conflict))
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -59,6 +65,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Refused { status, .. } => *status,
+            ApiError::Store(StoreError::Conflict | StoreError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +83,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Refused { code, .. } => code,
+            ApiError::Store(StoreError::Conflict | StoreError::Unavailable(_)) => "unavailable",
             ApiError::Store(_) | ApiError::Internal(_) => "internal_error",
         }
     }
@@ -106,7 +116,18 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
+        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "the store is busy or unreachable; try again shortly".to_string()
+        } else {
+            message
+        };
         let mut resp = error_response(status, self.code(), message);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(1u64),
+            );
+        }
         if let ApiError::TooManyRequests { retry_after_s, .. } = self {
             resp.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

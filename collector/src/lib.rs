@@ -6,8 +6,10 @@
 //! `pki` owns the data dir's keys; `demo` runs the real agent binary beside a collector.
 //! The analyst CLI lives in the `tendctl` crate; the server links no agent code.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod error;

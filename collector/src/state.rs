@@ -126,8 +126,6 @@ pub struct AppState {
     policy: Arc<RwLock<Policy>>,
     policy_version: tokio::sync::watch::Sender<u64>,
     shutting_down: tokio::sync::watch::Sender<bool>,
-    /// Serialises ticket mutations (dedup under concurrent reports).
-    pub tickets_lock: Arc<tokio::sync::Mutex<()>>,
     ticket_settings: Arc<RwLock<TicketSettings>>,
     /// Wakes the webhook worker when a delivery is queued.
     pub webhook_wakeup: Arc<tokio::sync::Notify>,
@@ -135,33 +133,46 @@ pub struct AppState {
     job_wakeups: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<LongPoll>>>>,
     /// Wakes analysts waiting on job results.
     pub job_results: Arc<tokio::sync::Notify>,
+    /// Approved releases (offers read them on every check-in; any collector's change
+    /// to a release invalidates it through the `releases` signal).
+    releases: Arc<ReleaseCache>,
+}
+
+/// The releases offers are made from, and a generation that changes on every
+/// invalidation (a load that raced an invalidation is not kept).
+#[derive(Debug, Default)]
+struct ReleaseCache {
+    cached: RwLock<Option<Arc<Vec<tend_shared::releases::Release>>>>,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 const POLICY_KEY: &str = "policy";
 const TICKET_SETTINGS_KEY: &str = "ticket_settings";
 
 impl AppState {
-    /// Builds the state, loading the stored policy (or the built-in default).
-    pub fn new(
+    /// Builds the state, loading the stored policy (or the built-in default), and
+    /// starts following the store's signals (other collectors' changes included).
+    pub async fn new(
         store: Store,
         clock: SharedClock,
         keys: Keys,
         limits: Limits,
     ) -> Result<AppState, StoreError> {
-        let policy = store.meta_get::<Policy>(POLICY_KEY)?.unwrap_or_default();
+        let mut r = store.read();
+        let policy = r.meta_get::<Policy>(POLICY_KEY).await?.unwrap_or_default();
+        let settings = r
+            .meta_get::<TicketSettings>(TICKET_SETTINGS_KEY)
+            .await?
+            .unwrap_or_default();
         let (policy_version, _) = tokio::sync::watch::channel(policy.version);
-        Ok(AppState {
+        let state = AppState {
             policy_version,
             shutting_down: tokio::sync::watch::channel(false).0,
-            tickets_lock: Arc::new(tokio::sync::Mutex::new(())),
-            ticket_settings: Arc::new(RwLock::new(
-                store
-                    .meta_get::<TicketSettings>(TICKET_SETTINGS_KEY)?
-                    .unwrap_or_default(),
-            )),
+            ticket_settings: Arc::new(RwLock::new(settings)),
             webhook_wakeup: Arc::new(tokio::sync::Notify::new()),
             job_wakeups: Arc::default(),
             job_results: Arc::new(tokio::sync::Notify::new()),
+            releases: Arc::default(),
             store,
             clock,
             keys: Arc::new(keys),
@@ -170,7 +181,9 @@ impl AppState {
             in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
             limits,
             policy: Arc::new(RwLock::new(policy)),
-        })
+        };
+        tokio::spawn(follow_signals(state.clone(), state.store.subscribe()));
+        Ok(state)
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -182,13 +195,11 @@ impl AppState {
         self.policy.read().expect("policy lock poisoned").clone()
     }
 
-    /// Stores a new policy (the caller bumped the version and validated it).
-    pub fn set_policy(&self, policy: Policy) -> Result<(), StoreError> {
-        self.store.meta_put(POLICY_KEY, &policy)?;
-        let version = policy.version;
-        *self.policy.write().expect("policy lock poisoned") = policy;
-        self.policy_version.send_replace(version);
-        Ok(())
+    /// Stores a new policy (the caller bumped the version and validated it) in the
+    /// caller's unit of work; every collector reloads it once committed.
+    pub fn set_policy(&self, tx: &mut crate::store::Tx, policy: &Policy) {
+        tx.meta_put(POLICY_KEY, policy);
+        tx.signal("policy");
     }
 
     /// Ticket engine settings (SLA targets, problem detection).
@@ -199,13 +210,55 @@ impl AppState {
             .clone()
     }
 
-    pub fn set_ticket_settings(&self, s: TicketSettings) -> Result<(), StoreError> {
-        self.store.meta_put(TICKET_SETTINGS_KEY, &s)?;
-        *self
-            .ticket_settings
-            .write()
-            .expect("settings lock poisoned") = s;
+    /// Stores new ticket settings in the caller's unit; every collector reloads them.
+    pub fn set_ticket_settings(&self, tx: &mut crate::store::Tx, s: &TicketSettings) {
+        tx.meta_put(TICKET_SETTINGS_KEY, s);
+        tx.signal("settings");
+    }
+
+    /// Re-reads the policy and settings from the store (after a signal, and right
+    /// after this collector committed a change to them).
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let mut r = self.store.read();
+        if let Some(p) = r.meta_get::<Policy>(POLICY_KEY).await? {
+            let version = p.version;
+            *self.policy.write().expect("policy lock poisoned") = p;
+            self.policy_version.send_if_modified(|v| {
+                let changed = *v != version;
+                *v = version;
+                changed
+            });
+        }
+        if let Some(s) = r.meta_get::<TicketSettings>(TICKET_SETTINGS_KEY).await? {
+            *self
+                .ticket_settings
+                .write()
+                .expect("settings lock poisoned") = s;
+        }
         Ok(())
+    }
+
+    /// Approved, active-or-not releases as offers need them (cached).
+    pub async fn releases_for_offers(
+        &self,
+    ) -> Result<Arc<Vec<tend_shared::releases::Release>>, StoreError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if let Some(r) = self.releases.cached.read().expect("cache lock").clone() {
+            return Ok(r);
+        }
+        let generation = self.releases.generation.load(SeqCst);
+        let loaded = Arc::new(self.store.read().releases_bare().await?);
+        if self.releases.generation.load(SeqCst) == generation {
+            *self.releases.cached.write().expect("cache lock") = Some(loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn forget_releases(&self) {
+        self.releases
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *self.releases.cached.write().expect("cache lock") = None;
     }
 
     /// Takes one token of a per-device limit: a 429 with `Retry-After` when spent.
@@ -248,8 +301,9 @@ impl AppState {
         self.policy_version.subscribe()
     }
 
-    /// Appends to the audit log at the current time.
-    pub fn audit(
+    /// Appends to the audit log at the current time, in a unit of its own (refusals,
+    /// and actions whose change committed already).
+    pub async fn audit(
         &self,
         actor: &str,
         action: &str,
@@ -257,7 +311,76 @@ impl AppState {
         outcome: AuditOutcome,
         detail: serde_json::Value,
     ) -> Result<AuditEntry, StoreError> {
-        self.store
-            .append_audit(self.now_ms(), actor, action, target, outcome, detail)
+        let at = self.now_ms();
+        crate::atomic!(self.store, tx: StoreError => {
+            tx.append_audit(at, actor, action, target, outcome, detail.clone()).await
+        })
+    }
+
+    /// Appends to the audit log inside the caller's unit of work (committed with the
+    /// change it records, or not at all).
+    pub async fn audit_in(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &str,
+        action: &str,
+        target: &str,
+        outcome: AuditOutcome,
+        detail: serde_json::Value,
+    ) -> Result<AuditEntry, StoreError> {
+        tx.append_audit(self.now_ms(), actor, action, target, outcome, detail)
+            .await
+    }
+}
+
+/// Applies the store's signals to this collector: wakes long-polls and result
+/// waiters, reloads the policy and settings, forgets cached releases.
+async fn follow_signals(state: AppState, mut rx: tokio::sync::broadcast::Receiver<String>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let signal = match rx.recv().await {
+            Ok(s) => s,
+            // missed some: act as if everything changed
+            Err(RecvError::Lagged(_)) => "*".to_string(),
+            Err(RecvError::Closed) => return,
+        };
+        let all = signal == "*";
+        if let Some(device) = signal.strip_prefix("job:") {
+            let poll = state
+                .job_wakeups
+                .lock()
+                .expect("wakeups lock poisoned")
+                .get(device)
+                .cloned();
+            if let Some(p) = poll {
+                p.notify.notify_waiters();
+            }
+        }
+        if all {
+            let polls: Vec<Arc<LongPoll>> = state
+                .job_wakeups
+                .lock()
+                .expect("wakeups lock poisoned")
+                .values()
+                .cloned()
+                .collect();
+            for p in polls {
+                p.notify.notify_waiters();
+            }
+        }
+        if all || signal == "results" {
+            state.job_results.notify_waiters();
+        }
+        if all || signal == "webhooks" {
+            state.webhook_wakeup.notify_one();
+        }
+        if all || signal == "releases" {
+            state.forget_releases();
+        }
+        if all || signal == "policy" || signal == "settings" {
+            if let Err(e) = state.reload().await {
+                tracing::error!(error = %e, "reloading the policy failed");
+            }
+        }
     }
 }

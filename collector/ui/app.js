@@ -39,6 +39,13 @@ async function api(path) {
   return body;
 }
 
+/** A "next page" link when the list has more (the server pages with cursors). */
+function more(page, base, q) {
+  if (!page.next) return "";
+  const n = new URLSearchParams(q); n.set("cursor", page.next);
+  return `<p><a class="more" href="${base}?${esc(n.toString())}">Next page →</a></p>`;
+}
+
 function table(headers, rows, onclick) {
   const head = headers.map(h => `<th>${esc(h)}</th>`).join("");
   const body = rows.map((r, i) => `<tr class="${onclick ? "link" : ""}" data-i="${i}">${r.map(c => `<td>${c}</td>`).join("")}</tr>`).join("");
@@ -47,14 +54,16 @@ function table(headers, rows, onclick) {
 
 async function devices() {
   const q = new URLSearchParams(location.hash.split("?")[1] || "");
-  const list = await api("/api/v1/devices?" + q.toString());
+  const page = await api("/api/v1/devices?" + q.toString());
+  const list = page.items;
   const opt = (name, values) => `<select data-f="${name}"><option value="">${name}: any</option>${values.map(v => `<option ${q.get(name) === v ? "selected" : ""}>${v}</option>`).join("")}</select>`;
-  main.innerHTML = `<section><h2>Devices (${list.length})</h2><div class="filters">${opt("health", ["healthy", "warning", "failing", "unknown"])}${opt("platform", ["linux", "macos"])}</div>` +
+  main.innerHTML = `<section><h2>Devices (${list.length}${page.next ? "+" : ""})</h2><div class="filters">${opt("health", ["healthy", "warning", "failing", "unknown"])}${opt("platform", ["linux", "macos"])}</div>` +
     table(["Hostname", "Health", "OS", "Last seen", "Serial", "Agent", "Update", "Id"],
-      list.map(d => [esc(d.hostname), pill(d.health), esc(d.os), esc(ago(d.last_seen_ms)), esc(d.serial || "-"), esc(d.agent_version), esc(updateText(d.update)), `<code>${esc(d.id)}</code>`]), true) + "</section>";
+      list.map(d => [esc(d.hostname), pill(d.health), esc(d.os), esc(ago(d.last_seen_ms)), esc(d.serial || "-"), esc(d.agent_version), esc(updateText(d.update)), `<code>${esc(d.id)}</code>`]), true) + more(page, "#/devices", q) + "</section>";
   main.querySelectorAll("tr.link").forEach(tr => tr.onclick = () => location.hash = `#/device/${list[tr.dataset.i].id}`);
   main.querySelectorAll("select").forEach(s => s.onchange = () => {
     if (s.value) q.set(s.dataset.f, s.value); else q.delete(s.dataset.f);
+    q.delete("cursor");
     location.hash = "#/devices?" + q.toString();
   });
 }
@@ -79,10 +88,12 @@ async function device(id) {
 }
 
 async function assets() {
-  const list = await api("/api/v1/assets");
-  main.innerHTML = `<section><h2>Assets (${list.length})</h2>` + table(["Serial", "State", "Model", "Owner", "Location", "Device", "Warranty end"],
+  const q = new URLSearchParams(location.hash.split("?")[1] || "");
+  const page = await api("/api/v1/assets?" + q.toString());
+  const list = page.items;
+  main.innerHTML = `<section><h2>Assets (${list.length}${page.next ? "+" : ""})</h2>` + table(["Serial", "State", "Model", "Owner", "Location", "Device", "Warranty end"],
     list.map(a => [esc(a.serial || "-"), esc(a.state), esc(a.model || "-"), esc(a.owner || "-"), esc(a.location || "-"),
-      a.device_id ? `<a href="#/device/${esc(a.device_id)}">${esc(a.device_id)}</a>` : "-", esc(a.warranty_end || "-")])) + "</section>";
+      a.device_id ? `<a href="#/device/${esc(a.device_id)}">${esc(a.device_id)}</a>` : "-", esc(a.warranty_end || "-")])) + more(page, "#/assets", q) + "</section>";
 }
 
 async function releases() {
@@ -103,15 +114,17 @@ function pct(r) { return r == null ? "-" : `${Math.round(r * 100)}%`; }
 
 async function tickets() {
   const q = new URLSearchParams(location.hash.split("?")[1] || "open=true");
-  const list = await api("/api/v1/tickets?" + q.toString());
+  const page = await api("/api/v1/tickets?" + q.toString());
+  const list = page.items;
   const sel = (name, values) => `<select data-f="${name}"><option value="">${name}: any</option>${values.map(v => `<option ${q.get(name) === v ? "selected" : ""}>${v}</option>`).join("")}</select>`;
-  main.innerHTML = `<section><h2>Tickets (${list.length})</h2><div class="filters">${sel("status", ["new", "in_progress", "pending", "resolved", "closed"])}${sel("priority", ["P1", "P2", "P3", "P4"])}${sel("open", ["true", "false"])}${sel("breached", ["true", "false"])}</div>` +
+  main.innerHTML = `<section><h2>Tickets (${list.length}${page.next ? "+" : ""})</h2><div class="filters">${sel("status", ["new", "in_progress", "pending", "resolved", "closed"])}${sel("priority", ["P1", "P2", "P3", "P4"])}${sel("open", ["true", "false"])}${sel("breached", ["true", "false"])}</div>` +
     table(["Id", "Pri", "Status", "Host", "Problem", "Seen", "Assignee", "Opened", "SLA", "Summary"],
       list.map(t => [esc(t.id), esc(t.priority), pill(t.status === "resolved" || t.status === "closed" ? "pass" : t.status === "new" ? "fail" : "warn").replace(/>[^<]*</, `>${esc(t.status)}<`), esc(t.hostname), `<code>${esc(t.problem_key)}</code>`, t.occurrences,
-        esc(t.assignee || "-"), esc(ago(t.created_at_ms)), t.sla.own_breached || t.sla.resolve_breached ? '<span class="pill fail">breached</span>' : "", esc(t.summary)]), true) + "</section>";
+        esc(t.assignee || "-"), esc(ago(t.created_at_ms)), t.sla.own_breached || t.sla.resolve_breached ? '<span class="pill fail">breached</span>' : "", esc(t.summary)]), true) + more(page, "#/tickets", q) + "</section>";
   main.querySelectorAll("tr.link").forEach(tr => tr.onclick = () => location.hash = `#/ticket/${list[tr.dataset.i].id}`);
   main.querySelectorAll("select").forEach(s => s.onchange = () => {
     if (s.value) q.set(s.dataset.f, s.value); else q.delete(s.dataset.f);
+    q.delete("cursor");
     location.hash = "#/tickets?" + q.toString();
   });
 }

@@ -2,6 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// One page of a list (`GET /api/v1/devices`, `/tickets`, `/assets`, `/audit`, …):
+/// pass `next` back as `?cursor=` for the following page; no `next`, no more pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A last page holding `items`.
+    pub fn last(items: Vec<T>) -> Page<T> {
+        Page { items, next: None }
+    }
+}
+
 /// The body of every non-2xx response: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -158,14 +174,6 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
     #[serde(default)]
     pub detail: serde_json::Value,
-}
-
-/// A page of results with the cursor for the next page, if any.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    #[serde(default)]
-    pub next: Option<String>,
 }
 
 #[cfg(test)]

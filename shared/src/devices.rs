@@ -27,6 +27,9 @@ pub struct DeviceSummary {
     pub last_seen_ms: u64,
     #[serde(default)]
     pub asset_id: Option<String>,
+    /// Who the device's asset belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// The last self-update attempt, if any.
     #[serde(default)]
     pub update: Option<crate::releases::DeviceUpdate>,

@@ -25,6 +25,24 @@ pub struct Cli {
     pub cmd: Cmd,
 }
 
+/// How much of a list to show.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct PageArgs {
+    /// Show at most this many (the collector pages through its indexes).
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Show every one, however many pages.
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+}
+
+impl PageArgs {
+    /// The most to fetch (`None`: all).
+    pub fn max(&self) -> Option<usize> {
+        (!self.all).then_some(self.limit.max(1))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// List devices.
@@ -38,9 +56,11 @@ pub enum Cmd {
         /// Only devices silent for at least this many seconds.
         #[arg(long)]
         offline_for: Option<u64>,
-        /// Hostname, serial or id prefix.
+        /// Hostname, serial, owner or id prefix.
         #[arg(long)]
         search: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Show one device: inventory, checks, asset, tickets, recent events.
     Device {
@@ -62,11 +82,14 @@ pub enum Cmd {
         cmd: EnrollTokenCmd,
     },
     /// List assets.
-    Assets,
-    /// Show the audit log (admin).
+    Assets {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show the audit log, newest first (admin).
     Audit {
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Show or replace the health policy.
     Policy {
@@ -99,8 +122,8 @@ pub enum Cmd {
         /// created | updated | priority | due
         #[arg(long)]
         sort: Option<String>,
-        #[arg(long)]
-        limit: Option<usize>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Show one ticket; with options, change it first.
     Ticket {

@@ -59,14 +59,59 @@ impl Ctl {
         Ok(self.show(&v, text))
     }
 
+    /// Up to `max` items of a paged list (every item when `None`), following the
+    /// server's cursors; true when more were left.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        max: Option<usize>,
+    ) -> Result<(Vec<T>, bool), TransportError> {
+        let mut out: Vec<T> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let want = max.map_or(1000, |m| m.saturating_sub(out.len()).clamp(1, 1000));
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let mut url = format!("{path}{sep}limit={want}");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={}", encode(c)));
+            }
+            let page: tend_shared::api::Page<T> = self.client.get(&url).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(n) if max.is_none_or(|m| out.len() < m) => cursor = Some(n),
+                Some(_) => return Ok((out, true)),
+                None => return Ok((out, false)),
+            }
+        }
+    }
+
+    /// A list shown as JSON (an array) or as text with a "more" footer.
+    pub fn show_list<T: Serialize>(
+        &self,
+        items: &[T],
+        more: bool,
+        text: impl FnOnce(&[T]) -> String,
+    ) -> String {
+        if self.json {
+            return serde_json::to_string_pretty(items).unwrap_or_default();
+        }
+        let mut t = text(items);
+        if more {
+            t.push_str(&format!(
+                "\n… more than {}: narrow the filters, or pass --limit N or --all\n",
+                items.len()
+            ));
+        }
+        t
+    }
+
     /// The id of the one device `query` names: an id, a unique id prefix, a hostname or
     /// a serial number. Several matches are an error that lists them.
     pub async fn resolve_device(&self, query: &str) -> anyhow::Result<String> {
         let q = query.trim();
         anyhow::ensure!(!q.is_empty(), "no device given");
-        let found: Vec<DeviceSummary> = self
-            .client
-            .get(&format!("/api/v1/devices?q={}&limit=50", encode(q)))
+        let (found, _) = self
+            .list::<DeviceSummary>(&format!("/api/v1/devices?q={}", encode(q)), Some(50))
             .await?;
         let exact: Vec<&DeviceSummary> = found
             .iter()

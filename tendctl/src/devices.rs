@@ -226,11 +226,9 @@ fn audit_text(list: &[AuditEntry]) -> String {
 
 impl Ctl {
     /// `tendctl devices`.
-    pub async fn devices(&self, query: &str) -> Result<String, TransportError> {
-        self.get_show(&format!("/api/v1/devices{query}"), |l: &Vec<_>| {
-            devices_text(l)
-        })
-        .await
+    pub async fn devices(&self, query: &str, max: Option<usize>) -> Result<String, TransportError> {
+        let (list, more) = self.list(&format!("/api/v1/devices{query}"), max).await?;
+        Ok(self.show_list(&list, more, devices_text))
     }
 
     /// `tendctl device DEVICE`.
@@ -275,16 +273,14 @@ impl Ctl {
     }
 
     /// `tendctl assets`.
-    pub async fn assets(&self) -> Result<String, TransportError> {
-        self.get_show("/api/v1/assets", |l: &Vec<_>| assets_text(l))
-            .await
+    pub async fn assets(&self, max: Option<usize>) -> Result<String, TransportError> {
+        let (list, more) = self.list("/api/v1/assets", max).await?;
+        Ok(self.show_list(&list, more, assets_text))
     }
 
     /// `tendctl audit`.
-    pub async fn audit(&self, limit: usize) -> Result<String, TransportError> {
-        self.get_show(&format!("/api/v1/audit?limit={limit}"), |l: &Vec<_>| {
-            audit_text(l)
-        })
-        .await
+    pub async fn audit(&self, max: Option<usize>) -> Result<String, TransportError> {
+        let (list, more) = self.list("/api/v1/audit", max).await?;
+        Ok(self.show_list(&list, more, audit_text))
     }
 }

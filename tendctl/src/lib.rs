@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             health,
             offline_for,
             search,
+            page,
         } => {
             let q = query(&[
                 ("platform", platform),
@@ -47,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
                 ("last_seen_older_than_s", offline_for.map(|s| s.to_string())),
                 ("q", search),
             ]);
-            ctl.devices(&q).await?
+            ctl.devices(&q, page.max()).await?
         }
         Cmd::Device {
             device,
@@ -61,7 +62,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             }
         }
         Cmd::EnrollToken { cmd } => enroll_token(&ctl, &cli.server, cmd).await?,
-        Cmd::Assets => ctl.assets().await?,
+        Cmd::Assets { page } => ctl.assets(page.max()).await?,
         Cmd::Tickets {
             status,
             priority,
@@ -71,7 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             breached,
             open,
             sort,
-            limit,
+            page,
         } => {
             let device = match device {
                 Some(d) => Some(ctl.resolve_device(&d).await?),
@@ -84,11 +85,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
                 ("problem_key", problem_key),
                 ("assignee", assignee),
                 ("sort", sort),
-                ("limit", limit.map(|l| l.to_string())),
                 ("breached", breached.then(|| "true".into())),
                 ("open", open.then(|| "true".into())),
             ]);
-            ctl.tickets(&q).await?
+            ctl.tickets(&q, page.max()).await?
         }
         Cmd::Ticket {
             id,
@@ -164,7 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             ))
             .await?
         }
-        Cmd::Audit { limit } => ctl.audit(limit).await?,
+        Cmd::Audit { page } => ctl.audit(page.max()).await?,
         Cmd::Policy {
             cmd: PolicyCmd::Show,
         } => {

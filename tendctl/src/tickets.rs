@@ -54,11 +54,20 @@ fn pct(r: Option<f64>) -> String {
 
 impl Ctl {
     /// `tendctl tickets`.
-    pub async fn tickets(&self, query: &str) -> Result<String, TransportError> {
-        let list: Vec<Ticket> = self.client.get(&format!("/api/v1/tickets{query}")).await?;
+    pub async fn tickets(&self, query: &str, max: Option<usize>) -> Result<String, TransportError> {
+        let (list, more): (Vec<Ticket>, bool) =
+            self.list(&format!("/api/v1/tickets{query}"), max).await?;
         if self.json {
             return Ok(serde_json::to_string_pretty(&list).unwrap_or_default());
         }
+        let footer = if more {
+            format!(
+                "\n… more than {}: narrow the filters, or pass --limit N or --all\n",
+                list.len()
+            )
+        } else {
+            String::new()
+        };
         let now = tend_shared::now_ms();
         let rows: Vec<Vec<String>> = list
             .iter()
@@ -84,7 +93,7 @@ impl Ctl {
                 "summary",
             ],
             &rows,
-        ))
+        ) + &footer)
     }
 
     /// `tendctl ticket ID`, applying `patch` first when it changes anything.
@@ -194,7 +203,7 @@ impl Ctl {
 
     /// `tendctl problems`.
     pub async fn problems(&self) -> Result<String, TransportError> {
-        let list: Vec<Problem> = self.client.get("/api/v1/problems").await?;
+        let (list, _): (Vec<Problem>, bool) = self.list("/api/v1/problems", None).await?;
         if self.json {
             return Ok(serde_json::to_string_pretty(&list).unwrap_or_default());
         }

@@ -145,10 +145,16 @@ impl CollectorProc {
 
     /// Starts the collector on `data`, on `port` (0 = any free port).
     pub fn start(data: &Path, port: u16) -> CollectorProc {
+        CollectorProc::start_args(data, port, &[])
+    }
+
+    /// `start` with more `serve` arguments (`--database URL`, `--config FILE`, …).
+    pub fn start_args(data: &Path, port: u16, extra: &[&str]) -> CollectorProc {
         let mut child = Command::new(bin("tend-collector"))
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -81,7 +81,11 @@ async fn enroll_checkin_read_back_and_survive_restarts() {
         "both devices to check in",
         Duration::from_secs(20),
         || async {
-            let d: Vec<DeviceSummary> = api.get("/api/v1/devices").await.ok()?;
+            let d: Vec<DeviceSummary> = api
+                .get::<tend_shared::api::Page<DeviceSummary>>("/api/v1/devices")
+                .await
+                .ok()?
+                .items;
             (d.len() == 2 && d.iter().all(|d| d.last_seen_ms > 0)).then_some(d)
         },
     )
@@ -137,7 +141,11 @@ async fn enroll_checkin_read_back_and_survive_restarts() {
         "the admin token is created once"
     );
     let api = collector.client(&admin);
-    let after: Vec<DeviceSummary> = api.get("/api/v1/devices").await.unwrap();
+    let after: Vec<DeviceSummary> = api
+        .get::<tend_shared::api::Page<DeviceSummary>>("/api/v1/devices")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(after.len(), 2);
     let out = agent(
         &[
@@ -150,7 +158,11 @@ async fn enroll_checkin_read_back_and_survive_restarts() {
         Some("E2E-HW-0001"),
     );
     assert!(out.status.success());
-    let after: Vec<DeviceSummary> = api.get("/api/v1/devices").await.unwrap();
+    let after: Vec<DeviceSummary> = api
+        .get::<tend_shared::api::Page<DeviceSummary>>("/api/v1/devices")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         after.len(),
         2,
@@ -173,7 +185,11 @@ async fn enroll_checkin_read_back_and_survive_restarts() {
         .await
         .unwrap();
     assert_eq!(asset.owner.as_deref(), Some("kim"));
-    let audit: Vec<AuditEntry> = api.get("/api/v1/audit?action=asset.create").await.unwrap();
+    let audit: Vec<AuditEntry> = api
+        .get::<tend_shared::api::Page<AuditEntry>>("/api/v1/audit?action=asset.create")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(audit.len(), 1);
     drop(api);
     collector.stop();

@@ -21,6 +21,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/jobs/next"),
     ("GET", "/api/v1/devices"),
     ("GET", "/api/v1/devices/{}"),
+    ("GET", "/api/v1/devices/{}/events"),
     ("POST", "/api/v1/devices/{}/diagnostics"),
     ("POST", "/api/v1/devices/{}/scripts"),
     ("GET", "/api/v1/devices/{}/jobs"),

@@ -7,8 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use tend_collector::store::Store;
+use tend_collector::store::{Store, StoreError};
 use tend_e2e::{wait_for, AgentProc, CollectorProc};
+use tend_shared::api::Page;
 use tend_shared::jobs::{JobState, JobView, Script, ScriptStatus, SignedScript};
 use tend_shared::policy::{Policy, Remediation};
 use tend_shared::tickets::Ticket;
@@ -47,7 +48,11 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
     let (state, dev) = collector.enroll_agent(tmp.path(), "agent", "E2E-JOBS-1");
     let mut agent_proc = AgentProc::start(&state, Some("E2E-JOBS-1"));
     wait_for("the agent's long-poll", Duration::from_secs(20), || async {
-        let d: Vec<tend_shared::devices::DeviceSummary> = api.get("/api/v1/devices").await.ok()?;
+        let d: Vec<tend_shared::devices::DeviceSummary> = api
+            .get::<Page<tend_shared::devices::DeviceSummary>>("/api/v1/devices")
+            .await
+            .ok()?
+            .items;
         d.first().filter(|d| d.last_seen_ms > 0).map(|_| ())
     })
     .await;
@@ -221,23 +226,14 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
     collector.stop();
     {
         let store = Store::open(&data.join("db")).unwrap();
-        let edit = |s: &Script, f: &dyn Fn(&mut Script)| {
-            let mut cur = store
-                .script_versions(&s.id)
-                .unwrap()
-                .into_iter()
-                .find(|v| v.version == s.version)
-                .unwrap();
-            f(&mut cur);
-            store.put_script(&cur).unwrap();
-        };
         // new bytes with a matching hash: only the signature can catch it
-        edit(&bodyswap, &|s| {
+        edit(&store, &bodyswap, &|s| {
             s.body = "echo pwned".into();
             s.body_sha256 = tend_shared::signing::sha256_hex(b"echo pwned");
-        });
+        })
+        .await;
         // a valid-looking signature from a key the agent never pinned
-        edit(&foreign, &|s| {
+        edit(&store, &foreign, &|s| {
             let other = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
             let m = tend_shared::signing::script_manifest(
                 &s.id,
@@ -248,7 +244,8 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
                 s.run_as.as_str(),
             );
             s.signature = Some(tend_shared::signing::sign_b64(&other, &m));
-        });
+        })
+        .await;
         // a script nobody signed, forced into the registry and a queue
         let unsigned = Script {
             id: "s_unsigned".into(),
@@ -260,7 +257,6 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
             approved_at_ms: None,
             ..bodyswap.clone()
         };
-        store.put_script(&unsigned).unwrap();
         let spec = SignedScript {
             script_id: unsigned.id.clone(),
             version: 1,
@@ -286,8 +282,12 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
             result: None,
             bulk_id: None,
         };
-        store.put_job(&job).unwrap();
-        store.flush_blocking().unwrap();
+        tend_collector::atomic!(store, tx: StoreError => {
+            tx.put_script(&unsigned).await?;
+            tx.put_job(&job).await
+        })
+        .unwrap();
+        store.flush().await.unwrap();
     }
     let collector = CollectorProc::start(&data, port);
     let api = collector.client(&admin);
@@ -383,10 +383,11 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
             .then_some(())
     })
     .await;
-    let tickets: Vec<Ticket> = api
-        .get("/api/v1/tickets?problem_key=process.required")
+    let tickets = api
+        .get::<Page<Ticket>>("/api/v1/tickets?problem_key=process.required")
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(tickets.is_empty(), "fixed by remediation: no ticket");
     let report: tend_shared::tickets::SlaReport = api.get("/api/v1/reports/sla").await.unwrap();
     assert_eq!(report.deflected, 1);
@@ -408,11 +409,11 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
         "a ticket after the failed remediation",
         Duration::from_secs(30),
         || async {
-            let v: Vec<Ticket> = api
+            let v: Page<Ticket> = api
                 .get("/api/v1/tickets?problem_key=process.required")
                 .await
                 .ok()?;
-            v.into_iter().next()
+            v.items.into_iter().next()
         },
     )
     .await;
@@ -446,12 +447,27 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
         },
     )
     .await;
-    let v: Vec<Ticket> = api
-        .get("/api/v1/tickets?problem_key=process.required")
+    let v = api
+        .get::<Page<Ticket>>("/api/v1/tickets?problem_key=process.required")
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(v.len(), 1);
     agent_proc.stop();
     drop((api, api2));
     collector.stop();
+}
+
+/// Rewrites one stored script version behind the collector's back (it is stopped).
+async fn edit(store: &Store, s: &Script, f: &dyn Fn(&mut Script)) {
+    let mut cur = store
+        .read()
+        .script_versions(&s.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.version == s.version)
+        .unwrap();
+    f(&mut cur);
+    tend_collector::atomic!(store, tx: StoreError => tx.put_script(&cur).await).unwrap();
 }

@@ -41,7 +41,11 @@ async fn failing_check_files_one_ticket_that_resolves_and_reopens() {
     let seen = |api: &tend_client::Client| {
         let api = api.clone();
         async move {
-            let d: Vec<DeviceSummary> = api.get("/api/v1/devices").await.ok()?;
+            let d: Vec<DeviceSummary> = api
+                .get::<tend_shared::api::Page<DeviceSummary>>("/api/v1/devices")
+                .await
+                .ok()?
+                .items;
             d.first().map(|d| d.last_seen_ms).filter(|t| *t > 0)
         }
     };
@@ -50,9 +54,10 @@ async fn failing_check_files_one_ticket_that_resolves_and_reopens() {
     let tickets_for_key = |api: &tend_client::Client| {
         let api = api.clone();
         async move {
-            api.get::<Vec<Ticket>>(&format!("/api/v1/tickets?problem_key={KEY}"))
+            api.get::<tend_shared::api::Page<Ticket>>(&format!("/api/v1/tickets?problem_key={KEY}"))
                 .await
                 .ok()
+                .map(|p| p.items)
         }
     };
     set_disk_fail(&api, 100.0).await;

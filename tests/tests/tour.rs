@@ -50,9 +50,9 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
                 "the agent's first ticket",
                 Duration::from_secs(60),
                 || async {
-                    let t: Vec<tend_shared::tickets::Ticket> =
+                    let t: tend_shared::api::Page<tend_shared::tickets::Ticket> =
                         api.get("/api/v1/tickets?status=open").await.ok()?;
-                    t.iter().any(|t| t.id == "T-1").then_some(())
+                    t.items.iter().any(|t| t.id == "T-1").then_some(())
                 },
             )
             .await;
@@ -190,7 +190,11 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
     assert!(mine.contains("enrolled:        yes"), "{mine}");
 
     // ticket numbers are consecutive from T-1
-    let list: Vec<tend_shared::tickets::Ticket> = api.get("/api/v1/tickets").await.unwrap();
+    let list = api
+        .get::<tend_shared::api::Page<tend_shared::tickets::Ticket>>("/api/v1/tickets")
+        .await
+        .unwrap()
+        .items;
     let mut numbers: Vec<u64> = list
         .iter()
         .map(|t| t.id.trim_start_matches("T-").parse().unwrap())

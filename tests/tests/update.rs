@@ -138,10 +138,7 @@ async fn agent_updates_refuses_tampering_and_rolls_back() {
         let store = tend_collector::store::Store::open(&data.join("db")).unwrap();
         let mut bytes = genuine.clone();
         bytes[4096] ^= 0xff;
-        store
-            .put_release_artifact(B, ReleasePlatform::current().unwrap(), &bytes)
-            .unwrap();
-        store.flush_blocking().unwrap();
+        put_artifact(&store, &bytes).await;
     }
     collector = CollectorProc::start(&data, port);
     let (state1, dev1) = collector.enroll_agent(tmp.path(), "agent1", "HW-UPD-1");
@@ -186,10 +183,7 @@ async fn agent_updates_refuses_tampering_and_rolls_back() {
     collector.stop();
     {
         let store = tend_collector::store::Store::open(&data.join("db")).unwrap();
-        store
-            .put_release_artifact(B, ReleasePlatform::current().unwrap(), &genuine)
-            .unwrap();
-        store.flush_blocking().unwrap();
+        put_artifact(&store, &genuine).await;
     }
     collector = CollectorProc::start(&data, port);
     let (state2, dev2) = collector.enroll_agent(tmp.path(), "agent2", "HW-UPD-2");
@@ -310,4 +304,14 @@ async fn agent_updates_refuses_tampering_and_rolls_back() {
     );
     drop(agent2);
     collector.stop();
+}
+
+/// Overwrites release B's stored artifact behind the (stopped) collector's back.
+async fn put_artifact(store: &tend_collector::store::Store, bytes: &[u8]) {
+    tend_collector::atomic!(store, tx: tend_collector::store::StoreError => {
+        tx.put_release_artifact(B, ReleasePlatform::current().unwrap(), bytes);
+        Ok(())
+    })
+    .unwrap();
+    store.flush().await.unwrap();
 }

@@ -41,6 +41,38 @@ enum Cmd {
         /// Largest accepted request body in bytes [default: 1048576].
         #[arg(long)]
         body_limit: Option<usize>,
+        /// Keep records in this PostgreSQL database (several collectors may share it)
+        /// instead of the embedded sled store.
+        #[arg(long, env = "TEND_DATABASE")]
+        database: Option<String>,
+        /// Extra CA (PEM) to trust for TLS to the database.
+        #[arg(long)]
+        database_ca: Option<PathBuf>,
+        /// The key that unseals the identity collectors share [default: <data>/cluster.key].
+        #[arg(long)]
+        cluster_key: Option<PathBuf>,
+    },
+    /// Prepare a PostgreSQL database for collectors: apply the schema, store this data
+    /// dir's identity (CA, signing key, enroll secret) sealed with the cluster key, and
+    /// create the first admin. Copy the cluster key to every other collector.
+    Init {
+        #[command(flatten)]
+        at: StoreArgs,
+    },
+    /// Copy a sled store (a stopped collector's data dir) into an empty PostgreSQL
+    /// database, verify it, and store the identity there: then serve with --database.
+    Migrate {
+        /// The data dir of the sled collector.
+        #[arg(long = "from-sled")]
+        from_sled: PathBuf,
+        /// The PostgreSQL database.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        database_ca: Option<PathBuf>,
+        /// [default: <from-sled>/cluster.key]
+        #[arg(long)]
+        cluster_key: Option<PathBuf>,
     },
     /// Check the config file (and the data dir's keys, if present); non-zero on error.
     Validate {
@@ -88,12 +120,48 @@ enum Cmd {
 
 const DEFAULT_CONFIG: &str = "/etc/tend/collector.toml";
 
+/// Which store an operator command works on: the data dir's sled store (the
+/// collector must be stopped), or a PostgreSQL database (works beside running
+/// collectors).
+#[derive(clap::Args, Clone)]
+struct StoreArgs {
+    #[arg(long, default_value = "/var/lib/tend/collector")]
+    data: PathBuf,
+    #[arg(long, env = "TEND_DATABASE")]
+    database: Option<String>,
+    #[arg(long)]
+    database_ca: Option<PathBuf>,
+    #[arg(long)]
+    cluster_key: Option<PathBuf>,
+    /// Extra DNS names or IPs for the server certificate (init).
+    #[arg(long = "san")]
+    sans: Vec<String>,
+}
+
+impl StoreArgs {
+    fn config(&self) -> CollectorConfig {
+        CollectorConfig {
+            data: absolute(self.data.clone()),
+            database: self.database.clone(),
+            database_ca: self.database_ca.clone(),
+            cluster_key: self.cluster_key.clone(),
+            sans: self.sans.clone(),
+            ..CollectorConfig::default()
+        }
+    }
+
+    async fn open(&self) -> anyhow::Result<tend_collector::store::Store> {
+        let cfg = self.config();
+        Ok(tend_collector::admin::open_store(&cfg.data, &cfg.backend()).await?)
+    }
+}
+
 #[derive(Subcommand)]
 enum ReleaseCmd {
     /// Store an agent binary as release VERSION for PLATFORM.
     Add {
-        #[arg(long, default_value = "/var/lib/tend/collector")]
-        data: PathBuf,
+        #[command(flatten)]
+        at: StoreArgs,
         #[arg(long)]
         version: String,
         /// linux-x86_64, linux-aarch64 or macos-universal
@@ -107,8 +175,8 @@ enum ReleaseCmd {
 enum UserCmd {
     /// Create the user and print its first API token.
     Add {
-        #[arg(long, default_value = "/var/lib/tend/collector")]
-        data: PathBuf,
+        #[command(flatten)]
+        at: StoreArgs,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -119,8 +187,8 @@ enum UserCmd {
 #[derive(Subcommand)]
 enum TokenCmd {
     Create {
-        #[arg(long, default_value = "/var/lib/tend/collector")]
-        data: PathBuf,
+        #[command(flatten)]
+        at: StoreArgs,
         #[arg(long)]
         role: Role,
         #[arg(long)]
@@ -164,12 +232,16 @@ fn init_tracing() {
 }
 
 /// The config file overlaid with command-line flags, validated.
+#[allow(clippy::too_many_arguments)]
 fn serve_config(
     config: Option<PathBuf>,
     data: Option<PathBuf>,
     listen: Option<String>,
     sans: Vec<String>,
     body_limit: Option<usize>,
+    database: Option<String>,
+    database_ca: Option<PathBuf>,
+    cluster_key: Option<PathBuf>,
 ) -> anyhow::Result<CollectorConfig> {
     let path = config.clone().unwrap_or_else(|| DEFAULT_CONFIG.into());
     let mut cfg = CollectorConfig::load(&path, config.is_some())?;
@@ -179,6 +251,9 @@ fn serve_config(
     cfg.listen = listen.unwrap_or(cfg.listen);
     cfg.sans.extend(sans);
     cfg.body_limit = body_limit.unwrap_or(cfg.body_limit);
+    cfg.database = database.or(cfg.database);
+    cfg.database_ca = database_ca.or(cfg.database_ca);
+    cfg.cluster_key = cluster_key.map(absolute).or(cfg.cluster_key);
     cfg.validate(&path)?;
     Ok(cfg)
 }
@@ -200,14 +275,13 @@ fn validate(config: &std::path::Path) -> anyhow::Result<()> {
 }
 
 async fn release_add(
-    data: PathBuf,
+    at: StoreArgs,
     version: String,
     platform: tend_shared::releases::ReleasePlatform,
     file: PathBuf,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let store = tend_collector::store::Store::open(&absolute(data).join("db"))
-        .context("opening the store (stop the collector first, or use `tendctl release add`)")?;
+    let store = at.open().await?;
     let r = tend_collector::releases::add_artifact(
         &store,
         tend_shared::now_ms(),
@@ -221,6 +295,7 @@ async fn release_add(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.flush().await?;
     print_out(&format!(
         "release {} stored for {} (sha256 {}); a second admin approves it (`tendctl release approve {}`), then `tendctl release promote {} --percent N`\n",
         r.version,
@@ -233,21 +308,16 @@ async fn release_add(
 }
 
 async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
-    let CollectorConfig {
-        data,
-        listen,
-        sans,
-        body_limit,
-        event_retention_days,
-        allow_http_loopback_webhooks,
-    } = cfg;
+    let backend = cfg.backend();
     let limits = Limits {
-        body_limit_bytes: body_limit,
-        event_retention: std::time::Duration::from_secs(event_retention_days * 86_400),
-        allow_http_loopback_webhooks,
+        body_limit_bytes: cfg.body_limit,
+        event_retention: std::time::Duration::from_secs(cfg.event_retention_days * 86_400),
+        allow_http_loopback_webhooks: cfg.allow_http_loopback_webhooks,
         ..Limits::default()
     };
-    let collector = Collector::open(&data, &sans, Arc::new(SystemClock), limits)
+    let (data, listen) = (cfg.data.clone(), cfg.listen.clone());
+    let collector = Collector::open_with(&data, &cfg.sans, Arc::new(SystemClock), limits, &backend)
+        .await
         .with_context(|| format!("opening data dir {}", data.display()))?;
     let listener =
         std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
@@ -257,7 +327,7 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
         print_out(&format!("admin token (shown once, store it now): {t}\n"));
     }
     print_out(&format!("listening on https://{addr}\n"));
-    tracing::info!(%addr, data = %data.display(), "collector serving");
+    tracing::info!(%addr, data = %data.display(), store = collector.state.store.engine().as_str(), "collector serving");
     collector.run(listener, stop).await?;
     tracing::info!("collector stopped cleanly");
     Ok(())
@@ -322,6 +392,70 @@ Ctrl-C stops it; running it again reuses the data.
     Ok(())
 }
 
+/// `tend-collector init`: the first collector on a database.
+async fn init(at: StoreArgs) -> anyhow::Result<()> {
+    let cfg = at.config();
+    let tend_collector::server::Backend::Postgres { cluster_key, .. } = cfg.backend() else {
+        anyhow::bail!("init prepares a PostgreSQL database: pass --database postgres://…");
+    };
+    let store = at.open().await?;
+    let first = tend_collector::cluster::join(&store, &cfg.data, &cluster_key).await?;
+    tend_collector::pki::load_or_create(&cfg.data, &cfg.sans)?;
+    let admin =
+        tend_collector::service::tokens::create_initial_admin(&store, tend_shared::now_ms())
+            .await?;
+    store.flush().await?;
+    if first {
+        print_out(&format!(
+            "stored this collector's identity in the database, sealed with {}\n",
+            cluster_key.display()
+        ));
+    } else {
+        print_out("the database already had an identity; this data dir now holds it\n");
+    }
+    if let Some(t) = admin {
+        print_out(&format!("admin token (shown once, store it now): {t}\n"));
+    }
+    print_out(&format!(
+        "add a collector: copy {} to it, then `tend-collector serve --database … --cluster-key <copy>`\n",
+        cluster_key.display()
+    ));
+    Ok(())
+}
+
+/// `tend-collector migrate`: a stopped sled collector's records into PostgreSQL.
+async fn migrate(
+    from: PathBuf,
+    to: String,
+    database_ca: Option<PathBuf>,
+    cluster_key: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let from = absolute(from);
+    let key = cluster_key
+        .map(absolute)
+        .unwrap_or_else(|| from.join("cluster.key"));
+    let options = tend_collector::store::PgOptions {
+        ca_file: database_ca,
+        ..tend_collector::store::PgOptions::new(&to)
+    };
+    let m = tend_collector::admin::migrate(&from, &options, &key).await?;
+    print_out(&format!(
+        "copied {} keys: {} devices, {} tickets, {} jobs, {} audit entries, {} events; counts verified\n\
+         the identity is stored in the database, sealed with {}\n\
+         serve with: tend-collector serve --data {} --database '{}'\n",
+        m.keys,
+        m.devices,
+        m.tickets,
+        m.jobs,
+        m.audit,
+        m.events,
+        key.display(),
+        from.display(),
+        to
+    ));
+    Ok(())
+}
+
 /// Prints to stdout; a closed pipe (`| head`) ends the program quietly, as SIGPIPE would.
 fn print_out(text: &str) {
     use std::io::Write;
@@ -347,20 +481,39 @@ async fn main() {
             listen,
             sans,
             body_limit,
-        } => match serve_config(config, data, listen, sans, body_limit) {
+            database,
+            database_ca,
+            cluster_key,
+        } => match serve_config(
+            config,
+            data,
+            listen,
+            sans,
+            body_limit,
+            database,
+            database_ca,
+            cluster_key,
+        ) {
             Ok(cfg) => serve(cfg).await,
             Err(e) => Err(e),
         },
+        Cmd::Init { at } => init(at).await,
+        Cmd::Migrate {
+            from_sled,
+            to,
+            database_ca,
+            cluster_key,
+        } => migrate(from_sled, to, database_ca, cluster_key).await,
         Cmd::Validate { config } => validate(&config),
         Cmd::Release {
             cmd:
                 ReleaseCmd::Add {
-                    data,
+                    at,
                     version,
                     platform,
                     file,
                 },
-        } => release_add(data, version, platform, file).await,
+        } => release_add(at, version, platform, file).await,
         Cmd::Bundle { data, server } => tend_collector::pki::bundle(&absolute(data), &server)
             .context("reading the collector identity")
             .map(|b| {
@@ -370,38 +523,42 @@ async fn main() {
                 ))
             }),
         Cmd::User {
-            cmd: UserCmd::Add { data, name, role },
-        } => (|| {
-            let store = tend_collector::store::Store::open(&absolute(data).join("db")).context(
-                "opening the store (stop the collector first; `tendctl user add` works on a running one)",
-            )?;
-            let (_, token) = tend_collector::service::tokens::create_user(
-                &store,
-                tend_shared::now_ms(),
-                tend_collector::service::tokens::Creator::System,
-                &name,
-                role,
-            )?;
-            store.flush_blocking()?;
-            print_out(&format!("{token}\n"));
-            anyhow::Ok(())
-        })(),
+            cmd: UserCmd::Add { at, name, role },
+        } => {
+            async {
+                let store = at.open().await?;
+                let (_, token) = tend_collector::service::tokens::create_user(
+                    &store,
+                    tend_shared::now_ms(),
+                    tend_collector::service::tokens::Creator::System,
+                    &name,
+                    role,
+                )
+                .await?;
+                store.flush().await?;
+                print_out(&format!("{token}\n"));
+                anyhow::Ok(())
+            }
+            .await
+        }
         Cmd::Token {
-            cmd: TokenCmd::Create { data, role, name },
-        } => (|| {
-            let store = tend_collector::store::Store::open(&absolute(data).join("db")).context(
-                "opening the store (stop the collector first, or use `tendctl token create`)",
-            )?;
-            let token = tend_collector::service::tokens::operator_token(
-                &store,
-                tend_shared::now_ms(),
-                &name,
-                role,
-            )?;
-            store.flush_blocking()?;
-            print_out(&format!("{token}\n"));
-            anyhow::Ok(())
-        })(),
+            cmd: TokenCmd::Create { at, role, name },
+        } => {
+            async {
+                let store = at.open().await?;
+                let token = tend_collector::service::tokens::operator_token(
+                    &store,
+                    tend_shared::now_ms(),
+                    &name,
+                    role,
+                )
+                .await?;
+                store.flush().await?;
+                print_out(&format!("{token}\n"));
+                anyhow::Ok(())
+            }
+            .await
+        }
         Cmd::Demo {
             data,
             listen,

@@ -29,7 +29,7 @@ pub async fn checkin(
     auth: Auth,
     ApiJson(req): ApiJson<CheckinRequest>,
 ) -> Result<Json<CheckinResponse>, ApiError> {
-    let device = auth.device(&state, "device.checkin")?;
+    let device = auth.device(&state, "device.checkin").await?;
     state.device_rate(&state.rates.checkins, "check-ins", &device.id)?;
     service::checkin::checkin(&state, device, req)
         .await
@@ -56,7 +56,7 @@ pub async fn jobs_next(
     auth: Auth,
     ApiQuery(q): ApiQuery<NextQuery>,
 ) -> Result<Json<JobsNextResponse>, ApiError> {
-    let device = auth.device(&state, "job.poll")?;
+    let device = auth.device(&state, "job.poll").await?;
     let wakeup = state.job_wakeup(&device.id);
     // at most one poll per device: this one replaces any older one
     let mine = wakeup.take();

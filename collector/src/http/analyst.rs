@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use tend_shared::api::{AuditEntry, Role};
+use tend_shared::api::{AuditEntry, Page, Role};
 use tend_shared::assets::{Asset, AssetCreate, AssetPatch, AssetState};
 use tend_shared::devices::{DeviceDetail, DeviceSummary};
 use tend_shared::enroll::Platform;
@@ -15,7 +15,8 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::service;
 use crate::state::AppState;
-use crate::store::{AuditFilter, DeviceFilter};
+use crate::store::paging;
+use crate::store::{AuditFilter, Cursor, DeviceFilter};
 
 #[derive(Debug, Deserialize)]
 pub struct DeviceQuery {
@@ -26,14 +27,15 @@ pub struct DeviceQuery {
     /// Id prefix, hostname prefix or serial.
     q: Option<String>,
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 pub async fn list_devices(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<DeviceQuery>,
-) -> Result<Json<Vec<DeviceSummary>>, ApiError> {
-    auth.require(&state, Role::Viewer, "device.list")?;
+) -> Result<Json<Page<DeviceSummary>>, ApiError> {
+    auth.require(&state, Role::Viewer, "device.list").await?;
     let filter = DeviceFilter {
         platform: q
             .platform
@@ -52,14 +54,15 @@ pub async fn list_devices(
             .map(|s| state.now_ms().saturating_sub(s.saturating_mul(1000))),
         search: q.q.filter(|s| !s.trim().is_empty()),
     };
-    let st = state.clone();
-    let mut list = tokio::task::spawn_blocking(move || service::devices::list(&st, &filter))
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    service::devices::list(&state, &filter, cursor.as_ref(), paging::limit(q.limit))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    if let Some(n) = q.limit {
-        list.truncate(n);
-    }
-    Ok(Json(list))
+        .map(Json)
 }
 
 pub async fn device(
@@ -67,35 +70,76 @@ pub async fn device(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeviceDetail>, ApiError> {
-    auth.require(&state, Role::Viewer, "device.read")?;
-    service::devices::detail(&state, &id).map(Json)
+    auth.require(&state, Role::Viewer, "device.read").await?;
+    service::devices::detail(&state, &id).await.map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventQuery {
+    /// Only events before this time (ms epoch).
+    before: Option<u64>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// A device's events, newest first, a page at a time.
+pub async fn device_events(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EventQuery>,
+) -> Result<Json<Page<tend_shared::devices::DeviceEvent>>, ApiError> {
+    auth.require(&state, Role::Viewer, "device.events").await?;
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let mut r = state.store.read();
+    if r.device(&id).await?.is_none() && r.asset(&id).await?.is_none() {
+        return Err(ApiError::not_found("device", &id));
+    }
+    let page = r
+        .events_page(&id, q.before, cursor.as_ref(), paging::limit(q.limit))
+        .await?
+        .map_err(ApiError::BadRequest)?;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize)]
 pub struct AssetQuery {
     state: Option<AssetState>,
     owner: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
+/// Assets in serial order (of one state or owner), a page at a time.
 pub async fn list_assets(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<AssetQuery>,
-) -> Result<Json<Vec<Asset>>, ApiError> {
-    auth.require(&state, Role::Viewer, "asset.list")?;
-    let mut list: Vec<Asset> = state
+) -> Result<Json<Page<Asset>>, ApiError> {
+    auth.require(&state, Role::Viewer, "asset.list").await?;
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let page = state
         .store
-        .assets()?
-        .into_iter()
-        .filter(|a| q.state.is_none_or(|s| a.state == s))
-        .filter(|a| {
-            q.owner
-                .as_deref()
-                .is_none_or(|o| a.owner.as_deref() == Some(o))
-        })
-        .collect();
-    list.sort_by(|a, b| a.serial.cmp(&b.serial));
-    Ok(Json(list))
+        .read()
+        .assets_page(
+            q.state,
+            q.owner.as_deref(),
+            cursor.as_ref(),
+            paging::limit(q.limit),
+        )
+        .await?
+        .map_err(ApiError::BadRequest)?;
+    Ok(Json(page))
 }
 
 pub async fn asset(
@@ -103,8 +147,8 @@ pub async fn asset(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<tend_shared::devices::AssetDetail>, ApiError> {
-    auth.require(&state, Role::Viewer, "asset.read")?;
-    service::devices::asset_detail(&state, &id).map(Json)
+    auth.require(&state, Role::Viewer, "asset.read").await?;
+    service::devices::asset_detail(&state, &id).await.map(Json)
 }
 
 pub async fn create_asset(
@@ -112,7 +156,7 @@ pub async fn create_asset(
     auth: Auth,
     ApiJson(req): ApiJson<AssetCreate>,
 ) -> Result<(StatusCode, Json<Asset>), ApiError> {
-    let user = auth.require(&state, Role::Analyst, "asset.create")?;
+    let user = auth.require(&state, Role::Analyst, "asset.create").await?;
     let asset = service::assets::create(&state, &user, req).await?;
     Ok((StatusCode::CREATED, Json(asset)))
 }
@@ -123,7 +167,7 @@ pub async fn patch_asset(
     ApiPath(id): ApiPath<String>,
     ApiJson(p): ApiJson<AssetPatch>,
 ) -> Result<Json<Asset>, ApiError> {
-    let user = auth.require(&state, Role::Analyst, "asset.update")?;
+    let user = auth.require(&state, Role::Analyst, "asset.update").await?;
     service::assets::patch(&state, &user, &id, p)
         .await
         .map(Json)
@@ -136,26 +180,39 @@ pub struct AuditQuery {
     target: Option<String>,
     before: Option<u64>,
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
+/// The audit log, newest first, a page at a time.
 pub async fn audit(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
-    auth.require(&state, Role::Admin, "audit.read")?;
+) -> Result<Json<Page<AuditEntry>>, ApiError> {
+    auth.require(&state, Role::Admin, "audit.read").await?;
     let f = AuditFilter {
         actor: q.actor,
         action_prefix: q.action,
         target: q.target,
         before_seq: q.before,
-        limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
-    Ok(Json(state.store.audit_entries(&f)?))
+    let cursor = q
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let page = state
+        .store
+        .read()
+        .audit_page(&f, cursor.as_ref(), paging::limit(q.limit))
+        .await?
+        .map_err(ApiError::BadRequest)?;
+    Ok(Json(page))
 }
 
 pub async fn policy(State(state): State<AppState>, auth: Auth) -> Result<Json<Policy>, ApiError> {
-    auth.require(&state, Role::Viewer, "policy.read")?;
+    auth.require(&state, Role::Viewer, "policy.read").await?;
     Ok(Json(state.policy()))
 }
 
@@ -164,6 +221,6 @@ pub async fn put_policy(
     auth: Auth,
     ApiJson(p): ApiJson<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
-    let user = auth.require(&state, Role::Admin, "policy.update")?;
+    let user = auth.require(&state, Role::Admin, "policy.update").await?;
     service::policy::replace(&state, &user, p).await.map(Json)
 }

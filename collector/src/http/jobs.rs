@@ -22,7 +22,7 @@ pub async fn submit_script(
     auth: Auth,
     ApiJson(req): ApiJson<ScriptSubmit>,
 ) -> Result<(StatusCode, Json<Script>), ApiError> {
-    let user = auth.require(&state, Role::Admin, "script.submit")?;
+    let user = auth.require(&state, Role::Admin, "script.submit").await?;
     Ok((
         StatusCode::CREATED,
         Json(scripts::submit(&state, &user, req).await?),
@@ -33,8 +33,8 @@ pub async fn list_scripts(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<Script>>, ApiError> {
-    auth.require(&state, Role::Viewer, "script.list")?;
-    Ok(Json(state.store.scripts_latest()?))
+    auth.require(&state, Role::Viewer, "script.list").await?;
+    Ok(Json(state.store.read().scripts_latest().await?))
 }
 
 pub async fn script(
@@ -42,8 +42,8 @@ pub async fn script(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<Script>>, ApiError> {
-    auth.require(&state, Role::Viewer, "script.read")?;
-    let v = state.store.script_versions(&id)?;
+    auth.require(&state, Role::Viewer, "script.read").await?;
+    let v = state.store.read().script_versions(&id).await?;
     if v.is_empty() {
         return Err(ApiError::not_found("script", &id));
     }
@@ -55,7 +55,7 @@ pub async fn approve_script(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Script>, ApiError> {
-    let user = auth.require(&state, Role::Admin, "script.approve")?;
+    let user = auth.require(&state, Role::Admin, "script.approve").await?;
     scripts::approve(&state, &user, &id).await.map(Json)
 }
 
@@ -64,7 +64,7 @@ pub async fn revoke_script(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<Script>>, ApiError> {
-    let user = auth.require(&state, Role::Admin, "script.revoke")?;
+    let user = auth.require(&state, Role::Admin, "script.revoke").await?;
     scripts::revoke(&state, &user, &id).await.map(Json)
 }
 
@@ -74,8 +74,9 @@ pub async fn signed_script(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SignedScript>, ApiError> {
-    auth.device(&state, "script.fetch")?;
-    let s = scripts::approved(&state, &id)?
+    auth.device(&state, "script.fetch").await?;
+    let s = scripts::approved(&state, &id)
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("script {id:?} has no approved version")))?;
     scripts::signed(&s)
         .map(Json)
@@ -88,10 +89,12 @@ pub async fn queue_diagnostic(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<DiagnosticRequest>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let user = auth.require(&state, Role::Analyst, "job.queue")?;
+    let user = auth.require(&state, Role::Analyst, "job.queue").await?;
     let device = state
         .store
-        .device(&id)?
+        .read()
+        .device(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("device", &id))?;
     let job = jobs::queue(
         &state,
@@ -118,22 +121,32 @@ pub async fn queue_script(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RunScript>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let user = auth.require(&state, Role::Analyst, "job.queue")?;
+    let user = auth.require(&state, Role::Analyst, "job.queue").await?;
     let device = state
         .store
-        .device(&id)?
+        .read()
+        .device(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("device", &id))?;
     let job = jobs::queue_script(&state, &device, &req.script_id, &user.actor(), None).await?;
     Ok((StatusCode::CREATED, Json(job)))
 }
 
+/// A device's jobs, newest first, a page at a time.
 pub async fn device_jobs(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Vec<JobView>>, ApiError> {
-    auth.require(&state, Role::Viewer, "job.list")?;
-    Ok(Json(state.store.device_jobs(&id, 100)?))
+    ApiQuery(q): ApiQuery<crate::http::tickets::PageQuery>,
+) -> Result<Json<tend_shared::api::Page<JobView>>, ApiError> {
+    auth.require(&state, Role::Viewer, "job.list").await?;
+    let page = state
+        .store
+        .read()
+        .device_jobs_page(&id, q.cursor()?.as_ref(), q.limit())
+        .await?
+        .map_err(ApiError::BadRequest)?;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,7 +162,7 @@ pub async fn job(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<Json<JobView>, ApiError> {
-    auth.require(&state, Role::Viewer, "job.read")?;
+    auth.require(&state, Role::Viewer, "job.read").await?;
     jobs::wait_final(&state, &id, Duration::from_secs(q.wait.min(60)))
         .await
         .map(Json)
@@ -161,7 +174,7 @@ pub async fn job_result(
     ApiPath(id): ApiPath<String>,
     ApiJson(r): ApiJson<JobResult>,
 ) -> Result<Json<JobView>, ApiError> {
-    let device = auth.device(&state, "job.result")?;
+    let device = auth.device(&state, "job.result").await?;
     state.device_rate(&state.rates.job_results, "job results", &device.id)?;
     jobs::record_result(&state, &device.id, &id, r)
         .await
@@ -173,7 +186,7 @@ pub async fn create_bulk(
     auth: Auth,
     ApiJson(req): ApiJson<BulkRequest>,
 ) -> Result<(StatusCode, Json<BulkStatus>), ApiError> {
-    let user = auth.require(&state, Role::Analyst, "bulk.create")?;
+    let user = auth.require(&state, Role::Analyst, "bulk.create").await?;
     Ok((
         StatusCode::CREATED,
         Json(bulk::create(&state, &user, req).await?),
@@ -185,6 +198,6 @@ pub async fn bulk_status(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<BulkStatus>, ApiError> {
-    auth.require(&state, Role::Viewer, "bulk.read")?;
-    bulk::status(&state, &id).map(Json)
+    auth.require(&state, Role::Viewer, "bulk.read").await?;
+    bulk::status(&state, &id).await.map(Json)
 }

@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/jobs/next", get(agent::jobs_next))
         .route("/api/v1/devices", get(analyst::list_devices))
         .route("/api/v1/devices/{id}", get(analyst::device))
+        .route("/api/v1/devices/{id}/events", get(analyst::device_events))
         .route(
             "/api/v1/assets",
             get(analyst::list_assets).post(analyst::create_asset),

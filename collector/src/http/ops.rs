@@ -9,20 +9,25 @@ use crate::error::{error_response, ApiError};
 use crate::service;
 use crate::state::AppState;
 
-pub async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
+/// Liveness and the store's reachability; the device count comes from counters (a
+/// handful of keys, whatever the fleet size).
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let counts = state.store.read().counts().await?;
+    Ok(Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "devices": state.store.device_count(),
-    }))
+        "store": state.store.engine().as_str(),
+        "devices": counts.devices,
+    })))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let st = state.clone();
-    let by_health = tokio::task::spawn_blocking(move || service::devices::count_by_health(&st))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let body = state.metrics.render(&by_health, state.store.size_on_disk());
+    let by_health = service::devices::count_by_health(&state).await?;
+    let open = state.store.read().counts().await?.open_tickets;
+    let mut body = state.metrics.render(&by_health, state.store.size_on_disk());
+    body.push_str(&format!(
+        "# HELP tend_tickets_open Open tickets.\n# TYPE tend_tickets_open gauge\ntend_tickets_open {open}\n"
+    ));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 

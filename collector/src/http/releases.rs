@@ -24,7 +24,7 @@ pub async fn upload(
     ApiPath((version, p)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Release>), ApiError> {
-    let user = auth.require(&state, Role::Admin, "release.add")?;
+    let user = auth.require(&state, Role::Admin, "release.add").await?;
     let p = platform(&p)?;
     let r = releases::add_artifact(
         &state.store,
@@ -45,8 +45,8 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<Release>>, ApiError> {
-    auth.require(&state, Role::Viewer, "release.list")?;
-    Ok(Json(releases::list(&state.store)?))
+    auth.require(&state, Role::Viewer, "release.list").await?;
+    Ok(Json(releases::list(&state.store).await?))
 }
 
 pub async fn show(
@@ -54,10 +54,12 @@ pub async fn show(
     auth: Auth,
     ApiPath(version): ApiPath<String>,
 ) -> Result<Json<Release>, ApiError> {
-    auth.require(&state, Role::Viewer, "release.read")?;
+    auth.require(&state, Role::Viewer, "release.read").await?;
     state
         .store
-        .release(&version)?
+        .read()
+        .release(&version)
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("release", &version))
 }
@@ -67,7 +69,7 @@ pub async fn approve(
     auth: Auth,
     ApiPath(version): ApiPath<String>,
 ) -> Result<Json<Release>, ApiError> {
-    let user = auth.require(&state, Role::Admin, "release.approve")?;
+    let user = auth.require(&state, Role::Admin, "release.approve").await?;
     releases::approve(&state, &user, &version).await.map(Json)
 }
 
@@ -77,7 +79,7 @@ pub async fn rollout(
     ApiPath(version): ApiPath<String>,
     ApiJson(patch): ApiJson<RolloutPatch>,
 ) -> Result<Json<Release>, ApiError> {
-    let user = auth.require(&state, Role::Admin, "release.rollout")?;
+    let user = auth.require(&state, Role::Admin, "release.rollout").await?;
     releases::patch_rollout(&state, &user.actor(), &version, &patch)
         .await
         .map(Json)
@@ -96,7 +98,7 @@ pub async fn latest(
     auth: Auth,
     ApiQuery(q): ApiQuery<LatestQuery>,
 ) -> Result<Json<LatestRelease>, ApiError> {
-    let device = auth.device(&state, "release.offer")?;
+    let device = auth.device(&state, "release.offer").await?;
     // a Mac has one universal build; a Linux device must say its architecture
     let p = match q.platform.as_deref() {
         Some(p) => Some(platform(p)?),
@@ -107,7 +109,7 @@ pub async fn latest(
     };
     let running = q.version.unwrap_or_else(|| device.agent_version.clone());
     Ok(Json(LatestRelease {
-        release: releases::offer_for(&state, &device, &running, p)?,
+        release: releases::offer_for(&state, &device, &running, p).await?,
     }))
 }
 
@@ -118,12 +120,15 @@ pub async fn artifact(
     ApiPath((version, p)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     if !matches!(auth.0, Principal::Device(_)) {
-        auth.require(&state, Role::Viewer, "release.download")?;
+        auth.require(&state, Role::Viewer, "release.download")
+            .await?;
     }
     let p = platform(&p)?;
     let size = state
         .store
-        .release(&version)?
+        .read()
+        .release(&version)
+        .await?
         .and_then(|r| r.artifacts.into_iter().find(|a| a.platform == p))
         .map(|a| a.size)
         .ok_or_else(|| ApiError::not_found("artifact", &format!("{version}/{p}")))?;
@@ -132,7 +137,7 @@ pub async fn artifact(
     let chunks = futures_util::stream::unfold(0u32, move |i| {
         let (store, version) = (store.clone(), version.clone());
         async move {
-            match store.release_artifact_chunk(&version, p, i) {
+            match store.read().release_artifact_chunk(&version, p, i).await {
                 Ok(Some(c)) => Some((Ok(c), i + 1)),
                 Ok(None) => None,
                 Err(e) => Some((Err(std::io::Error::other(e.to_string())), u32::MAX)),

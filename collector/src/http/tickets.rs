@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use tend_shared::api::{AuditOutcome, Role};
+use tend_shared::api::{AuditOutcome, Page, Role};
 use tend_shared::tickets::{
     Problem, SlaReport, Ticket, TicketDetail, TicketPatch, TicketRequest, TicketSettings,
     TicketSource,
@@ -14,6 +14,7 @@ use tend_shared::tickets::{
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use crate::store::Cursor;
 use crate::tickets::{self, Filed, TicketQuery};
 
 /// `POST /api/v1/tickets`: a device files for itself; an analyst files for `device_id`.
@@ -30,14 +31,16 @@ pub async fn create(
             (*d, TicketSource::Agent, actor)
         }
         Principal::Api(_) => {
-            let user = auth.require(&state, Role::Analyst, "ticket.create")?;
+            let user = auth.require(&state, Role::Analyst, "ticket.create").await?;
             let id = req
                 .device_id
                 .clone()
                 .ok_or_else(|| ApiError::BadRequest("device_id is required".into()))?;
             let device = state
                 .store
-                .device(&id)?
+                .read()
+                .device(&id)
+                .await?
                 .ok_or_else(|| ApiError::not_found("device", &id))?;
             (device, TicketSource::Analyst, user.actor())
         }
@@ -62,10 +65,10 @@ pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(mut q): ApiQuery<TicketQuery>,
-) -> Result<Json<Vec<Ticket>>, ApiError> {
-    let user = auth.require(&state, Role::Viewer, "ticket.list")?;
+) -> Result<Json<Page<Ticket>>, ApiError> {
+    let user = auth.require(&state, Role::Viewer, "ticket.list").await?;
     me(&mut q.assignee, &user);
-    tickets::list(&state, &q).map(Json)
+    tickets::list(&state, &q).await.map(Json)
 }
 
 pub async fn detail(
@@ -73,8 +76,8 @@ pub async fn detail(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketDetail>, ApiError> {
-    auth.require(&state, Role::Viewer, "ticket.read")?;
-    tickets::detail(&state, &id).map(Json)
+    auth.require(&state, Role::Viewer, "ticket.read").await?;
+    tickets::detail(&state, &id).await.map(Json)
 }
 
 pub async fn patch(
@@ -83,7 +86,7 @@ pub async fn patch(
     ApiPath(id): ApiPath<String>,
     ApiJson(mut p): ApiJson<TicketPatch>,
 ) -> Result<Json<Ticket>, ApiError> {
-    let user = auth.require(&state, Role::Analyst, "ticket.update")?;
+    let user = auth.require(&state, Role::Analyst, "ticket.update").await?;
     me(&mut p.assignee, &user);
     tickets::patch(&state, &user.actor(), &id, p)
         .await
@@ -101,7 +104,9 @@ pub async fn comment(
     ApiPath(id): ApiPath<String>,
     ApiJson(c): ApiJson<CommentBody>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
-    let user = auth.require(&state, Role::Analyst, "ticket.comment")?;
+    let user = auth
+        .require(&state, Role::Analyst, "ticket.comment")
+        .await?;
     if c.text.trim().is_empty() {
         return Err(ApiError::BadRequest("text must not be empty".into()));
     }
@@ -118,14 +123,42 @@ pub async fn comment(
     Ok((StatusCode::CREATED, Json(t)))
 }
 
+/// A page of a list: `limit` (default 100, at most 1,000) and `cursor` (the previous
+/// page's `next`).
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()
+            .map_err(ApiError::BadRequest)
+    }
+
+    pub fn limit(&self) -> usize {
+        crate::store::paging::limit(self.limit)
+    }
+}
+
+/// Fleet-wide problems, newest first, a page at a time.
 pub async fn problems(
     State(state): State<AppState>,
     auth: Auth,
-) -> Result<Json<Vec<Problem>>, ApiError> {
-    auth.require(&state, Role::Viewer, "problem.list")?;
-    let mut p = state.store.problems()?;
-    p.sort_by_key(|p| std::cmp::Reverse(p.updated_at_ms));
-    Ok(Json(p))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Page<Problem>>, ApiError> {
+    auth.require(&state, Role::Viewer, "problem.list").await?;
+    let page = state
+        .store
+        .read()
+        .problems_page(q.cursor()?.as_ref(), q.limit())
+        .await?
+        .map_err(ApiError::BadRequest)?;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,20 +173,23 @@ pub async fn sla_report(
     auth: Auth,
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<SlaReport>, ApiError> {
-    auth.require(&state, Role::Viewer, "report.sla")?;
+    auth.require(&state, Role::Viewer, "report.sla").await?;
     let to = q.to.unwrap_or_else(|| state.now_ms() + 1);
     let from = q.from.unwrap_or_else(|| to.saturating_sub(30 * 86_400_000));
     if from >= to {
         return Err(ApiError::BadRequest("from must be before to".into()));
     }
-    tickets::report::sla_report(&state, from, to).map(Json)
+    tickets::report::sla_report(&state, from, to)
+        .await
+        .map(Json)
 }
 
 pub async fn settings(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<TicketSettings>, ApiError> {
-    auth.require(&state, Role::Viewer, "ticket_settings.read")?;
+    auth.require(&state, Role::Viewer, "ticket_settings.read")
+        .await?;
     Ok(Json(state.ticket_settings()))
 }
 
@@ -162,17 +198,28 @@ pub async fn put_settings(
     auth: Auth,
     ApiJson(s): ApiJson<TicketSettings>,
 ) -> Result<Json<TicketSettings>, ApiError> {
-    let user = auth.require(&state, Role::Admin, "ticket_settings.update")?;
+    let user = auth
+        .require(&state, Role::Admin, "ticket_settings.update")
+        .await?;
     s.validate().map_err(ApiError::BadRequest)?;
     let old = state.ticket_settings();
-    state.set_ticket_settings(s.clone())?;
-    state.audit(
-        &user.actor(),
-        "ticket_settings.update",
-        "",
-        AuditOutcome::Success,
-        serde_json::json!({"before": old, "after": s}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        state.set_ticket_settings(&mut tx, &s);
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "ticket_settings.update",
+                "",
+                AuditOutcome::Success,
+                serde_json::json!({"before": old, "after": s}),
+            )
+            .await?;
+        Ok(())
+    })?;
+    state.reload().await?;
+    // open tickets' due times follow the new targets (their index keys move)
+    tickets::reindex_due(&state).await?;
     state.store.flush().await?;
     Ok(Json(s))
 }
@@ -190,7 +237,7 @@ pub async fn create_webhook(
     auth: Auth,
     ApiJson(w): ApiJson<WebhookCreate>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let user = auth.require(&state, Role::Admin, "webhook.create")?;
+    let user = auth.require(&state, Role::Admin, "webhook.create").await?;
     let rec =
         tickets::webhooks::register(&state, &user.actor(), &w.url, &w.secret, w.events).await?;
     Ok((
@@ -205,9 +252,9 @@ pub async fn list_webhooks(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    auth.require(&state, Role::Admin, "webhook.list")?;
+    auth.require(&state, Role::Admin, "webhook.list").await?;
     // secrets are never shown again
-    Ok(Json(state.store.webhooks()?.into_iter().map(|w| serde_json::json!({"id": w.id, "url": w.url, "events": w.events, "created_at_ms": w.created_at_ms})).collect()))
+    Ok(Json(state.store.read().webhooks().await?.into_iter().map(|w| serde_json::json!({"id": w.id, "url": w.url, "events": w.events, "created_at_ms": w.created_at_ms})).collect()))
 }
 
 pub async fn delete_webhook(
@@ -215,17 +262,23 @@ pub async fn delete_webhook(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let user = auth.require(&state, Role::Admin, "webhook.delete")?;
-    if !state.store.remove_webhook(&id)? {
-        return Err(ApiError::not_found("webhook", &id));
-    }
-    state.audit(
-        &user.actor(),
-        "webhook.delete",
-        &id,
-        AuditOutcome::Success,
-        serde_json::Value::Null,
-    )?;
+    let user = auth.require(&state, Role::Admin, "webhook.delete").await?;
+    crate::atomic!(state.store, tx => {
+        if !tx.remove_webhook(&id).await? {
+            return Err(ApiError::not_found("webhook", &id));
+        }
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "webhook.delete",
+                &id,
+                AuditOutcome::Success,
+                serde_json::Value::Null,
+            )
+            .await?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,8 +23,8 @@ pub async fn list_users(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    auth.require(&state, Role::Admin, "user.list")?;
-    Ok(Json(state.store.users()?))
+    auth.require(&state, Role::Admin, "user.list").await?;
+    Ok(Json(state.store.read().users().await?))
 }
 
 pub async fn create_user(
@@ -32,14 +32,15 @@ pub async fn create_user(
     auth: Auth,
     ApiJson(req): ApiJson<UserCreate>,
 ) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
-    let me = auth.require(&state, Role::Admin, "user.create")?;
+    let me = auth.require(&state, Role::Admin, "user.create").await?;
     let (user, token) = tokens::create_user(
         &state.store,
         state.now_ms(),
         Creator::User(&me),
         &req.name,
         req.role,
-    )?;
+    )
+    .await?;
     state.store.flush().await?;
     Ok((StatusCode::CREATED, Json(UserCreated { user, token })))
 }
@@ -49,52 +50,69 @@ pub async fn disable_user(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    let me = auth.require(&state, Role::Admin, "user.disable")?;
-    let mut user = state
-        .store
-        .user(&id)?
-        .or(state.store.user_by_name(&id)?)
-        .ok_or_else(|| ApiError::not_found("user", &id))?;
-    let active_admins = state
-        .store
-        .users()?
-        .iter()
-        .filter(|u| u.role == Role::Admin && !u.disabled)
-        .count();
-    if user.role == Role::Admin && !user.disabled && active_admins <= 1 {
-        return Err(ApiError::Conflict(
-            "that is the last active admin; create another one first".into(),
-        ));
-    }
-    user.disabled = true;
-    state.store.put_user(&user)?;
-    state.audit(
-        &me.actor(),
-        "user.disable",
-        &user.id,
-        AuditOutcome::Success,
-        serde_json::json!({"name": user.name}),
-    )?;
+    let me = auth.require(&state, Role::Admin, "user.disable").await?;
+    let user = crate::atomic!(state.store, tx => {
+        let mut user = match tx.user(&id).await? {
+            Some(u) => u,
+            None => tx
+                .user_by_name(&id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("user", &id))?,
+        };
+        let admins: Vec<User> = tx
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role == Role::Admin && !u.disabled)
+            .collect();
+        if user.role == Role::Admin && !user.disabled && admins.len() <= 1 {
+            return Err(ApiError::Conflict(
+                "that is the last active admin; create another one first".into(),
+            ));
+        }
+        // the other admins are read point by point: two units disabling the last two
+        // admins at once conflict instead of leaving none
+        for a in &admins {
+            tx.user(&a.id).await?;
+        }
+        user.disabled = true;
+        tx.put_user(&user);
+        state
+            .audit_in(
+                &mut tx,
+                &me.actor(),
+                "user.disable",
+                &user.id,
+                AuditOutcome::Success,
+                serde_json::json!({"name": user.name}),
+            )
+            .await?;
+        Ok(user)
+    })?;
     state.store.flush().await?;
     Ok(Json(user))
 }
 
 /// The token's listing form (its user looked up).
-fn listed(state: &AppState, r: &crate::store::TokenRecord) -> Result<Option<TokenInfo>, ApiError> {
+async fn listed(
+    tx: &mut crate::store::Tx,
+    r: &crate::store::TokenRecord,
+) -> Result<Option<TokenInfo>, ApiError> {
     let TokenKind::User { user_id, .. } = &r.kind else {
         return Ok(None);
     };
-    Ok(state.store.user(user_id)?.and_then(|u| tokens::info(&u, r)))
+    Ok(tx.user(user_id).await?.and_then(|u| tokens::info(&u, r)))
 }
 
 pub async fn list_tokens(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    let me = auth.require(&state, Role::Viewer, "token.list")?;
+    let me = auth.require(&state, Role::Viewer, "token.list").await?;
     let mut out = Vec::new();
-    for r in state.store.user_tokens()? {
-        if let Some(i) = listed(&state, &r)? {
+    let mut tx = state.store.read();
+    for r in tx.user_tokens().await? {
+        if let Some(i) = listed(&mut tx, &r).await? {
             if me.role == Role::Admin || i.user_id == me.id {
                 out.push(i);
             }
@@ -119,22 +137,25 @@ pub async fn create_token(
     auth: Auth,
     ApiJson(req): ApiJson<TokenCreate>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
-    let me = auth.require(&state, Role::Viewer, "token.create")?;
+    let me = auth.require(&state, Role::Viewer, "token.create").await?;
     let user_id = req.user_id.clone().unwrap_or_else(|| me.id.clone());
-    let user = state
-        .store
-        .user(&user_id)?
-        .or(state.store.user_by_name(&user_id)?)
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| ApiError::not_found("user", &user_id))?;
+    let mut r = state.store.read();
+    let user = match r.user(&user_id).await? {
+        Some(u) => Some(u),
+        None => r.user_by_name(&user_id).await?,
+    }
+    .filter(|u| !u.disabled)
+    .ok_or_else(|| ApiError::not_found("user", &user_id))?;
     if !may_mint(&me, &user) {
-        state.audit(
-            &me.actor(),
-            "token.create",
-            &user.id,
-            AuditOutcome::Denied,
-            serde_json::json!({"reason": "a token for another user", "user": user.name}),
-        )?;
+        state
+            .audit(
+                &me.actor(),
+                "token.create",
+                &user.id,
+                AuditOutcome::Denied,
+                serde_json::json!({"reason": "a token for another user", "user": user.name}),
+            )
+            .await?;
         state.store.flush().await?;
         return Err(ApiError::Forbidden(format!(
             "you may create tokens for yourself or users you created, not for {}",
@@ -162,7 +183,8 @@ pub async fn create_token(
         req.label.as_deref().unwrap_or(""),
         expires_at_ms,
         &me.actor(),
-    )?;
+    )
+    .await?;
     state.store.flush().await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token, info })))
 }
@@ -172,36 +194,46 @@ pub async fn revoke_token(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let me = auth.require(&state, Role::Viewer, "token.revoke")?;
+    let me = auth.require(&state, Role::Viewer, "token.revoke").await?;
     let rec = state
         .store
-        .token_by_id(&id)?
+        .read()
+        .token_by_id(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("token", &id))?;
     let owner = match &rec.kind {
         TokenKind::User { user_id, .. } => user_id.clone(),
         _ => String::new(),
     };
     if me.role != Role::Admin && owner != me.id {
-        state.audit(
-            &me.actor(),
-            "token.revoke",
-            &id,
-            AuditOutcome::Denied,
-            serde_json::json!({"reason": "another user's token"}),
-        )?;
+        state
+            .audit(
+                &me.actor(),
+                "token.revoke",
+                &id,
+                AuditOutcome::Denied,
+                serde_json::json!({"reason": "another user's token"}),
+            )
+            .await?;
         state.store.flush().await?;
         return Err(ApiError::Forbidden(
             "only admins revoke other users' tokens".into(),
         ));
     }
-    state.store.revoke_token_id(&id)?;
-    state.audit(
-        &me.actor(),
-        "token.revoke",
-        &id,
-        AuditOutcome::Success,
-        serde_json::json!({"user_id": owner}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        tx.revoke_token_id(&id).await?;
+        state
+            .audit_in(
+                &mut tx,
+                &me.actor(),
+                "token.revoke",
+                &id,
+                AuditOutcome::Success,
+                serde_json::json!({"user_id": owner}),
+            )
+            .await?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -211,7 +243,9 @@ pub async fn approve_reenroll(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<tend_shared::enroll::ReenrollRequest>, ApiError> {
-    let me = auth.require(&state, Role::Analyst, "device.reenroll_approve")?;
+    let me = auth
+        .require(&state, Role::Analyst, "device.reenroll_approve")
+        .await?;
     crate::service::revocation::approve_reenroll(&state, &me, &id)
         .await
         .map(Json)
@@ -222,7 +256,9 @@ pub async fn decommission(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<tend_shared::devices::DeviceSummary>, ApiError> {
-    let me = auth.require(&state, Role::Analyst, "device.decommission")?;
+    let me = auth
+        .require(&state, Role::Analyst, "device.decommission")
+        .await?;
     crate::service::revocation::decommission(&state, &me, &id)
         .await
         .map(Json)
@@ -232,8 +268,9 @@ pub async fn list_enroll_tokens(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<tend_shared::enroll::EnrollTokenInfo>>, ApiError> {
-    auth.require(&state, Role::Admin, "enroll_token.list")?;
-    Ok(Json(state.store.enroll_tokens()?))
+    auth.require(&state, Role::Admin, "enroll_token.list")
+        .await?;
+    Ok(Json(state.store.read().enroll_tokens().await?))
 }
 
 pub async fn create_enroll_token(
@@ -241,7 +278,9 @@ pub async fn create_enroll_token(
     auth: Auth,
     ApiJson(req): ApiJson<tend_shared::enroll::EnrollTokenCreate>,
 ) -> Result<(StatusCode, Json<tend_shared::enroll::EnrollTokenCreated>), ApiError> {
-    let me = auth.require(&state, Role::Admin, "enroll_token.create")?;
+    let me = auth
+        .require(&state, Role::Admin, "enroll_token.create")
+        .await?;
     let t = crate::service::revocation::create_enroll_token(&state, &me, req).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
@@ -251,7 +290,9 @@ pub async fn revoke_enroll_token(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<tend_shared::enroll::EnrollTokenInfo>, ApiError> {
-    let me = auth.require(&state, Role::Admin, "enroll_token.revoke")?;
+    let me = auth
+        .require(&state, Role::Admin, "enroll_token.revoke")
+        .await?;
     crate::service::revocation::revoke_enroll_token(&state, &me, &id)
         .await
         .map(Json)

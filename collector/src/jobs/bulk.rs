@@ -11,6 +11,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{random_hex_id, BulkRecord, DeviceFilter};
 
+/// Most devices one bulk action reaches.
+pub const MAX_DEVICES: usize = 50_000;
+
 /// Queues the action on every matching device.
 pub async fn create(
     state: &AppState,
@@ -25,9 +28,22 @@ pub async fn create(
         health: req.health,
         ..Default::default()
     };
-    let mut devices = state.store.devices(&filter)?;
+    let mut devices = state.store.read().devices_all(&filter).await?;
+    if devices.len() > MAX_DEVICES {
+        return Err(ApiError::BadRequest(format!(
+            "{} devices match; a bulk action reaches at most {MAX_DEVICES} (narrow the filter)",
+            devices.len()
+        )));
+    }
     if let Some(key) = &req.problem_key {
-        devices.retain(|d| state.store.open_ticket(&d.id, key).ok().flatten().is_some());
+        let mut r = state.store.read();
+        let mut keep = Vec::new();
+        for d in devices {
+            if r.open_ticket(&d.id, key).await?.is_some() {
+                keep.push(d);
+            }
+        }
+        devices = keep;
     }
     let id = format!("b_{}", random_hex_id::<6>());
     let actor = user.actor();
@@ -65,27 +81,42 @@ pub async fn create(
         action: req.action,
         job_ids,
     };
-    state.store.put_bulk(&rec)?;
-    state.audit(
-        &actor,
-        "bulk.create",
-        &id,
-        AuditOutcome::Success,
-        serde_json::json!({"jobs": rec.job_ids.len()}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        tx.put_bulk(&rec);
+        state
+            .audit_in(
+                &mut tx,
+                &actor,
+                "bulk.create",
+                &id,
+                AuditOutcome::Success,
+                serde_json::json!({"jobs": rec.job_ids.len()}),
+            )
+            .await?;
+        Ok(())
+    })?;
     state.store.flush().await?;
-    status(state, &id)
+    status(state, &id).await
 }
 
 /// Progress of a bulk action.
-pub fn status(state: &AppState, id: &str) -> Result<BulkStatus, ApiError> {
-    let b = state
-        .store
-        .bulk(id)?
+pub async fn status(state: &AppState, id: &str) -> Result<BulkStatus, ApiError> {
+    let mut r = state.store.read();
+    let b = r
+        .bulk(id)
+        .await?
         .ok_or_else(|| ApiError::not_found("bulk action", id))?;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for jid in &b.job_ids {
-        if let Some(j) = state.store.job(jid)? {
+    let keys: Vec<Vec<u8>> = b
+        .job_ids
+        .iter()
+        .map(|j| crate::store::keys::k1("jb/", j))
+        .collect();
+    for j in r
+        .get_json_many::<tend_shared::jobs::JobView>("jobs", &keys)
+        .await?
+    {
+        {
             let name = serde_json::to_value(j.state)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))

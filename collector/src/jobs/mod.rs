@@ -1,4 +1,4 @@
-//! The job channel: per-device queues in sled, delivery through the agent's long-poll,
+//! The job channel: per-device queues in the store, delivery through the agent's long-poll,
 //! results, expiry, and analysts waiting for a result.
 //!
 //! States: `queued → delivered → running → succeeded|failed|timed_out|rejected|expired`.
@@ -57,9 +57,11 @@ pub async fn queue(
             tend_shared::diagnostics::validate(name, args).map_err(ApiError::BadRequest)?;
         }
         JobSpec::Script(s) => {
-            let approved = scripts::approved(state, &s.script_id)?.ok_or_else(|| {
-                ApiError::BadRequest(format!("script {} has no approved version", s.script_id))
-            })?;
+            let approved = scripts::approved(state, &s.script_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("script {} has no approved version", s.script_id))
+                })?;
             if !approved.platforms.contains(&device.platform) {
                 return Err(ApiError::BadRequest(format!(
                     "script {} does not run on {}",
@@ -85,16 +87,23 @@ pub async fn queue(
         result: None,
         bulk_id,
     };
-    state.store.put_job(&job)?;
-    state.audit(
-        actor,
-        "job.queue",
-        &job.id,
-        AuditOutcome::Success,
-        serde_json::json!({"device": device.id, "spec": job.spec}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        tx.put_job(&job).await?;
+        state
+            .audit_in(
+                &mut tx,
+                actor,
+                "job.queue",
+                &job.id,
+                AuditOutcome::Success,
+                serde_json::json!({"device": device.id, "spec": job.spec}),
+            )
+            .await?;
+        // wakes the device's long-poll on whichever collector holds it
+        tx.signal(format!("job:{}", device.id));
+        Ok(())
+    })?;
     state.store.flush().await?;
-    state.job_wakeup(&device.id).notify.notify_waiters();
     Ok(job)
 }
 
@@ -106,7 +115,7 @@ pub async fn queue_script(
     actor: &str,
     bulk_id: Option<String>,
 ) -> Result<JobView, ApiError> {
-    let s = scripts::approved(state, script_id)?.ok_or_else(|| {
+    let s = scripts::approved(state, script_id).await?.ok_or_else(|| {
         ApiError::BadRequest(format!("script {script_id} has no approved version"))
     })?;
     let signed = scripts::signed(&s)
@@ -117,10 +126,23 @@ pub async fn queue_script(
 /// Hands the device its queued jobs (marking them delivered); expired or revoked ones
 /// are settled instead of delivered.
 pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, ApiError> {
-    let store = &state.store;
     let now = state.now_ms();
+    let out = crate::atomic!(state.store, tx => take_in(&mut tx, device_id, now).await)?;
+    if !out.is_empty() {
+        state.store.flush().await?;
+        state.job_results.notify_waiters();
+    }
+    Ok(out)
+}
+
+async fn take_in(
+    tx: &mut crate::store::Tx,
+    device_id: &str,
+    now: u64,
+) -> Result<Vec<Job>, ApiError> {
     let mut out = Vec::new();
-    for mut j in store.queued_jobs(device_id)? {
+    let mut settled = false;
+    for mut j in tx.queued_jobs(device_id).await? {
         if j.state == JobState::Delivered
             && j.delivered_at_ms
                 .is_some_and(|d| now.saturating_sub(d) < REDELIVER_AFTER_MS)
@@ -131,14 +153,16 @@ pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, 
             j.state = JobState::Expired;
             j.finished_at_ms = Some(now);
             j.result = Some(rejection("not picked up before it expired"));
-            store.put_job(&j)?;
+            tx.put_job(&j).await?;
+            settled = true;
             continue;
         }
         let spec = match &j.spec {
             JobSpec::Script(s) => {
                 // the registry's current bytes, not the queue-time copy
-                let current = store
-                    .script_versions(&s.script_id)?
+                let current = tx
+                    .script_versions(&s.script_id)
+                    .await?
                     .into_iter()
                     .find(|v| v.version == s.version);
                 match current.filter(|v| v.status == tend_shared::jobs::ScriptStatus::Approved) {
@@ -150,7 +174,8 @@ pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, 
                         j.state = JobState::Rejected;
                         j.finished_at_ms = Some(now);
                         j.result = Some(rejection("script revoked or superseded before delivery"));
-                        store.put_job(&j)?;
+                        tx.put_job(&j).await?;
+                        settled = true;
                         continue;
                     }
                 }
@@ -160,7 +185,7 @@ pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, 
         j.state = JobState::Delivered;
         j.delivered_at_ms = Some(now);
         j.deliveries += 1;
-        store.put_job(&j)?;
+        tx.put_job(&j).await?;
         out.push(Job {
             id: j.id.clone(),
             created_at_ms: j.created_at_ms,
@@ -168,9 +193,8 @@ pub async fn take_queued(state: &AppState, device_id: &str) -> Result<Vec<Job>, 
             spec,
         });
     }
-    if !out.is_empty() {
-        store.flush().await?;
-        state.job_results.notify_waiters();
+    if settled || !out.is_empty() {
+        tx.signal("results");
     }
     Ok(out)
 }
@@ -183,9 +207,25 @@ pub async fn record_result(
     job_id: &str,
     result: JobResult,
 ) -> Result<JobView, ApiError> {
-    let store = &state.store;
-    let mut j = store
-        .job(job_id)?
+    let now = state.now_ms();
+    let j = crate::atomic!(state.store, tx => {
+        record_in(state, &mut tx, device_id, job_id, &result, now).await
+    })?;
+    state.store.flush().await?;
+    Ok(j)
+}
+
+async fn record_in(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    device_id: &str,
+    job_id: &str,
+    result: &JobResult,
+    now: u64,
+) -> Result<JobView, ApiError> {
+    let mut j = tx
+        .job(job_id)
+        .await?
         .filter(|j| j.device_id == device_id)
         .ok_or_else(|| ApiError::not_found("job", job_id))?;
     if j.state.is_final() {
@@ -205,53 +245,58 @@ pub async fn record_result(
             "a device reports running, succeeded, failed, timed_out or rejected".into(),
         ));
     }
-    let now = state.now_ms();
     j.state = result.state;
     if result.state == JobState::Running {
         j.started_at_ms.get_or_insert(now);
     }
     if result.state.is_final() {
         j.finished_at_ms = Some(now);
-        j.result = Some(result);
+        j.result = Some(result.clone());
     }
-    store.put_job(&j)?;
-    state.audit(
-        &format!("device:{device_id}"),
-        "job.result",
-        job_id,
-        AuditOutcome::Success,
-        serde_json::json!({"state": j.state}),
-    )?;
-    store.flush().await?;
-    state.job_results.notify_waiters();
+    tx.put_job(&j).await?;
+    state
+        .audit_in(
+            tx,
+            &format!("device:{device_id}"),
+            "job.result",
+            job_id,
+            AuditOutcome::Success,
+            serde_json::json!({"state": j.state}),
+        )
+        .await?;
+    // wakes analysts waiting on this job on every collector
+    tx.signal("results");
     Ok(j)
 }
 
 /// Expires jobs nobody picked up before their deadline, and delivered or running
 /// jobs whose device never reported within their run deadline (the sweep calls this).
-pub fn expire(state: &AppState) -> Result<usize, ApiError> {
+pub async fn expire(state: &AppState) -> Result<usize, ApiError> {
     let now = state.now_ms();
+    let due = state.store.read().jobs_due(now, 10_000).await?;
     let mut n = 0;
-    let mut woke = false;
-    for mut j in state.store.open_jobs()? {
-        let why = match j.state {
-            JobState::Queued if j.expires_at_ms <= now => "not picked up before it expired",
-            JobState::Delivered | JobState::Running
-                if run_deadline(&j).is_some_and(|d| d <= now) =>
-            {
-                "the device never reported a result (it went offline or restarted mid-job)"
-            }
-            _ => continue,
-        };
-        j.state = JobState::Expired;
-        j.finished_at_ms = Some(now);
-        j.result = Some(rejection(why));
-        state.store.put_job(&j)?;
-        n += 1;
-        woke = true;
-    }
-    if woke {
-        state.job_results.notify_waiters();
+    for due in due {
+        let expired = crate::atomic!(state.store, tx => {
+            let Some(mut j) = tx.job(&due.id).await? else {
+                return Ok(false);
+            };
+            let why = match j.state {
+                JobState::Queued if j.expires_at_ms <= now => "not picked up before it expired",
+                JobState::Delivered | JobState::Running
+                    if run_deadline(&j).is_some_and(|d| d <= now) =>
+                {
+                    "the device never reported a result (it went offline or restarted mid-job)"
+                }
+                _ => return Ok(false),
+            };
+            j.state = JobState::Expired;
+            j.finished_at_ms = Some(now);
+            j.result = Some(rejection(why));
+            tx.put_job(&j).await?;
+            tx.signal("results");
+            Ok(true)
+        })?;
+        n += usize::from(expired);
     }
     Ok(n)
 }
@@ -267,7 +312,9 @@ pub async fn wait_final(
         let notified = state.job_results.notified();
         let j = state
             .store
-            .job(id)?
+            .read()
+            .job(id)
+            .await?
             .ok_or_else(|| ApiError::not_found("job", id))?;
         if j.state.is_final() || tokio::time::Instant::now() >= deadline {
             return Ok(j);

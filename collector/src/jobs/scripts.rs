@@ -60,11 +60,31 @@ pub async fn submit(
     if !(1..=3600).contains(&req.timeout_s) {
         return Err(ApiError::BadRequest("timeout_s must be 1..=3600".into()));
     }
-    let store = &state.store;
-    let id = store
-        .script_id_by_name(name)?
+    let platforms = if req.platforms.is_empty() {
+        vec![Platform::Linux, Platform::Macos]
+    } else {
+        req.platforms.clone()
+    };
+    let s = crate::atomic!(state.store, tx => {
+        submit_in(state, &mut tx, user, name, &req, &platforms).await
+    })?;
+    state.store.flush().await?;
+    Ok(s)
+}
+
+async fn submit_in(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    user: &ApiUser,
+    name: &str,
+    req: &ScriptSubmit,
+    platforms: &[Platform],
+) -> Result<Script, ApiError> {
+    let id = tx
+        .script_id_by_name(name)
+        .await?
         .unwrap_or_else(|| format!("s_{}", random_hex_id::<5>()));
-    let versions = store.script_versions(&id)?;
+    let versions = tx.script_versions(&id).await?;
     if versions
         .iter()
         .any(|v| v.status == ScriptStatus::PendingApproval)
@@ -73,22 +93,17 @@ pub async fn submit(
             "script {name} already has a version awaiting approval"
         )));
     }
-    let platforms = if req.platforms.is_empty() {
-        vec![Platform::Linux, Platform::Macos]
-    } else {
-        req.platforms
-    };
     let s = Script {
         id,
         name: name.to_string(),
         version: versions.last().map_or(1, |v| v.version + 1),
-        interpreter: req.interpreter,
+        interpreter: req.interpreter.clone(),
         body_sha256: sha256_hex(req.body.as_bytes()),
-        body: req.body,
-        platforms,
+        body: req.body.clone(),
+        platforms: platforms.to_vec(),
         timeout_s: req.timeout_s,
         run_as: req.run_as,
-        description: req.description,
+        description: req.description.clone(),
         status: ScriptStatus::PendingApproval,
         submitted_by: user.name.clone(),
         submitted_by_id: user.id.clone(),
@@ -98,22 +113,23 @@ pub async fn submit(
         approved_at_ms: None,
         signature: None,
     };
-    store.put_script(&s)?;
-    state.audit(
-        &user.actor(),
-        "script.submit",
-        &s.id,
-        AuditOutcome::Success,
-        serde_json::json!({"name": s.name, "version": s.version, "sha256": s.body_sha256}),
-    )?;
-    store.flush().await?;
+    tx.put_script(&s).await?;
+    state
+        .audit_in(
+            tx,
+            &user.actor(),
+            "script.submit",
+            &s.id,
+            AuditOutcome::Success,
+            serde_json::json!({"name": s.name, "version": s.version, "sha256": s.body_sha256}),
+        )
+        .await?;
     Ok(s)
 }
 
 /// Approves the pending version: only an admin other than the submitter.
 pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Script, ApiError> {
-    let store = &state.store;
-    let versions = store.script_versions(id)?;
+    let versions = state.store.read().script_versions(id).await?;
     let mut s = versions
         .iter()
         .rev()
@@ -132,15 +148,19 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
         &s.submitted_by_id,
         &s.submitted_by,
         s.submitted_at_ms,
-    )? {
-        state.audit(
-            &user.actor(),
-            "script.approve",
-            id,
-            AuditOutcome::Denied,
-            serde_json::json!({"reason": why, "version": s.version, "submitted_by": s.submitted_by}),
-        )?;
-        store.flush().await?;
+    )
+    .await?
+    {
+        state
+            .audit(
+                &user.actor(),
+                "script.approve",
+                id,
+                AuditOutcome::Denied,
+                serde_json::json!({"reason": why, "version": s.version, "submitted_by": s.submitted_by}),
+            )
+            .await?;
+        state.store.flush().await?;
         return Err(ApiError::Forbidden(format!(
             "two-person rule: {why}; a script is approved by an admin other than the one who submitted it"
         )));
@@ -158,16 +178,30 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
     s.approved_by = Some(user.name.clone());
     s.approved_by_id = Some(user.id.clone());
     s.approved_at_ms = Some(state.now_ms());
-    for mut old in versions
-        .into_iter()
-        .filter(|v| v.status == ScriptStatus::Approved)
-    {
-        old.status = ScriptStatus::Superseded;
-        store.put_script(&old)?;
-    }
-    store.put_script(&s)?;
-    state.audit(&user.actor(), "script.approve", id, AuditOutcome::Success, serde_json::json!({"version": s.version, "sha256": s.body_sha256, "submitted_by": s.submitted_by}))?;
-    store.flush().await?;
+    crate::atomic!(state.store, tx => {
+        let now = tx.script_versions(id).await?;
+        // what was judged is still what awaits approval
+        if !now.iter().any(|v| v.version == s.version && v.status == ScriptStatus::PendingApproval && v.body_sha256 == s.body_sha256) {
+            return Err(ApiError::Conflict("the script changed while it was being approved; look again".into()));
+        }
+        for mut old in now.into_iter().filter(|v| v.status == ScriptStatus::Approved) {
+            old.status = ScriptStatus::Superseded;
+            tx.put_script(&old).await?;
+        }
+        tx.put_script(&s).await?;
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "script.approve",
+                id,
+                AuditOutcome::Success,
+                serde_json::json!({"version": s.version, "sha256": s.body_sha256, "submitted_by": s.submitted_by}),
+            )
+            .await?;
+        Ok(())
+    })?;
+    state.store.flush().await?;
     Ok(s)
 }
 
@@ -175,17 +209,17 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
 /// `author_id` (`author_name` for records from before user ids) made at `made_at_ms`.
 /// The approver must be independent of the author (neither created the other, even
 /// through users it created) and must have existed before the thing was made.
-pub fn second_person(
+pub async fn second_person(
     state: &AppState,
     approver: &ApiUser,
     author_id: &str,
     author_name: &str,
     made_at_ms: u64,
 ) -> Result<Result<(), String>, ApiError> {
+    let mut r = state.store.read();
     let author = if author_id.is_empty() {
-        state
-            .store
-            .user_by_name(author_name)?
+        r.user_by_name(author_name)
+            .await?
             .map(|u| u.id)
             .unwrap_or_default()
     } else {
@@ -195,17 +229,14 @@ pub fn second_person(
         return Ok(Err(format!("{} made it", approver.name)));
     }
     if !author.is_empty()
-        && !crate::service::tokens::independent(&state.store, &approver.id, &author)?
+        && !crate::service::tokens::independent(&state.store, &approver.id, &author).await?
     {
         return Ok(Err(format!(
             "{} and {author_name} are not independent (one created the other)",
             approver.name
         )));
     }
-    let created = state
-        .store
-        .user(&approver.id)?
-        .map_or(0, |u| u.created_at_ms);
+    let created = r.user(&approver.id).await?.map_or(0, |u| u.created_at_ms);
     if created > made_at_ms {
         return Ok(Err(format!(
             "{} was created after it was submitted",
@@ -217,42 +248,46 @@ pub fn second_person(
 
 /// Revokes every version and rejects queued jobs that would run it.
 pub async fn revoke(state: &AppState, user: &ApiUser, id: &str) -> Result<Vec<Script>, ApiError> {
-    let store = &state.store;
-    let mut versions = store.script_versions(id)?;
-    if versions.is_empty() {
-        return Err(ApiError::not_found("script", id));
-    }
-    for v in &mut versions {
-        v.status = ScriptStatus::Revoked;
-        store.put_script(v)?;
-    }
     let now = state.now_ms();
-    for mut j in store.open_jobs()? {
-        let waiting = matches!(j.state, JobState::Queued | JobState::Delivered);
-        if waiting && matches!(&j.spec, tend_shared::jobs::JobSpec::Script(s) if s.script_id == id)
-        {
+    let versions = crate::atomic!(state.store, tx => {
+        let mut versions = tx.script_versions(id).await?;
+        if versions.is_empty() {
+            return Err(ApiError::not_found("script", id));
+        }
+        for v in &mut versions {
+            v.status = ScriptStatus::Revoked;
+            tx.put_script(v).await?;
+        }
+        for mut j in tx.jobs_waiting_for_script(id).await? {
             j.state = JobState::Rejected;
             j.finished_at_ms = Some(now);
             j.result = Some(super::rejection("script revoked"));
-            store.put_job(&j)?;
+            tx.put_job(&j).await?;
         }
-    }
-    state.audit(
-        &user.actor(),
-        "script.revoke",
-        id,
-        AuditOutcome::Success,
-        serde_json::Value::Null,
-    )?;
-    store.flush().await?;
+        tx.signal("results");
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "script.revoke",
+                id,
+                AuditOutcome::Success,
+                serde_json::Value::Null,
+            )
+            .await?;
+        Ok(versions)
+    })?;
+    state.store.flush().await?;
     Ok(versions)
 }
 
 /// The approved version of a script, if any.
-pub fn approved(state: &AppState, id: &str) -> Result<Option<Script>, ApiError> {
+pub async fn approved(state: &AppState, id: &str) -> Result<Option<Script>, ApiError> {
     Ok(state
         .store
-        .script_versions(id)?
+        .read()
+        .script_versions(id)
+        .await?
         .into_iter()
         .rev()
         .find(|v| v.status == ScriptStatus::Approved))

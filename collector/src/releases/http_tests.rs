@@ -87,10 +87,14 @@ async fn uploads_rings_offers_and_failed_versions() {
         Keys::new("ca".into(), key.clone(), "s"),
         Limits::default(),
     )
+    .await
     .unwrap();
-    let tok =
-        |role, name| crate::service::tokens::operator_token(&state.store, 1, name, role).unwrap();
-    let (admin, analyst) = (tok(Role::Admin, "root"), tok(Role::Analyst, "ann"));
+    let admin = crate::service::tokens::operator_token(&state.store, 1, "root", Role::Admin)
+        .await
+        .unwrap();
+    let analyst = crate::service::tokens::operator_token(&state.store, 1, "ann", Role::Analyst)
+        .await
+        .unwrap();
     let enrolled = crate::service::enroll::enroll(
         &state,
         serde_json::from_value(serde_json::json!({
@@ -204,7 +208,10 @@ async fn uploads_rings_offers_and_failed_versions() {
     let (s, b) = approve(puppet).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&b));
     assert!(String::from_utf8_lossy(&b).contains("not independent"));
-    let (s, b) = approve(tok(Role::Admin, "root2")).await;
+    let root2 = crate::service::tokens::operator_token(&state.store, 1, "root2", Role::Admin)
+        .await
+        .unwrap();
+    let (s, b) = approve(root2).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let (s, b) = call(
         &state,
@@ -255,9 +262,15 @@ async fn uploads_rings_offers_and_failed_versions() {
     let (_, b) = checkin(&state, dev, ev).await;
     let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert!(r["release"].is_null(), "{r}");
-    let d = state.store.device(&enrolled.device_id).unwrap().unwrap();
+    let d = state
+        .store
+        .read()
+        .device(&enrolled.device_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d.summary().update.unwrap().state.as_str(), "refused");
-    let rel = state.store.release("0.2.0").unwrap().unwrap();
+    let rel = state.store.read().release("0.2.0").await.unwrap().unwrap();
     assert_eq!(
         (
             rel.rollout.stages[0].attempted,
@@ -267,11 +280,8 @@ async fn uploads_rings_offers_and_failed_versions() {
     );
     let audit = state
         .store
-        .audit_entries(&crate::store::AuditFilter {
-            limit: 100,
-            ..Default::default()
-        })
-        .unwrap();
+        .test_audit(crate::store::AuditFilter::default())
+        .await;
     for action in ["release.add", "release.rollout", "release.approve"] {
         assert!(
             audit.iter().any(|e| e.action == action),
@@ -288,7 +298,7 @@ async fn uploads_rings_offers_and_failed_versions() {
         .collect();
     let (s, _) = checkin(&state, dev, serde_json::json!(five)).await;
     assert_eq!(s, StatusCode::OK);
-    let rel = state.store.release("0.2.0").unwrap().unwrap();
+    let rel = state.store.read().release("0.2.0").await.unwrap().unwrap();
     assert_eq!(rel.rollout.stages[0].failed, 1, "counted once per device");
     assert!(!rel.rollout.halted);
     // nor does a device outside the stage's ring, naming a release it was not offered
@@ -324,7 +334,7 @@ async fn uploads_rings_offers_and_failed_versions() {
     {
         let (s, _) = checkin(&state, &outsider.device_token, serde_json::json!(five)).await;
         assert_eq!(s, StatusCode::OK);
-        let rel = state.store.release("0.2.0").unwrap().unwrap();
+        let rel = state.store.read().release("0.2.0").await.unwrap().unwrap();
         let stage = rel.rollout.stages.last().unwrap();
         assert_eq!(
             (stage.attempted, stage.failed),

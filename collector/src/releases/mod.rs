@@ -81,7 +81,25 @@ pub async fn add_artifact(
     } else {
         format!("user:{}", uploader.name)
     };
-    let mut release = store.release(version)?.unwrap_or_else(|| Release {
+    let release = crate::atomic!(store, tx => {
+        add_in(&mut tx, now_ms, uploader, &actor, version, platform, bytes, &sha256).await
+    })?;
+    store.flush().await?;
+    Ok(release)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn add_in(
+    tx: &mut crate::store::Tx,
+    now_ms: u64,
+    uploader: Uploader<'_>,
+    actor: &str,
+    version: &str,
+    platform: ReleasePlatform,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<Release, ApiError> {
+    let mut release = tx.release(version).await?.unwrap_or_else(|| Release {
         version: version.to_string(),
         created_at_ms: now_ms,
         created_by: uploader.name.to_string(),
@@ -102,7 +120,7 @@ pub async fn add_artifact(
     }
     release.artifacts.push(ReleaseArtifact {
         platform,
-        sha256,
+        sha256: sha256.to_string(),
         size: bytes.len() as u64,
         uploaded_at_ms: now_ms,
         uploaded_by: uploader.name.to_string(),
@@ -113,17 +131,18 @@ pub async fn add_artifact(
     release.approved_by = None;
     release.approved_by_id = None;
     release.approved_at_ms = None;
-    store.put_release_artifact(version, platform, bytes)?;
-    store.put_release(&release)?;
-    store.append_audit(
+    tx.put_release_artifact(version, platform, bytes);
+    tx.put_release(&release);
+    tx.signal("releases");
+    tx.append_audit(
         now_ms,
-        &actor,
+        actor,
         "release.add",
         version,
         AuditOutcome::Success,
         serde_json::json!({"platform": platform, "sha256": sha256_of(&release, platform), "size": bytes.len()}),
-    )?;
-    store.flush().await?;
+    )
+    .await?;
     Ok(release)
 }
 
@@ -142,9 +161,22 @@ pub async fn patch_rollout(
     version: &str,
     patch: &RolloutPatch,
 ) -> Result<Release, ApiError> {
-    let mut r = state
-        .store
-        .release(version)?
+    let r =
+        crate::atomic!(state.store, tx => patch_in(state, &mut tx, actor, version, patch).await)?;
+    state.store.flush().await?;
+    Ok(r)
+}
+
+async fn patch_in(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    actor: &str,
+    version: &str,
+    patch: &RolloutPatch,
+) -> Result<Release, ApiError> {
+    let mut r = tx
+        .release(version)
+        .await?
         .ok_or_else(|| ApiError::not_found("release", version))?;
     if let Some(p) = patch.percent {
         if p > 100 {
@@ -190,15 +222,18 @@ pub async fn patch_rollout(
             r.rollout.halt_reason = None;
         }
     }
-    state.store.put_release(&r)?;
-    state.audit(
-        actor,
-        "release.rollout",
-        version,
-        AuditOutcome::Success,
-        serde_json::json!({"patch": patch, "rollout": {"percent": r.rollout.percent, "paused": r.rollout.paused, "halted": r.rollout.halted}}),
-    )?;
-    state.store.flush().await?;
+    tx.put_release(&r);
+    tx.signal("releases");
+    state
+        .audit_in(
+            tx,
+            actor,
+            "release.rollout",
+            version,
+            AuditOutcome::Success,
+            serde_json::json!({"patch": patch, "rollout": {"percent": r.rollout.percent, "paused": r.rollout.paused, "halted": r.rollout.halted}}),
+        )
+        .await?;
     Ok(r)
 }
 
@@ -209,9 +244,11 @@ pub async fn approve(
     user: &crate::auth::ApiUser,
     version: &str,
 ) -> Result<Release, ApiError> {
-    let mut r = state
+    let r = state
         .store
-        .release(version)?
+        .read()
+        .release(version)
+        .await?
         .ok_or_else(|| ApiError::not_found("release", version))?;
     if r.artifacts.is_empty() {
         return Err(ApiError::Conflict(format!(
@@ -225,46 +262,67 @@ pub async fn approve(
             &a.uploaded_by_id,
             &a.uploaded_by,
             a.uploaded_at_ms,
-        )?;
+        )
+        .await?;
         if let Err(why) = check {
-            state.audit(
-                &user.actor(),
-                "release.approve",
-                version,
-                AuditOutcome::Denied,
-                serde_json::json!({"reason": why, "platform": a.platform}),
-            )?;
+            state
+                .audit(
+                    &user.actor(),
+                    "release.approve",
+                    version,
+                    AuditOutcome::Denied,
+                    serde_json::json!({"reason": why, "platform": a.platform}),
+                )
+                .await?;
             state.store.flush().await?;
             return Err(ApiError::Forbidden(format!(
                 "two-person rule: {why}; a release is approved by an admin other than the one who uploaded it"
             )));
         }
     }
-    r.approved_by = Some(user.name.clone());
-    r.approved_by_id = Some(user.id.clone());
-    r.approved_at_ms = Some(state.now_ms());
-    state.store.put_release(&r)?;
-    state.audit(
-        &user.actor(),
-        "release.approve",
-        version,
-        AuditOutcome::Success,
-        serde_json::json!({"artifacts": r.artifacts.iter().map(|a| (&a.platform, &a.sha256)).collect::<Vec<_>>()}),
-    )?;
+    let approved_at = state.now_ms();
+    let r = crate::atomic!(state.store, tx => {
+        // the record as it is now: an upload meanwhile means a new look is needed
+        let mut current = tx
+            .release(version)
+            .await?
+            .ok_or_else(|| ApiError::not_found("release", version))?;
+        if current.artifacts != r.artifacts {
+            return Err(ApiError::Conflict(format!(
+                "release {version} changed while it was being approved; look again"
+            )));
+        }
+        current.approved_by = Some(user.name.clone());
+        current.approved_by_id = Some(user.id.clone());
+        current.approved_at_ms = Some(approved_at);
+        tx.put_release(&current);
+        tx.signal("releases");
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "release.approve",
+                version,
+                AuditOutcome::Success,
+                serde_json::json!({"artifacts": current.artifacts.iter().map(|a| (&a.platform, &a.sha256)).collect::<Vec<_>>()}),
+            )
+            .await?;
+        Ok(current)
+    })?;
     state.store.flush().await?;
     Ok(r)
 }
 
 /// Releases, newest version first.
-pub fn list(store: &Store) -> Result<Vec<Release>, StoreError> {
-    let mut all = store.releases()?;
+pub async fn list(store: &Store) -> Result<Vec<Release>, StoreError> {
+    let mut all = store.read().releases().await?;
     all.sort_by(|a, b| version_cmp(&b.version, &a.version));
     Ok(all)
 }
 
 /// The signed offer for `device`, if a release newer than what it runs has reached
 /// its ring and has not failed on it before.
-pub fn offer_for(
+pub async fn offer_for(
     state: &AppState,
     device: &DeviceRecord,
     running: &str,
@@ -273,10 +331,9 @@ pub fn offer_for(
     let Some(platform) = platform else {
         return Ok(None);
     };
-    let best = state
-        .store
-        .releases()?
-        .into_iter()
+    let releases = state.releases_for_offers().await?;
+    let best = releases
+        .iter()
         .filter(|r| r.approved_by.is_some())
         .filter(|r| r.rollout.active() && in_ring(&device.id, r.rollout.percent))
         .filter(|r| match version_cmp(&r.version, running) {
@@ -286,8 +343,8 @@ pub fn offer_for(
         })
         .filter(|r| !device.failed_versions.contains(&r.version))
         .filter_map(|r| {
-            let a = r.artifacts.into_iter().find(|a| a.platform == platform)?;
-            Some((r.version, a))
+            let a = r.artifacts.iter().find(|a| a.platform == platform)?.clone();
+            Some((r.version.clone(), a))
         })
         .max_by(|a, b| version_cmp(&a.0, &b.0));
     Ok(best.map(|(version, a)| {
@@ -329,8 +386,9 @@ fn sign_offer(
 /// A device counts once per stage (its start once, its outcome once), and only when
 /// the stage's ring includes it: one device cannot halt a rollout by repeating an
 /// event or naming a release it was never offered.
-pub fn on_update_event(
+pub async fn on_update_event(
     state: &AppState,
+    tx: &mut crate::store::Tx,
     device: &DeviceRecord,
     e: &AgentEvent,
 ) -> Result<Option<DeviceUpdate>, StoreError> {
@@ -351,7 +409,7 @@ pub fn on_update_event(
         message: e.message.clone(),
         at_ms: e.at_ms,
     };
-    if let Some(mut r) = state.store.release(&update.target_version)? {
+    if let Some(mut r) = tx.release(&update.target_version).await? {
         let stage = r.rollout.stages.len().saturating_sub(1);
         let offered = r.approved_by.is_some()
             && r.rollout
@@ -364,42 +422,61 @@ pub fn on_update_event(
             "outcome"
         };
         if offered
-            && state
-                .store
-                .claim_rollout_outcome(&r.version, stage, &device.id, kind)?
+            && tx
+                .claim_rollout_outcome(&r.version, stage, &device.id, kind)
+                .await?
         {
             let before = r.rollout.halted;
-            count(&mut r.rollout, st);
+            for (field, n) in count(&mut r.rollout, st) {
+                tx.count_add(
+                    &crate::store::stage_counter(&r.version, stage, field),
+                    &device.id,
+                    n,
+                )
+                .await?;
+            }
             if r.rollout.halted && !before {
                 tracing::warn!(release = %r.version, reason = ?r.rollout.halt_reason, "rollout halted");
-                state.audit(
-                    "system",
-                    "release.halted",
-                    &r.version,
-                    AuditOutcome::Success,
-                    serde_json::json!({"reason": r.rollout.halt_reason, "device": device.id}),
-                )?;
+                state
+                    .audit_in(
+                        tx,
+                        "system",
+                        "release.halted",
+                        &r.version,
+                        AuditOutcome::Success,
+                        serde_json::json!({"reason": r.rollout.halt_reason, "device": device.id}),
+                    )
+                    .await?;
+                // the record changes only when the rollout halts: the counts are
+                // counters, so concurrent reports never rewrite one hot record
+                tx.put_release(&r);
+                tx.signal("releases");
             }
-            state.store.put_release(&r)?;
         }
     }
     Ok(Some(update))
 }
 
-/// Counts one outcome in the current stage and halts past the threshold.
-fn count(rollout: &mut Rollout, st: UpdateState) {
+/// Counts one outcome in the current stage and halts past the threshold; returns
+/// the counter changes `(field, delta)` to store.
+fn count(rollout: &mut Rollout, st: UpdateState) -> Vec<(&'static str, i64)> {
     let Some(stage) = rollout.stages.last_mut() else {
-        return;
+        return Vec::new();
     };
-    match st {
-        UpdateState::Installing => stage.attempted += 1,
-        UpdateState::Succeeded => stage.succeeded += 1,
+    let changes: Vec<(&'static str, i64)> = match st {
+        UpdateState::Installing => vec![("attempted", 1)],
+        UpdateState::Succeeded => vec![("succeeded", 1)],
         // a refusal happens instead of a start
-        UpdateState::Refused => {
-            stage.attempted += 1;
-            stage.failed += 1;
+        UpdateState::Refused => vec![("attempted", 1), ("failed", 1)],
+        UpdateState::Failed | UpdateState::RolledBack => vec![("failed", 1)],
+    };
+    for (field, n) in &changes {
+        let n = *n as u64;
+        match *field {
+            "attempted" => stage.attempted += n,
+            "succeeded" => stage.succeeded += n,
+            _ => stage.failed += n,
         }
-        UpdateState::Failed | UpdateState::RolledBack => stage.failed += 1,
     }
     let attempted = stage.attempted.max(stage.failed + stage.succeeded);
     if !rollout.halted
@@ -412,6 +489,7 @@ fn count(rollout: &mut Rollout, st: UpdateState) {
             stage.failed, attempted, stage.percent, rollout.failure_threshold_pct
         ));
     }
+    changes
 }
 
 #[cfg(test)]

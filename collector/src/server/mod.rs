@@ -24,8 +24,10 @@ use crate::store::Store;
 pub enum ServeError {
     #[error(transparent)]
     Pki(#[from] pki::PkiError),
-    #[error("opening the store (is another collector using this data dir?)")]
+    #[error("opening the store: {0} (is another collector using this data dir?)")]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("setting up the store: {0}")]
     Setup(String),
     #[error("TLS configuration: {0}")]
@@ -76,27 +78,71 @@ pub struct Collector {
     pub initial_admin_token: Option<String>,
 }
 
+/// Where a collector keeps its records.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The embedded sled store under the data dir (one collector).
+    Sled,
+    /// A PostgreSQL database shared by any number of collectors, and the cluster key
+    /// that unseals their shared identity.
+    Postgres {
+        options: crate::store::PgOptions,
+        cluster_key: std::path::PathBuf,
+    },
+}
+
 impl Collector {
-    /// Opens (creating on first start) the identity and the store under `data`.
-    pub fn open(
+    /// Opens (creating on first start) the identity and the sled store under `data`.
+    pub async fn open(
         data: &Path,
         extra_sans: &[String],
         clock: SharedClock,
         limits: Limits,
     ) -> Result<Collector, ServeError> {
+        Collector::open_with(data, extra_sans, clock, limits, &Backend::Sled).await
+    }
+
+    /// Opens the identity under `data` and the store `backend` names. On PostgreSQL
+    /// the identity comes from the database (see `cluster`).
+    pub async fn open_with(
+        data: &Path,
+        extra_sans: &[String],
+        clock: SharedClock,
+        limits: Limits,
+        backend: &Backend,
+    ) -> Result<Collector, ServeError> {
+        let store = match backend {
+            Backend::Sled => {
+                let dir = data.join("db");
+                tokio::task::spawn_blocking(move || Store::open(&dir))
+                    .await
+                    .map_err(|e| ServeError::Setup(e.to_string()))??
+            }
+            Backend::Postgres {
+                options,
+                cluster_key,
+            } => {
+                let store = Store::connect(options).await?;
+                crate::cluster::join(&store, data, cluster_key).await?;
+                store
+            }
+        };
         let identity = pki::load_or_create(data, extra_sans)?;
-        let store = Store::open(&data.join("db"))?;
         let keys = Keys::new(
             identity.ca_pem.clone(),
             identity.signing_key.clone(),
             &identity.enroll_secret,
         );
-        let state = AppState::new(store, clock, keys, limits)?;
+        let state = AppState::new(store, clock, keys, limits).await?;
         let now = state.now_ms();
         let setup = |e: crate::error::ApiError| ServeError::Setup(e.to_string());
-        crate::service::tokens::migrate_legacy_tokens(&state.store, now).map_err(setup)?;
-        let initial_admin_token =
-            crate::service::tokens::create_initial_admin(&state.store, now).map_err(setup)?;
+        crate::service::tokens::migrate_legacy_tokens(&state.store, now)
+            .await
+            .map_err(setup)?;
+        let initial_admin_token = crate::service::tokens::create_initial_admin(&state.store, now)
+            .await
+            .map_err(setup)?;
+        state.store.flush().await?;
         Ok(Collector {
             state,
             identity,

@@ -9,7 +9,7 @@ use super::check_text;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::random_hex_id;
+use crate::store::{random_hex_id, Tx};
 
 fn check_dates(purchase: &Option<String>, warranty: &Option<String>) -> Result<(), ApiError> {
     for (name, v) in [("purchase_date", purchase), ("warranty_end", warranty)] {
@@ -50,8 +50,8 @@ fn check_fields(
 }
 
 /// The `asset.state_changed` event, recorded on the asset's timeline and its device's.
-pub(crate) fn record_state_change(
-    state: &AppState,
+pub(crate) async fn record_state_change(
+    tx: &mut Tx,
     asset: &Asset,
     from: AssetState,
     at_ms: u64,
@@ -71,9 +71,9 @@ pub(crate) fn record_state_change(
         ),
         data: serde_json::json!({"asset_id": asset.id, "from": from, "to": asset.state, "device_id": asset.device_id}),
     };
-    state.store.append_collector_event(&asset.id, &ev)?;
+    tx.append_collector_event(&asset.id, &ev).await?;
     if let Some(dev) = &asset.device_id {
-        state.store.append_collector_event(dev, &ev)?;
+        tx.append_collector_event(dev, &ev).await?;
     }
     Ok(())
 }
@@ -87,12 +87,6 @@ pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Resul
     check_text("serial", serial, 128)?;
     check_fields(&req.model, &req.owner, &req.location, &req.notes)?;
     check_dates(&req.purchase_date, &req.warranty_end)?;
-    if let Some(existing) = state.store.asset_by_serial(serial)? {
-        return Err(ApiError::Conflict(format!(
-            "serial {serial} is already asset {}",
-            existing.id
-        )));
-    }
     let now = state.now_ms();
     let asset_state = req.state.unwrap_or(AssetState::Ordered);
     let asset = Asset {
@@ -112,14 +106,28 @@ pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Resul
         updated_at_ms: now,
         deployed_at_ms: (asset_state == AssetState::Deployed).then_some(now),
     };
-    state.store.put_asset(&asset)?;
-    state.audit(
-        &user.actor(),
-        "asset.create",
-        &asset.id,
-        AuditOutcome::Success,
-        serde_json::json!({"serial": asset.serial, "state": asset.state}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        // the serial key is read and written here: two registrations of one serial
+        // conflict, and the one that runs again sees the other
+        if let Some(existing) = tx.asset_by_serial(serial).await? {
+            return Err(ApiError::Conflict(format!(
+                "serial {serial} is already asset {}",
+                existing.id
+            )));
+        }
+        tx.put_asset(&asset).await?;
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "asset.create",
+                &asset.id,
+                AuditOutcome::Success,
+                serde_json::json!({"serial": asset.serial, "state": asset.state}),
+            )
+            .await?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(asset)
 }
@@ -133,12 +141,28 @@ pub async fn patch(
 ) -> Result<Asset, ApiError> {
     check_fields(&p.model, &p.owner, &p.location, &p.notes)?;
     check_dates(&p.purchase_date, &p.warranty_end)?;
-    let mut asset = state
-        .store
-        .asset(id)?
-        .ok_or_else(|| ApiError::not_found("asset", id))?;
     let now = state.now_ms();
+    let asset = crate::atomic!(state.store, tx => {
+        patch_in(state, &mut tx, user, id, &p, now).await
+    })?;
+    state.store.flush().await?;
+    Ok(asset)
+}
+
+async fn patch_in(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &ApiUser,
+    id: &str,
+    p: &AssetPatch,
+    now: u64,
+) -> Result<Asset, ApiError> {
+    let mut asset = tx
+        .asset(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("asset", id))?;
     let before = asset.clone();
+    let p = p.clone();
     if let Some(v) = p.model {
         asset.model = Some(v)
     }
@@ -167,27 +191,30 @@ pub async fn patch(
         }
     }
     asset.updated_at_ms = now;
-    state.store.put_asset(&asset)?;
+    tx.put_asset(&asset).await?;
+    if before.owner != asset.owner {
+        // the device is searchable by its asset's owner
+        if let Some(dev) = &asset.device_id {
+            let owner = asset.owner.clone();
+            tx.update_device(dev, |d| d.owner = owner).await?;
+        }
+    }
     if before.state != asset.state {
-        record_state_change(
-            state,
-            &asset,
-            before.state,
-            now,
-            &format!("by {}", user.name),
-        )?;
+        record_state_change(tx, &asset, before.state, now, &format!("by {}", user.name)).await?;
     }
     let diff = serde_json::json!({
         "before": serde_json::to_value(&before).unwrap_or_default(),
         "after": serde_json::to_value(&asset).unwrap_or_default(),
     });
-    state.audit(
-        &user.actor(),
-        "asset.update",
-        &asset.id,
-        AuditOutcome::Success,
-        diff,
-    )?;
-    state.store.flush().await?;
+    state
+        .audit_in(
+            tx,
+            &user.actor(),
+            "asset.update",
+            &asset.id,
+            AuditOutcome::Success,
+            diff,
+        )
+        .await?;
     Ok(asset)
 }

@@ -1,6 +1,7 @@
 //! Check-in ingest: inventory (only when its hash changed), latest health, agent
 //! events (check state changes arrive as agent events), and collector-derived events
-//! for inventory changes. Everything is flushed before the response.
+//! for inventory changes, as one unit of work; tickets follow in units of their own.
+//! Everything is durable before the response.
 //!
 //! - Agent strings are bounded and cleaned here (`sanitize`), not refused: a device
 //!   with odd text still checks in, and nothing derived from it can fail later.
@@ -20,7 +21,7 @@ use super::{inventory_diff, sanitize};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::store::DeviceRecord;
+use crate::store::{DeviceRecord, Tx};
 
 /// Most events accepted in one check-in (the spool sends the rest next time).
 pub const MAX_EVENTS_PER_CHECKIN: usize = 500;
@@ -48,34 +49,88 @@ fn validate(req: &mut CheckinRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Applies one check-in from `device`.
+/// What the core unit of a check-in decided.
+struct Applied {
+    acked: u64,
+    need_inventory: bool,
+    crashes: Vec<tend_shared::checkin::AgentEvent>,
+    stale: bool,
+    device: DeviceRecord,
+}
+
+/// Applies one check-in from `device`: the device, its inventory, health and events
+/// commit as one unit; tickets follow in units of their own; everything is durable
+/// before the answer.
 pub async fn checkin(
     state: &AppState,
     device: DeviceRecord,
     mut req: CheckinRequest,
 ) -> Result<CheckinResponse, ApiError> {
     validate(&mut req)?;
-    let store = &state.store;
     let now = state.now_ms();
     let observed = if req.observed_at_ms == 0 || req.observed_at_ms > now {
         now
     } else {
         req.observed_at_ms
     };
+    let a = crate::atomic!(state.store, tx => {
+        apply(state, &mut tx, &device, &req, now, observed).await
+    })?;
     let id = device.id.as_str();
 
+    // tickets: passing checks count toward auto-resolve; a silent device is back
+    crate::tickets::on_checkin(state, id, if a.stale { &[] } else { &req.health }).await?;
+    for e in &a.crashes {
+        if let Err(err) = crate::tickets::crashes::on_crash(state, &a.device, e).await {
+            Metrics::inc(&state.metrics.derived_ticket_failures);
+            tracing::warn!(device = %id, error = %err, "crash ticket not filed");
+        }
+    }
+    let policy = state.policy();
+    let release =
+        crate::releases::offer_for(state, &a.device, &req.agent_version, req.release_platform)
+            .await?;
+    state.store.flush().await?;
+    Metrics::inc(&state.metrics.checkins);
+
+    Ok(CheckinResponse {
+        policy_version: policy.version,
+        policy: (req.policy_version != policy.version).then_some(policy),
+        need_inventory: a.need_inventory,
+        acked_event_seq: a.acked,
+        jobs: Vec::new(),
+        server_time_ms: now,
+        release,
+    })
+}
+
+/// The check-in's core unit of work (runs again on a conflict).
+async fn apply(
+    state: &AppState,
+    tx: &mut Tx,
+    device: &DeviceRecord,
+    req: &CheckinRequest,
+    now: u64,
+    observed: u64,
+) -> Result<Applied, ApiError> {
+    let id = device.id.as_str();
+    let current = tx
+        .device(id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
+
     // inventory
-    let mut inventory_hash = device.inventory_hash.clone();
-    let mut os = device.os.clone();
-    let mut hostname = device.hostname.clone();
+    let mut inventory_hash = current.inventory_hash.clone();
+    let mut os = current.os.clone();
+    let mut hostname = current.hostname.clone();
     let mut need_inventory = false;
     match &req.inventory {
         Some(inv) => {
             let hash = inv.content_hash();
-            if hash != device.inventory_hash {
-                if let Some((_, old)) = store.inventory(id)? {
+            if hash != current.inventory_hash {
+                if let Some((_, old)) = tx.inventory(id).await? {
                     for c in inventory_diff::changes(&old, inv) {
-                        store.append_collector_event(
+                        tx.append_collector_event(
                             id,
                             &DeviceEvent {
                                 at_ms: observed,
@@ -86,13 +141,14 @@ pub async fn checkin(
                                 message: c.message,
                                 data: c.data,
                             },
-                        )?;
+                        )
+                        .await?;
                     }
                 }
                 Metrics::inc(&state.metrics.inventory_updates);
             }
             // always store: free space and uptime are fresh even when the hash is not
-            store.put_inventory(id, observed, inv)?;
+            tx.put_inventory(id, observed, inv);
             inventory_hash = hash;
             os = format!("{} {}", inv.os.name, inv.os.version)
                 .trim()
@@ -101,35 +157,35 @@ pub async fn checkin(
                 hostname = inv.hostname.clone();
             }
         }
-        None => need_inventory = req.inventory_hash != device.inventory_hash,
+        None => need_inventory = req.inventory_hash != current.inventory_hash,
     }
 
     // health: a spooled report older than what we hold does not overwrite it
-    let previous = store.health(id)?;
+    let previous = tx.health(id).await?;
     let stale = previous.as_ref().is_some_and(|(at, _)| *at > observed);
-    let mut health = device.health;
+    let mut health = current.health;
     if !stale && !req.health.is_empty() {
-        store.put_health(id, observed, &req.health)?;
+        tx.put_health(id, observed, &req.health);
         health = HealthStatus::from_results(&req.health);
     }
 
     // agent events: all stored (a replay overwrites itself), side effects once
-    let mut last_seq = device.last_event_seq;
+    let mut last_seq = current.last_event_seq;
     let mut acked = 0u64;
     let mut regressed: Option<(u64, u64)> = None;
-    let mut update = device.update.clone();
-    let mut failed_versions = device.failed_versions.clone();
+    let mut update = current.update.clone();
+    let mut failed_versions = current.failed_versions.clone();
     let mut crashes = Vec::new();
     for e in &req.events {
         acked = acked.max(e.seq);
-        if store.agent_event_exists(id, e.at_ms, e.seq)? {
+        if tx.agent_event_exists(id, e.at_ms, e.seq).await? {
             continue;
         }
-        if e.seq <= device.last_event_seq {
+        if e.seq <= current.last_event_seq {
             let r = regressed.get_or_insert((e.seq, e.seq));
             *r = (r.0.min(e.seq), r.1.max(e.seq));
         }
-        store.put_agent_event(
+        tx.put_agent_event(
             id,
             e.seq,
             &DeviceEvent {
@@ -141,12 +197,13 @@ pub async fn checkin(
                 message: e.message.clone(),
                 data: e.data.clone(),
             },
-        )?;
+        );
         if e.kind == "remediation.deflected" {
-            store.record_deflection(e.at_ms, id, e.check_id.as_deref().unwrap_or(""))?;
+            tx.record_deflection(e.at_ms, id, e.check_id.as_deref().unwrap_or(""))
+                .await?;
         } else if e.kind == "crash" {
-            crashes.push(e);
-        } else if let Some(u) = crate::releases::on_update_event(state, &device, e)? {
+            crashes.push(e.clone());
+        } else if let Some(u) = crate::releases::on_update_event(state, tx, &current, e).await? {
             if u.state.is_permanent_failure() && !failed_versions.contains(&u.target_version) {
                 failed_versions.push(u.target_version.clone());
             }
@@ -157,7 +214,7 @@ pub async fn checkin(
     if let Some((low, high)) = regressed {
         // the agent's numbering went back (a restored state dir): nothing is dropped,
         // and its numbering is followed from here on
-        store.append_collector_event(
+        tx.append_collector_event(
             id,
             &DeviceEvent {
                 at_ms: now,
@@ -167,54 +224,36 @@ pub async fn checkin(
                 check_id: None,
                 message: format!(
                     "the agent sent events {low}..={high} after {}: its state was restored or reset; all were kept",
-                    device.last_event_seq
+                    current.last_event_seq
                 ),
-                data: serde_json::json!({"previous_last_seq": device.last_event_seq, "low": low, "high": high}),
+                data: serde_json::json!({"previous_last_seq": current.last_event_seq, "low": low, "high": high}),
             },
-        )?;
+        )
+        .await?;
         last_seq = acked;
     }
 
-    // tickets: passing checks count toward auto-resolve; a silent device is back
-    crate::tickets::on_checkin(state, id, if stale { &[] } else { &req.health }).await?;
-    for e in crashes {
-        if let Err(err) = crate::tickets::crashes::on_crash(state, &device, e).await {
-            Metrics::inc(&state.metrics.derived_ticket_failures);
-            tracing::warn!(device = %id, error = %err, "crash ticket not filed");
-        }
-    }
-
-    let policy = state.policy();
-    let updated = store
-        .update_device(id, |d| {
-            d.last_seen_ms = d.last_seen_ms.max(now);
-            d.agent_version = req.agent_version.clone();
-            d.health = health;
-            d.os = os.clone();
-            d.hostname = hostname.clone();
-            d.inventory_hash = inventory_hash.clone();
-            d.last_event_seq = if regressed.is_some() {
-                last_seq
-            } else {
-                d.last_event_seq.max(last_seq)
-            };
-            d.policy_version = req.policy_version;
-            d.update = update.clone();
-            d.failed_versions = failed_versions.clone();
-        })?
-        .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
-    let release =
-        crate::releases::offer_for(state, &updated, &req.agent_version, req.release_platform)?;
-    store.flush().await?;
-    Metrics::inc(&state.metrics.checkins);
-
-    Ok(CheckinResponse {
-        policy_version: policy.version,
-        policy: (req.policy_version != policy.version).then_some(policy),
+    let mut d = current;
+    d.last_seen_ms = d.last_seen_ms.max(now);
+    d.agent_version = req.agent_version.clone();
+    d.health = health;
+    d.os = os;
+    d.hostname = hostname;
+    d.inventory_hash = inventory_hash;
+    d.last_event_seq = if regressed.is_some() {
+        last_seq
+    } else {
+        d.last_event_seq.max(last_seq)
+    };
+    d.policy_version = req.policy_version;
+    d.update = update;
+    d.failed_versions = failed_versions;
+    tx.put_device(&d).await?;
+    Ok(Applied {
+        acked,
         need_inventory,
-        acked_event_seq: acked,
-        jobs: Vec::new(),
-        server_time_ms: now,
-        release,
+        crashes,
+        stale,
+        device: d,
     })
 }

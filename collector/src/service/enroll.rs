@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::{
     new_token, random_hex_id, token_hash, DeviceRecord, ReenrollRequest, TokenKind, TokenRecord,
-    TokenUse,
+    TokenUse, Tx,
 };
 
 /// How long an analyst's approval of a re-enrollment stays usable.
@@ -64,7 +64,7 @@ fn validate(req: &EnrollRequest) -> Result<(), ApiError> {
 
 /// A refused enrollment: rate-limited per source address, audited (without a flush of
 /// its own) while under the limit, answered with `err`.
-fn refuse(
+async fn refuse(
     state: &AppState,
     source: &str,
     action: &str,
@@ -75,7 +75,10 @@ fn refuse(
     if let Err(wait) = state.rates.enroll_failures.check(source, state.now_ms()) {
         return ApiError::rate_limited("refused enrollments from this address", wait);
     }
-    if let Err(e) = state.audit("anonymous", action, "", AuditOutcome::Denied, detail) {
+    if let Err(e) = state
+        .audit("anonymous", action, "", AuditOutcome::Denied, detail)
+        .await
+    {
         return e.into();
     }
     err
@@ -117,7 +120,12 @@ pub async fn enroll(
     let fleet = state.keys.enroll_secret_matches(&req.enroll_secret);
     if !fleet {
         let why = if req.enroll_secret.starts_with("tet_") {
-            match state.store.peek_enroll_token(&req.enroll_secret, now)? {
+            match state
+                .store
+                .read()
+                .peek_enroll_token(&req.enroll_secret, now)
+                .await?
+            {
                 Ok(_) => None,
                 Err(TokenUse::Expired) => Some("enrollment token expired"),
                 Err(TokenUse::UsedUp) => Some("enrollment token used up"),
@@ -136,38 +144,21 @@ pub async fn enroll(
                 "device.enroll",
                 d,
                 ApiError::Unauthorized(why.into()),
-            ));
+            )
+            .await);
         }
     }
 
-    let store = &state.store;
-    let existing = store.device_by_hardware_uuid(&id.hardware_uuid)?;
-    if let Some(d) = &existing {
-        let approved = store
-            .reenroll_request(&id.hardware_uuid)?
-            .filter(|r| {
-                r.approved_at_ms
-                    .is_some_and(|a| now.saturating_sub(a) <= REENROLL_APPROVAL_MS)
-            })
-            .filter(|r| r.device_key == req.device_key);
-        if !proves(d, &req, now) && approved.is_none() {
-            // a live approval is kept: another key's attempt does not undo it
-            let live_approval = store.reenroll_request(&id.hardware_uuid)?.is_some_and(|r| {
-                r.approved_at_ms
-                    .is_some_and(|a| now.saturating_sub(a) <= REENROLL_APPROVAL_MS)
-            });
-            if !live_approval {
-                store.put_reenroll_request(&ReenrollRequest {
-                    device_id: d.id.clone(),
-                    hardware_uuid: id.hardware_uuid.clone(),
-                    device_key: req.device_key.clone(),
-                    hostname: id.hostname.clone(),
-                    requested_at_ms: now,
-                    source: source.to_string(),
-                    approved_by: None,
-                    approved_at_ms: None,
-                })?;
-            }
+    let outcome = crate::atomic!(state.store, tx => {
+        enroll_in(state, &mut tx, &req, source, fleet, now).await
+    })?;
+    let (device, token, reenrolled) = match outcome {
+        Enrolled::Done {
+            device,
+            token,
+            reenrolled,
+        } => (device, token, reenrolled),
+        Enrolled::NeedsApproval(d) => {
             let mut dd = detail.clone();
             dd["reason"] = "known hardware without proof".into();
             let err = ApiError::Refused {
@@ -178,14 +169,75 @@ pub async fn enroll(
                     d.id, d.hostname, d.id
                 ),
             };
-            let err = refuse(state, source, "device.reenroll", dd, err);
-            store.flush().await?;
+            let err = refuse(state, source, "device.reenroll", dd, err).await;
+            state.store.flush().await?;
             return Err(err);
+        }
+    };
+    state.store.flush().await?;
+    Metrics::inc(&state.metrics.enrollments);
+    tracing::info!(device = %device.id, hostname = %device.hostname, reenrolled, "device enrolled");
+
+    Ok(EnrollResponse {
+        device_id: device.id.clone(),
+        device_token: token,
+        reenrolled,
+        signing_public_key: state.keys.signing_public_key(),
+        policy: state.policy(),
+    })
+}
+
+/// What the enrollment unit did.
+enum Enrolled {
+    Done {
+        device: Box<DeviceRecord>,
+        token: String,
+        reenrolled: bool,
+    },
+    /// Known hardware without proof: a re-enrollment request waits for an analyst.
+    NeedsApproval(Box<DeviceRecord>),
+}
+
+async fn enroll_in(
+    state: &AppState,
+    tx: &mut Tx,
+    req: &EnrollRequest,
+    source: &str,
+    fleet: bool,
+    now: u64,
+) -> Result<Enrolled, ApiError> {
+    let id = &req.identity;
+    let existing = tx.device_by_hardware_uuid(&id.hardware_uuid).await?;
+    if let Some(d) = &existing {
+        let request = tx.reenroll_request(&id.hardware_uuid).await?;
+        let live = request.as_ref().is_some_and(|r| {
+            r.approved_at_ms
+                .is_some_and(|a| now.saturating_sub(a) <= REENROLL_APPROVAL_MS)
+        });
+        let approved = live
+            && request
+                .as_ref()
+                .is_some_and(|r| r.device_key == req.device_key);
+        if !proves(d, req, now) && !approved {
+            // a live approval is kept: another key's attempt does not undo it
+            if !live {
+                tx.put_reenroll_request(&ReenrollRequest {
+                    device_id: d.id.clone(),
+                    hardware_uuid: id.hardware_uuid.clone(),
+                    device_key: req.device_key.clone(),
+                    hostname: id.hostname.clone(),
+                    requested_at_ms: now,
+                    source: source.to_string(),
+                    approved_by: None,
+                    approved_at_ms: None,
+                });
+            }
+            return Ok(Enrolled::NeedsApproval(Box::new(d.clone())));
         }
     }
     // the enrollment token's use is taken only now, when the enrollment will happen
     if !fleet {
-        if let Err(why) = store.use_enroll_token(&req.enroll_secret, now)? {
+        if let Err(why) = tx.use_enroll_token(&req.enroll_secret, now).await? {
             return Err(ApiError::Unauthorized(
                 format!("enrollment token {why:?}").to_lowercase(),
             ));
@@ -198,9 +250,9 @@ pub async fn enroll(
     let mut device = match existing {
         Some(mut d) => {
             if let Ok(old) = hex::decode(&d.token_hash) {
-                store.remove_token_hash(&old)?;
+                tx.remove_token_hash(&old).await?;
             }
-            store.remove_reenroll_request(&id.hardware_uuid)?;
+            tx.remove_reenroll_request(&id.hardware_uuid);
             d.token_hash = token_hex;
             d.hostname = id.hostname.clone();
             d.platform = id.platform;
@@ -226,6 +278,7 @@ pub async fn enroll(
             last_seen_ms: 0,
             health: Default::default(),
             asset_id: None,
+            owner: None,
             token_hash: token_hex,
             last_event_seq: 0,
             inventory_hash: String::new(),
@@ -237,9 +290,9 @@ pub async fn enroll(
         },
     };
 
-    link_asset(state, &mut device, now)?;
-    store.put_device(&device)?;
-    store.put_token(
+    link_asset(tx, &mut device, now).await?;
+    tx.put_device(&device).await?;
+    tx.put_token(
         &token,
         &TokenRecord {
             kind: TokenKind::Device {
@@ -247,8 +300,8 @@ pub async fn enroll(
             },
             created_at_ms: now,
         },
-    )?;
-    store.append_collector_event(
+    );
+    tx.append_collector_event(
         &device.id,
         &DeviceEvent {
             at_ms: now,
@@ -264,39 +317,37 @@ pub async fn enroll(
             message: format!("{} enrolled (agent {})", device.hostname, req.agent_version),
             data: serde_json::Value::Null,
         },
-    )?;
-    state.audit(
-        &format!("device:{}", device.id),
-        "device.enroll",
-        &device.id,
-        AuditOutcome::Success,
-        serde_json::json!({"hostname": device.hostname, "reenrolled": reenrolled, "asset_id": device.asset_id, "with": if fleet { "fleet secret" } else { "enrollment token" }, "source": source}),
-    )?;
-    store.flush().await?;
-    Metrics::inc(&state.metrics.enrollments);
-    tracing::info!(device = %device.id, hostname = %device.hostname, reenrolled, "device enrolled");
-
-    Ok(EnrollResponse {
-        device_id: device.id,
-        device_token: token,
+    )
+    .await?;
+    state
+        .audit_in(
+            tx,
+            &format!("device:{}", device.id),
+            "device.enroll",
+            &device.id,
+            AuditOutcome::Success,
+            serde_json::json!({"hostname": device.hostname, "reenrolled": reenrolled, "asset_id": device.asset_id, "with": if fleet { "fleet secret" } else { "enrollment token" }, "source": source}),
+        )
+        .await?;
+    Ok(Enrolled::Done {
+        device: Box::new(device),
+        token,
         reenrolled,
-        signing_public_key: state.keys.signing_public_key(),
-        policy: state.policy(),
     })
 }
 
 /// Ties the device to an asset: its own, a pre-registered one with its serial, or a
 /// new one. A linked asset that was ordered or in stock becomes deployed.
-fn link_asset(state: &AppState, device: &mut DeviceRecord, now: u64) -> Result<(), ApiError> {
-    let store = &state.store;
+async fn link_asset(tx: &mut Tx, device: &mut DeviceRecord, now: u64) -> Result<(), ApiError> {
     let mut asset = match &device.asset_id {
-        Some(aid) => store.asset(aid)?,
+        Some(aid) => tx.asset(aid).await?,
         None => None,
     };
     if asset.is_none() {
         if let Some(serial) = device.serial.as_deref().filter(|s| !s.trim().is_empty()) {
-            asset = store
-                .asset_by_serial(serial)?
+            asset = tx
+                .asset_by_serial(serial)
+                .await?
                 .filter(|a| a.device_id.as_deref().is_none_or(|d| d == device.id));
         }
     }
@@ -327,10 +378,11 @@ fn link_asset(state: &AppState, device: &mut DeviceRecord, now: u64) -> Result<(
         asset.state = AssetState::Deployed;
         asset.deployed_at_ms.get_or_insert(now);
         asset.device_id = Some(device.id.clone());
-        super::assets::record_state_change(state, &asset, from, now, "at enrollment")?;
+        super::assets::record_state_change(tx, &asset, from, now, "at enrollment").await?;
     }
     asset.updated_at_ms = now;
-    store.put_asset(&asset)?;
+    tx.put_asset(&asset).await?;
+    device.owner = asset.owner.clone();
     device.asset_id = Some(asset.id);
     Ok(())
 }

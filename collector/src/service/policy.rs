@@ -17,17 +17,26 @@ pub async fn replace(
     policy
         .validate()
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let old = state.policy();
-    policy.version = old.version + 1;
-    state.set_policy(policy.clone())?;
-    state.audit(
-        &user.actor(),
-        "policy.update",
-        &format!("policy:{}", policy.version),
-        AuditOutcome::Success,
-        serde_json::json!({"from_version": old.version, "to_version": policy.version}),
-    )?;
+    let _previous = crate::atomic!(state.store, tx => {
+        // the stored policy, not this collector's copy: versions stay consecutive
+        // when two collectors take changes at once
+        let old: Policy = tx.meta_get("policy").await?.unwrap_or_else(|| state.policy());
+        policy.version = old.version + 1;
+        state.set_policy(&mut tx, &policy);
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "policy.update",
+                &format!("policy:{}", policy.version),
+                AuditOutcome::Success,
+                serde_json::json!({"from_version": old.version, "to_version": policy.version}),
+            )
+            .await?;
+        Ok(old)
+    })?;
     state.store.flush().await?;
+    state.reload().await?;
     tracing::info!(version = policy.version, by = %user.name, "policy updated");
     Ok(policy)
 }

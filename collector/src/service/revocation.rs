@@ -12,7 +12,7 @@ use super::check_text;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{new_token, random_hex_id, ReenrollRequest};
+use crate::store::{new_token, random_hex_id, ReenrollRequest, Tx};
 
 /// Longest enrollment-token lifetime.
 pub const MAX_ENROLL_TOKEN_S: u64 = 90 * 86_400;
@@ -25,28 +25,32 @@ pub async fn approve_reenroll(
     user: &ApiUser,
     id: &str,
 ) -> Result<ReenrollRequest, ApiError> {
-    let d = state
-        .store
-        .device(id)?
-        .ok_or_else(|| ApiError::not_found("device", id))?;
-    let mut r = state
-        .store
-        .reenroll_request(&d.hardware_uuid)?
-        .ok_or_else(|| {
+    let now = state.now_ms();
+    let r = crate::atomic!(state.store, tx => {
+        let d = tx
+            .device(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("device", id))?;
+        let mut r = tx.reenroll_request(&d.hardware_uuid).await?.ok_or_else(|| {
             ApiError::Conflict(format!(
                 "device {id} has no re-enrollment waiting for approval"
             ))
         })?;
-    r.approved_by = Some(user.name.clone());
-    r.approved_at_ms = Some(state.now_ms());
-    state.store.put_reenroll_request(&r)?;
-    state.audit(
-        &user.actor(),
-        "device.reenroll_approve",
-        id,
-        AuditOutcome::Success,
-        serde_json::json!({"hostname": r.hostname, "source": r.source, "requested_at_ms": r.requested_at_ms}),
-    )?;
+        r.approved_by = Some(user.name.clone());
+        r.approved_at_ms = Some(now);
+        tx.put_reenroll_request(&r);
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "device.reenroll_approve",
+                id,
+                AuditOutcome::Success,
+                serde_json::json!({"hostname": r.hostname, "source": r.source, "requested_at_ms": r.requested_at_ms}),
+            )
+            .await?;
+        Ok(r)
+    })?;
     state.store.flush().await?;
     Ok(r)
 }
@@ -58,57 +62,70 @@ pub async fn decommission(
     user: &ApiUser,
     id: &str,
 ) -> Result<tend_shared::devices::DeviceSummary, ApiError> {
-    let store = &state.store;
     let now = state.now_ms();
-    let d = store
-        .device(id)?
+    let d =
+        crate::atomic!(state.store, tx => decommission_in(state, &mut tx, user, id, now).await)?;
+    state.store.flush().await?;
+    Ok(d.summary())
+}
+
+async fn decommission_in(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &ApiUser,
+    id: &str,
+    now: u64,
+) -> Result<crate::store::DeviceRecord, ApiError> {
+    let d = tx
+        .device(id)
+        .await?
         .ok_or_else(|| ApiError::not_found("device", id))?;
     if let Ok(old) = hex::decode(&d.token_hash) {
-        store.remove_token_hash(&old)?;
+        tx.remove_token_hash(&old).await?;
     }
-    let d = store
+    let d = tx
         .update_device(id, |d| {
             d.token_hash = String::new();
             d.decommissioned_at_ms = Some(now);
-        })?
+        })
+        .await?
         .ok_or_else(|| ApiError::not_found("device", id))?;
     if let Some(aid) = &d.asset_id {
-        if let Some(mut a) = store.asset(aid)? {
+        if let Some(mut a) = tx.asset(aid).await? {
             if a.state != AssetState::Retired {
                 let from = a.state;
                 a.state = AssetState::Retired;
                 a.updated_at_ms = now;
-                store.put_asset(&a)?;
-                super::assets::record_state_change(state, &a, from, now, "at decommissioning")?;
+                tx.put_asset(&a).await?;
+                super::assets::record_state_change(tx, &a, from, now, "at decommissioning").await?;
             }
         }
     }
+    let settings = state.ticket_settings();
     let mut closed = Vec::new();
-    {
-        let _guard = state.tickets_lock.lock().await;
-        for mut t in store.open_tickets_of(id)? {
-            if let Some(since) = t.pending_since_ms.take() {
-                t.pending_total_ms += now.saturating_sub(since);
-            }
-            t.ticket.status = TicketStatus::Closed;
-            t.ticket.resolved_at_ms.get_or_insert(now);
-            t.ticket.closed_at_ms = Some(now);
-            t.ticket.updated_at_ms = now;
-            store.put_ticket(&t)?;
-            store.append_timeline(
-                &t.ticket.id,
-                &TimelineEntry {
-                    at_ms: now,
-                    actor: user.actor(),
-                    kind: "status".into(),
-                    message: "closed: the device was decommissioned".into(),
-                    data: serde_json::json!({"to": TicketStatus::Closed}),
-                },
-            )?;
-            closed.push(t.ticket.id);
+    for mut t in tx.open_tickets_of(id, 100_000).await? {
+        if let Some(since) = t.pending_since_ms.take() {
+            t.pending_total_ms += now.saturating_sub(since);
         }
+        t.ticket.status = TicketStatus::Closed;
+        t.ticket.resolved_at_ms.get_or_insert(now);
+        t.ticket.closed_at_ms = Some(now);
+        t.ticket.updated_at_ms = now;
+        tx.put_ticket(&t, &settings).await?;
+        tx.append_timeline(
+            &t.ticket.id,
+            &TimelineEntry {
+                at_ms: now,
+                actor: user.actor(),
+                kind: "status".into(),
+                message: "closed: the device was decommissioned".into(),
+                data: serde_json::json!({"to": TicketStatus::Closed}),
+            },
+        )
+        .await?;
+        closed.push(t.ticket.id);
     }
-    store.append_collector_event(
+    tx.append_collector_event(
         id,
         &DeviceEvent {
             at_ms: now,
@@ -119,16 +136,19 @@ pub async fn decommission(
             message: format!("decommissioned by {}", user.name),
             data: serde_json::json!({"closed_tickets": closed}),
         },
-    )?;
-    state.audit(
-        &user.actor(),
-        "device.decommission",
-        id,
-        AuditOutcome::Success,
-        serde_json::json!({"hostname": d.hostname, "asset_id": d.asset_id, "closed_tickets": closed}),
-    )?;
-    store.flush().await?;
-    Ok(d.summary())
+    )
+    .await?;
+    state
+        .audit_in(
+            tx,
+            &user.actor(),
+            "device.decommission",
+            id,
+            AuditOutcome::Success,
+            serde_json::json!({"hostname": d.hostname, "asset_id": d.asset_id, "closed_tickets": closed}),
+        )
+        .await?;
+    Ok(d)
 }
 
 /// Creates an enrollment token (shown once) for MDM pushes.
@@ -160,14 +180,20 @@ pub async fn create_enroll_token(
         uses: 0,
         revoked: false,
     };
-    state.store.put_enroll_token(&token, &info)?;
-    state.audit(
-        &user.actor(),
-        "enroll_token.create",
-        &info.id,
-        AuditOutcome::Success,
-        serde_json::json!({"expires_at_ms": info.expires_at_ms, "uses": info.max_uses, "label": info.label}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        tx.put_enroll_token(&token, &info);
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "enroll_token.create",
+                &info.id,
+                AuditOutcome::Success,
+                serde_json::json!({"expires_at_ms": info.expires_at_ms, "uses": info.max_uses, "label": info.label}),
+            )
+            .await?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(EnrollTokenCreated {
         token,
@@ -183,17 +209,23 @@ pub async fn revoke_enroll_token(
     user: &ApiUser,
     id: &str,
 ) -> Result<EnrollTokenInfo, ApiError> {
-    let t = state
-        .store
-        .revoke_enroll_token(id)?
-        .ok_or_else(|| ApiError::not_found("enrollment token", id))?;
-    state.audit(
-        &user.actor(),
-        "enroll_token.revoke",
-        id,
-        AuditOutcome::Success,
-        serde_json::json!({"uses": t.uses}),
-    )?;
+    let t = crate::atomic!(state.store, tx => {
+        let t = tx
+            .revoke_enroll_token(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("enrollment token", id))?;
+        state
+            .audit_in(
+                &mut tx,
+                &user.actor(),
+                "enroll_token.revoke",
+                id,
+                AuditOutcome::Success,
+                serde_json::json!({"uses": t.uses}),
+            )
+            .await?;
+        Ok(t)
+    })?;
     state.store.flush().await?;
     Ok(t)
 }

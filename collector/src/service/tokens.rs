@@ -15,7 +15,7 @@ use tend_shared::api::{AuditOutcome, Role, TokenInfo, User};
 use super::check_text;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
-use crate::store::{new_token, random_hex_id, Store, TokenKind, TokenRecord, UserRecord};
+use crate::store::{new_token, random_hex_id, Store, TokenKind, TokenRecord, Tx, UserRecord};
 
 /// Longest creation chain followed (a cycle cannot exist; this bounds a corrupt one).
 const MAX_LINEAGE: usize = 64;
@@ -58,8 +58,19 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// Creates a user and its first token (returned once, to the creator).
-pub fn create_user(
+pub async fn create_user(
     store: &Store,
+    now_ms: u64,
+    creator: Creator<'_>,
+    name: &str,
+    role: Role,
+) -> Result<(UserRecord, String), ApiError> {
+    crate::atomic!(store, tx => create_user_in(&mut tx, now_ms, creator, name, role).await)
+}
+
+/// [`create_user`] inside a unit of work.
+pub async fn create_user_in(
+    tx: &mut Tx,
     now_ms: u64,
     creator: Creator<'_>,
     name: &str,
@@ -84,32 +95,49 @@ pub fn create_user(
         created_at_ms: now_ms,
         disabled: false,
     };
-    if !store.insert_user(&user)? {
+    if !tx.insert_user(&user).await? {
         return Err(ApiError::Conflict(format!("a user named {name} exists")));
     }
-    store.append_audit(
+    tx.append_audit(
         now_ms,
         &creator.actor(),
         "user.create",
         &user.id,
         AuditOutcome::Success,
         serde_json::json!({"name": user.name, "role": role, "created_by": user.created_by}),
-    )?;
-    let (token, _) = mint(
-        store,
+    )
+    .await?;
+    let (token, _) = mint_in(
+        tx,
         now_ms,
         &user,
         role,
         "first token",
         None,
         &creator.actor(),
-    )?;
+    )
+    .await?;
     Ok((user, token))
 }
 
 /// Mints a token for `user` (the caller checked who may) and records it.
-pub fn mint(
+pub async fn mint(
     store: &Store,
+    now_ms: u64,
+    user: &UserRecord,
+    role: Role,
+    label: &str,
+    expires_at_ms: Option<u64>,
+    actor: &str,
+) -> Result<(String, TokenInfo), ApiError> {
+    crate::atomic!(store, tx => {
+        mint_in(&mut tx, now_ms, user, role, label, expires_at_ms, actor).await
+    })
+}
+
+/// [`mint`] inside a unit of work.
+pub async fn mint_in(
+    tx: &mut Tx,
     now_ms: u64,
     user: &UserRecord,
     role: Role,
@@ -136,15 +164,16 @@ pub fn mint(
         },
         created_at_ms: now_ms,
     };
-    store.put_token(&token, &record)?;
-    store.append_audit(
+    tx.put_token(&token, &record);
+    tx.append_audit(
         now_ms,
         actor,
         "token.create",
         &id,
         AuditOutcome::Success,
         serde_json::json!({"user": user.name, "role": role, "expires_at_ms": expires_at_ms}),
-    )?;
+    )
+    .await?;
     let info = info(user, &record).expect("a user token");
     Ok((token, info))
 }
@@ -172,14 +201,15 @@ pub fn info(user: &UserRecord, r: &TokenRecord) -> Option<TokenInfo> {
 }
 
 /// `id`, its creator, its creator's creator… (operator-created users end the chain).
-pub fn lineage(store: &Store, id: &str) -> Result<Vec<String>, ApiError> {
+pub async fn lineage(store: &Store, id: &str) -> Result<Vec<String>, ApiError> {
+    let mut r = store.read();
     let mut out = vec![id.to_string()];
-    let mut cur = store.user(id)?.and_then(|u| u.created_by);
+    let mut cur = r.user(id).await?.and_then(|u| u.created_by);
     while let Some(c) = cur {
         if out.contains(&c) || out.len() >= MAX_LINEAGE {
             break;
         }
-        cur = store.user(&c)?.and_then(|u| u.created_by);
+        cur = r.user(&c).await?.and_then(|u| u.created_by);
         out.push(c);
     }
     Ok(out)
@@ -187,27 +217,29 @@ pub fn lineage(store: &Store, id: &str) -> Result<Vec<String>, ApiError> {
 
 /// Two different people as far as the collector can tell: distinct users neither of
 /// which created the other, directly or through users it created.
-pub fn independent(store: &Store, a: &str, b: &str) -> Result<bool, ApiError> {
+pub async fn independent(store: &Store, a: &str, b: &str) -> Result<bool, ApiError> {
     if a == b {
         return Ok(false);
     }
-    let (la, lb) = (lineage(store, a)?, lineage(store, b)?);
+    let (la, lb) = (lineage(store, a).await?, lineage(store, b).await?);
     Ok(!la.iter().any(|x| x == b) && !lb.iter().any(|x| x == a))
 }
 
 /// The first admin on a fresh data dir, created by the operator (shown once).
-pub fn create_initial_admin(store: &Store, now_ms: u64) -> Result<Option<String>, ApiError> {
-    if store.user_count() > 0 || !store.legacy_api_tokens()?.is_empty() {
-        return Ok(None);
-    }
-    let (_, token) = create_user(store, now_ms, Creator::System, "admin", Role::Admin)?;
-    Ok(Some(token))
+pub async fn create_initial_admin(store: &Store, now_ms: u64) -> Result<Option<String>, ApiError> {
+    crate::atomic!(store, tx => {
+        if tx.has_users().await? || !tx.legacy_api_tokens().await?.is_empty() {
+            return Ok(None);
+        }
+        let (_, token) = create_user_in(&mut tx, now_ms, Creator::System, "admin", Role::Admin).await?;
+        Ok(Some(token))
+    })
 }
 
 /// Tokens from before named users (a free-text name and a role) become users: one per
 /// token, operator-created, the token kept working. Returns how many moved.
-pub fn migrate_legacy_tokens(store: &Store, now_ms: u64) -> Result<usize, ApiError> {
-    let legacy = store.legacy_api_tokens()?;
+pub async fn migrate_legacy_tokens(store: &Store, now_ms: u64) -> Result<usize, ApiError> {
+    let legacy = store.read().legacy_api_tokens().await?;
     for (hash, rec) in &legacy {
         let TokenKind::Api { role, name } = &rec.kind else {
             continue;
@@ -218,64 +250,70 @@ pub fn migrate_legacy_tokens(store: &Store, now_ms: u64) -> Result<usize, ApiErr
             .take(56)
             .collect();
         let base = if base.is_empty() { "user".into() } else { base };
-        let mut user = User {
-            id: format!("u_{}", random_hex_id::<6>()),
-            name: base.clone(),
-            role: *role,
-            created_by: None,
-            created_at_ms: rec.created_at_ms,
-            disabled: false,
-        };
-        let mut n = 1;
-        while !store.insert_user(&user)? {
-            n += 1;
-            user.name = format!("{base}-{n}");
-        }
-        store.replace_token_record(
-            hash,
-            &TokenRecord {
-                kind: TokenKind::User {
-                    id: format!("tk_{}", random_hex_id::<8>()),
-                    user_id: user.id.clone(),
-                    role: *role,
-                    label: "from a pre-user token".into(),
-                    expires_at_ms: None,
-                },
+        crate::atomic!(store, tx => {
+            let mut user = User {
+                id: format!("u_{}", random_hex_id::<6>()),
+                name: base.clone(),
+                role: *role,
+                created_by: None,
                 created_at_ms: rec.created_at_ms,
-            },
-        )?;
-        store.append_audit(
-            now_ms,
-            "system",
-            "user.migrate",
-            &user.id,
-            AuditOutcome::Success,
-            serde_json::json!({"name": user.name, "role": role}),
-        )?;
+                disabled: false,
+            };
+            let mut n = 1;
+            while !tx.insert_user(&user).await? {
+                n += 1;
+                user.name = format!("{base}-{n}");
+            }
+            tx.put_token_hash(
+                hash,
+                &TokenRecord {
+                    kind: TokenKind::User {
+                        id: format!("tk_{}", random_hex_id::<8>()),
+                        user_id: user.id.clone(),
+                        role: *role,
+                        label: "from a pre-user token".into(),
+                        expires_at_ms: None,
+                    },
+                    created_at_ms: rec.created_at_ms,
+                },
+            );
+            tx.append_audit(
+                now_ms,
+                "system",
+                "user.migrate",
+                &user.id,
+                AuditOutcome::Success,
+                serde_json::json!({"name": user.name, "role": role}),
+            )
+            .await?;
+            Ok(())
+        })?;
     }
     Ok(legacy.len())
 }
 
 /// Creates (or finds) an operator-created user `name` and mints it a token: the
 /// stopped-collector `tend-collector token create` and the demo.
-pub fn operator_token(
+pub async fn operator_token(
     store: &Store,
     now_ms: u64,
     name: &str,
     role: Role,
 ) -> Result<String, ApiError> {
-    match store.user_by_name(name)? {
-        Some(u) if u.role >= role && !u.disabled => {
-            Ok(mint(store, now_ms, &u, role, "operator", None, "system")?.0)
+    crate::atomic!(store, tx => {
+        match tx.user_by_name(name).await? {
+            Some(u) if u.role >= role && !u.disabled => {
+                Ok(mint_in(&mut tx, now_ms, &u, role, "operator", None, "system").await?.0)
+            }
+            Some(u) => Err(ApiError::Conflict(format!(
+                "user {} exists as {}{}",
+                u.name,
+                u.role.as_str(),
+                if u.disabled { " (disabled)" } else { "" }
+            ))),
+            None => Ok(create_user_in(&mut tx, now_ms, Creator::System, name, role).await?.1),
         }
-        Some(u) => Err(ApiError::Conflict(format!(
-            "user {} exists as {}{}",
-            u.name,
-            u.role.as_str(),
-            if u.disabled { " (disabled)" } else { "" }
-        ))),
-        None => Ok(create_user(store, now_ms, Creator::System, name, role)?.1),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -291,35 +329,48 @@ mod tests {
         }
     }
 
-    #[test]
-    fn what_one_admin_creates_is_never_independent_of_it() {
+    #[tokio::test]
+    async fn what_one_admin_creates_is_never_independent_of_it() {
         let (_d, store) = crate::store::temp_store();
-        let (a, _) = create_user(&store, 1, Creator::System, "alice", Role::Admin).unwrap();
-        let (c, _) = create_user(&store, 1, Creator::System, "carol", Role::Admin).unwrap();
+        let (a, _) = create_user(&store, 1, Creator::System, "alice", Role::Admin)
+            .await
+            .unwrap();
+        let (c, _) = create_user(&store, 1, Creator::System, "carol", Role::Admin)
+            .await
+            .unwrap();
         // alice makes "bob", and through bob, "eve"
-        let (b, _) = create_user(&store, 2, Creator::User(&api(&a)), "bob", Role::Admin).unwrap();
-        let (e, _) = create_user(&store, 3, Creator::User(&api(&b)), "eve", Role::Admin).unwrap();
-        assert!(!independent(&store, &a.id, &a.id).unwrap());
-        assert!(!independent(&store, &a.id, &b.id).unwrap());
-        assert!(!independent(&store, &b.id, &a.id).unwrap());
-        assert!(!independent(&store, &a.id, &e.id).unwrap(), "through bob");
-        assert!(independent(&store, &a.id, &c.id).unwrap());
-        assert!(independent(&store, &c.id, &e.id).unwrap());
+        let (b, _) = create_user(&store, 2, Creator::User(&api(&a)), "bob", Role::Admin)
+            .await
+            .unwrap();
+        let (e, _) = create_user(&store, 3, Creator::User(&api(&b)), "eve", Role::Admin)
+            .await
+            .unwrap();
+        assert!(!independent(&store, &a.id, &a.id).await.unwrap());
+        assert!(!independent(&store, &a.id, &b.id).await.unwrap());
+        assert!(!independent(&store, &b.id, &a.id).await.unwrap());
+        assert!(
+            !independent(&store, &a.id, &e.id).await.unwrap(),
+            "through bob"
+        );
+        assert!(independent(&store, &a.id, &c.id).await.unwrap());
+        assert!(independent(&store, &c.id, &e.id).await.unwrap());
         // names are unique, case-insensitively
-        let dup = create_user(&store, 4, Creator::System, "ALICE", Role::Viewer);
+        let dup = create_user(&store, 4, Creator::System, "ALICE", Role::Viewer).await;
         assert!(matches!(dup, Err(ApiError::Conflict(_))));
         // an analyst cannot create an admin
-        let (an, _) = create_user(&store, 5, Creator::System, "ana", Role::Analyst).unwrap();
-        let up = create_user(&store, 6, Creator::User(&api(&an)), "boss", Role::Admin);
+        let (an, _) = create_user(&store, 5, Creator::System, "ana", Role::Analyst)
+            .await
+            .unwrap();
+        let up = create_user(&store, 6, Creator::User(&api(&an)), "boss", Role::Admin).await;
         assert!(matches!(up, Err(ApiError::Forbidden(_))));
     }
 
-    #[test]
-    fn legacy_tokens_become_users_and_keep_working() {
+    #[tokio::test]
+    async fn legacy_tokens_become_users_and_keep_working() {
         let (_d, store) = crate::store::temp_store();
         for _ in 0..2 {
-            store
-                .put_token(
+            crate::atomic!(store, tx: crate::store::StoreError => {
+                tx.put_token(
                     &new_token("tak_"),
                     &TokenRecord {
                         kind: TokenKind::Api {
@@ -328,14 +379,23 @@ mod tests {
                         },
                         created_at_ms: 1,
                     },
-                )
-                .unwrap();
+                );
+                Ok(())
+            })
+            .unwrap();
         }
-        assert_eq!(migrate_legacy_tokens(&store, 2).unwrap(), 2);
-        let mut names: Vec<String> = store.users().unwrap().into_iter().map(|u| u.name).collect();
+        assert_eq!(migrate_legacy_tokens(&store, 2).await.unwrap(), 2);
+        let mut r = store.read();
+        let mut names: Vec<String> = r
+            .users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
         names.sort();
         assert_eq!(names, ["bob", "bob-2"]);
-        assert_eq!(store.user_tokens().unwrap().len(), 2);
-        assert!(store.legacy_api_tokens().unwrap().is_empty());
+        assert_eq!(r.user_tokens().await.unwrap().len(), 2);
+        assert!(r.legacy_api_tokens().await.unwrap().is_empty());
     }
 }

@@ -1,8 +1,12 @@
-//! Asset records and the serial-number index.
+//! Asset records, the serial-number index, and the paged asset list (by serial; by
+//! state or owner through their indexes).
 
-use tend_shared::assets::Asset;
+use tend_shared::assets::{Asset, AssetState};
 
-use super::{from_json, to_json, Store, StoreError};
+use super::keys::{k1, Key};
+use super::kv::{Range, Tx};
+use super::paging::{Cursor, Page, Pager, Source};
+use super::StoreError;
 
 /// The asset record is the wire `Asset` itself.
 pub type AssetRecord = Asset;
@@ -12,37 +16,95 @@ pub fn normalize_serial(serial: &str) -> String {
     serial.trim().to_ascii_uppercase()
 }
 
-impl Store {
-    pub fn asset(&self, id: &str) -> Result<Option<AssetRecord>, StoreError> {
-        self.assets
-            .get(id)?
-            .map(|v| from_json("assets", &v))
-            .transpose()
+fn index(a: &AssetRecord) -> Vec<Vec<u8>> {
+    let serial = normalize_serial(&a.serial);
+    let mut out = vec![
+        Key::new("as.list/").s(&serial).s(&a.id).build(),
+        Key::new("as.state/")
+            .s(a.state.as_str())
+            .s(&serial)
+            .s(&a.id)
+            .build(),
+    ];
+    if !serial.is_empty() {
+        out.push(k1("as.serial/", &serial));
+    }
+    if let Some(o) = a.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        out.push(Key::new("as.owner/").s(o).s(&serial).s(&a.id).build());
+    }
+    out
+}
+
+impl Tx {
+    pub async fn asset(&mut self, id: &str) -> Result<Option<AssetRecord>, StoreError> {
+        self.get_json("assets", &k1("as/", id)).await
     }
 
-    pub fn asset_by_serial(&self, serial: &str) -> Result<Option<AssetRecord>, StoreError> {
-        match self.serial_index.get(normalize_serial(serial))? {
-            Some(id) => self.asset(&String::from_utf8_lossy(&id)),
+    pub async fn asset_by_serial(
+        &mut self,
+        serial: &str,
+    ) -> Result<Option<AssetRecord>, StoreError> {
+        match self
+            .get(&k1("as.serial/", &normalize_serial(serial)))
+            .await?
+        {
+            Some(id) => self.asset(&String::from_utf8_lossy(&id)).await,
             None => Ok(None),
         }
     }
 
-    /// Writes an asset and its serial index entry.
-    pub fn put_asset(&self, a: &AssetRecord) -> Result<(), StoreError> {
-        self.assets.insert(a.id.as_bytes(), to_json(a))?;
-        if !a.serial.trim().is_empty() {
-            self.serial_index
-                .insert(normalize_serial(&a.serial), a.id.as_bytes())?;
+    /// Writes an asset and keeps its indexes in step.
+    pub async fn put_asset(&mut self, a: &AssetRecord) -> Result<(), StoreError> {
+        let old = self.asset(&a.id).await?;
+        let new = index(a);
+        let old = old.as_ref().map(index).unwrap_or_default();
+        for k in &old {
+            if !new.contains(k) {
+                self.delete(k.clone());
+            }
         }
+        for k in new {
+            if !old.contains(&k) {
+                self.put(k, a.id.clone().into_bytes());
+            }
+        }
+        self.put_json(k1("as/", &a.id), a);
         Ok(())
     }
 
-    pub fn assets(&self) -> Result<Vec<AssetRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.assets.iter() {
-            let (_, v) = item?;
-            out.push(from_json("assets", &v)?);
+    /// One page of assets in serial order, optionally of one state or owner.
+    pub async fn assets_page(
+        &mut self,
+        state: Option<AssetState>,
+        owner: Option<&str>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Result<Page<AssetRecord>, String>, StoreError> {
+        let source = match (owner, state) {
+            (Some(o), _) => Range::prefix(&Key::new("as.owner/").s(o.trim()).build()),
+            (None, Some(s)) => Range::prefix(&Key::new("as.state/").s(s.as_str()).build()),
+            (None, None) => Range::prefix(b"as.list/"),
+        };
+        let filtered = owner.is_some() && state.is_some();
+        let mut pager = match Pager::new(vec![Source::asc(source)], cursor, limit, filtered) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        while let Some((_, rows)) = pager.next_batch(self).await? {
+            let keys: Vec<Vec<u8>> = rows
+                .iter()
+                .map(|(_, v)| k1("as/", &String::from_utf8_lossy(v)))
+                .collect();
+            let found = self.get_many(&keys).await?;
+            for ((k, _), v) in rows.iter().zip(found) {
+                let a: Option<AssetRecord> =
+                    v.map(|v| super::from_json("assets", &v)).transpose()?;
+                let keep = a.filter(|a| state.is_none_or(|s| a.state == s));
+                if !pager.take(k, keep) {
+                    break;
+                }
+            }
         }
-        Ok(out)
+        Ok(Ok(pager.finish()))
     }
 }

@@ -1,8 +1,12 @@
-//! The append-only audit log, keyed by a strictly increasing seq.
+//! The append-only audit log, keyed by an increasing seq, with actor and target
+//! indexes; read newest first, a page at a time.
 
 use tend_shared::api::{AuditEntry, AuditOutcome};
 
-use super::{from_json, to_json, Store, StoreError};
+use super::keys::Key;
+use super::kv::{Range, Tx};
+use super::paging::{Cursor, Page, Pager, Source};
+use super::StoreError;
 
 /// Filters of `GET /api/v1/audit`.
 #[derive(Debug, Clone, Default)]
@@ -10,15 +14,14 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub action_prefix: Option<String>,
     pub target: Option<String>,
-    /// Only entries with a seq below this (paging backwards).
+    /// Only entries with a seq below this.
     pub before_seq: Option<u64>,
-    pub limit: usize,
 }
 
-impl Store {
-    /// Appends an entry; returns it with its seq.
-    pub fn append_audit(
-        &self,
+impl Tx {
+    /// Appends an entry (committed with the unit); returns it with its seq.
+    pub async fn append_audit(
+        &mut self,
         at_ms: u64,
         actor: &str,
         action: &str,
@@ -26,7 +29,7 @@ impl Store {
         outcome: AuditOutcome,
         detail: serde_json::Value,
     ) -> Result<AuditEntry, StoreError> {
-        let seq = self.next_id()?;
+        let seq = self.next_id().await?;
         let entry = AuditEntry {
             seq,
             at_ms,
@@ -36,29 +39,65 @@ impl Store {
             outcome,
             detail,
         };
-        self.audit.insert(seq.to_be_bytes(), to_json(&entry))?;
+        let main = Key::new("au/").n(seq).build();
+        self.put(Key::new("au.actor/").s(actor).n(seq).build(), main.clone());
+        if !target.is_empty() {
+            self.put(
+                Key::new("au.target/").s(target).n(seq).build(),
+                main.clone(),
+            );
+        }
+        self.put_json(main, &entry);
         Ok(entry)
     }
 
-    /// Newest first.
-    pub fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        let upper = f.before_seq.unwrap_or(u64::MAX).to_be_bytes();
-        let mut out = Vec::new();
-        for item in self.audit.range(..upper).rev() {
-            let (_, v) = item?;
-            let e: AuditEntry = from_json("audit", &v)?;
-            let keep = f.actor.as_deref().is_none_or(|a| e.actor == a)
-                && f.action_prefix
-                    .as_deref()
-                    .is_none_or(|p| e.action.starts_with(p))
-                && f.target.as_deref().is_none_or(|t| e.target == t);
-            if keep {
-                out.push(e);
-                if out.len() >= f.limit {
+    /// One page of entries, newest first.
+    pub async fn audit_page(
+        &mut self,
+        f: &AuditFilter,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Result<Page<AuditEntry>, String>, StoreError> {
+        let (prefix, direct) = match (&f.actor, &f.target) {
+            (Some(a), _) => (Key::new("au.actor/").s(a).build(), false),
+            (None, Some(t)) => (Key::new("au.target/").s(t).build(), false),
+            (None, None) => (b"au/".to_vec(), true),
+        };
+        let mut range = Range::prefix(&prefix);
+        if let Some(b) = f.before_seq {
+            range.end = Key::new("").raw(&prefix).n(b).build();
+        }
+        let filtered = f.action_prefix.is_some() || (f.actor.is_some() && f.target.is_some());
+        let mut pager = match Pager::new(vec![Source::desc(range)], cursor, limit, filtered) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        while let Some((_, rows)) = pager.next_batch(self).await? {
+            let entries: Vec<Option<AuditEntry>> = if direct {
+                rows.iter()
+                    .map(|(_, v)| super::from_json("audit", v).map(Some))
+                    .collect::<Result<_, _>>()?
+            } else {
+                let keys: Vec<Vec<u8>> = rows.iter().map(|(_, v)| v.to_vec()).collect();
+                self.get_many(&keys)
+                    .await?
+                    .into_iter()
+                    .map(|v| v.map(|v| super::from_json("audit", &v)).transpose())
+                    .collect::<Result<_, _>>()?
+            };
+            for ((k, _), e) in rows.iter().zip(entries) {
+                let keep = e.filter(|e| {
+                    f.actor.as_deref().is_none_or(|a| e.actor == a)
+                        && f.target.as_deref().is_none_or(|t| e.target == t)
+                        && f.action_prefix
+                            .as_deref()
+                            .is_none_or(|p| e.action.starts_with(p))
+                });
+                if !pager.take(k, keep) {
                     break;
                 }
             }
         }
-        Ok(out)
+        Ok(Ok(pager.finish()))
     }
 }

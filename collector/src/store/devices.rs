@@ -1,4 +1,6 @@
-//! Device records, the hardware-UUID index, latest inventory and latest health.
+//! Device records and their indexes (hardware UUID; health, platform, last seen;
+//! hostname, serial and owner prefixes), the device counters, latest inventory and
+//! latest health, and the filtered, paged device list.
 
 use serde::{Deserialize, Serialize};
 use tend_shared::devices::DeviceSummary;
@@ -6,7 +8,11 @@ use tend_shared::enroll::Platform;
 use tend_shared::health::{CheckResult, HealthStatus};
 use tend_shared::inventory::Inventory;
 
-use super::{from_json, to_json, Store, StoreError};
+use super::counters::{health_counter, DEVICES};
+use super::keys::{k1, Key};
+use super::kv::{Range, Tx};
+use super::paging::{Cursor, Page, Pager, Source};
+use super::StoreError;
 
 /// What the collector keeps per enrolled device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +38,9 @@ pub struct DeviceRecord {
     pub health: HealthStatus,
     #[serde(default)]
     pub asset_id: Option<String>,
+    /// The owner of its asset (kept in step by the asset service), for search.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// Hex SHA-256 of the current device token.
     pub token_hash: String,
     /// Highest agent event seq stored.
@@ -71,9 +80,60 @@ impl DeviceRecord {
             enrolled_at_ms: self.enrolled_at_ms,
             last_seen_ms: self.last_seen_ms,
             asset_id: self.asset_id.clone(),
+            owner: self.owner.clone(),
             update: self.update.clone(),
             decommissioned_at_ms: self.decommissioned_at_ms,
         }
+    }
+
+    /// Every index entry of this record: (key, value).
+    fn index(&self) -> Vec<Vec<u8>> {
+        let mut out = vec![
+            k1("dev.hw/", &self.hardware_uuid),
+            Key::new("dev.health/")
+                .s(self.health.as_str())
+                .s(&self.id)
+                .build(),
+            Key::new("dev.plat/")
+                .s(self.platform.as_str())
+                .s(&self.id)
+                .build(),
+            Key::new("dev.seen/")
+                .n(self.last_seen_ms)
+                .s(&self.id)
+                .build(),
+            Key::new("dev.host/")
+                .s(&self.hostname.to_lowercase())
+                .s(&self.id)
+                .build(),
+        ];
+        if let Some(s) = self
+            .serial
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            out.push(
+                Key::new("dev.serial/")
+                    .s(&s.to_lowercase())
+                    .s(&self.id)
+                    .build(),
+            );
+        }
+        if let Some(o) = self
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
+            out.push(
+                Key::new("dev.owner/")
+                    .s(&o.to_lowercase())
+                    .s(&self.id)
+                    .build(),
+            );
+        }
+        out
     }
 }
 
@@ -84,7 +144,7 @@ pub struct DeviceFilter {
     pub health: Option<HealthStatus>,
     /// Only devices whose last check-in is older than this (ms epoch).
     pub last_seen_before_ms: Option<u64>,
-    /// Id prefix, hostname prefix or serial (case-insensitive).
+    /// Id, hostname, serial or owner prefix (case-insensitive).
     pub search: Option<String>,
 }
 
@@ -97,15 +157,24 @@ impl DeviceFilter {
     }
 }
 
-/// Does `q` name `d`: an id prefix, a hostname prefix or the serial (case-insensitive)?
+/// Which search sources `q` matches in `d` (bit per source: id, hostname, serial, owner).
+fn search_hits(q: &str, d: &DeviceRecord) -> [bool; 4] {
+    let q = q.trim().to_lowercase();
+    let pre = |s: Option<&str>| s.is_some_and(|s| s.trim().to_lowercase().starts_with(&q));
+    if q.is_empty() {
+        return [false; 4];
+    }
+    [
+        d.id.starts_with(&q),
+        pre(Some(&d.hostname)),
+        pre(d.serial.as_deref()),
+        pre(d.owner.as_deref()),
+    ]
+}
+
+/// Does `q` name `d`: a prefix of its id, hostname, serial or owner (case-insensitive)?
 pub fn search_matches(q: &str, d: &DeviceRecord) -> bool {
-    let q = q.trim().to_ascii_lowercase();
-    !q.is_empty()
-        && (d.id.starts_with(&q)
-            || d.hostname.to_ascii_lowercase().starts_with(&q)
-            || d.serial
-                .as_deref()
-                .is_some_and(|s| s.trim().eq_ignore_ascii_case(&q)))
+    search_hits(q, d).contains(&true)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -114,107 +183,215 @@ struct Stamped<T> {
     value: T,
 }
 
-impl Store {
-    pub fn device(&self, id: &str) -> Result<Option<DeviceRecord>, StoreError> {
-        self.devices
-            .get(id)?
-            .map(|v| from_json("devices", &v))
-            .transpose()
+fn prefix_range(prefix: &str, value: &str) -> Range {
+    Range::prefix(
+        &Key::new(prefix)
+            .build()
+            .into_iter()
+            .chain(value.bytes())
+            .collect::<Vec<u8>>(),
+    )
+}
+
+impl Tx {
+    pub async fn device(&mut self, id: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        self.get_json("devices", &k1("dev/", id)).await
     }
 
-    pub fn device_by_hardware_uuid(&self, uuid: &str) -> Result<Option<DeviceRecord>, StoreError> {
-        match self.hw_index.get(uuid)? {
-            Some(id) => self.device(&String::from_utf8_lossy(&id)),
+    pub async fn device_by_hardware_uuid(
+        &mut self,
+        uuid: &str,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        match self.get(&k1("dev.hw/", uuid)).await? {
+            Some(id) => self.device(&String::from_utf8_lossy(&id)).await,
             None => Ok(None),
         }
     }
 
-    /// Writes a device and its hardware-UUID index entry.
-    pub fn put_device(&self, d: &DeviceRecord) -> Result<(), StoreError> {
-        self.devices.insert(d.id.as_bytes(), to_json(d))?;
-        self.hw_index
-            .insert(d.hardware_uuid.as_bytes(), d.id.as_bytes())?;
+    /// Writes a device, keeping its indexes and the device counters in step.
+    pub async fn put_device(&mut self, d: &DeviceRecord) -> Result<(), StoreError> {
+        let old = self.device(&d.id).await?;
+        let new_index = d.index();
+        match &old {
+            None => {
+                self.count_add(DEVICES, &d.id, 1).await?;
+                self.count_add(&health_counter(d.health), &d.id, 1).await?;
+            }
+            Some(o) => {
+                if o.health != d.health {
+                    self.count_add(&health_counter(o.health), &d.id, -1).await?;
+                    self.count_add(&health_counter(d.health), &d.id, 1).await?;
+                }
+                for k in o.index() {
+                    if !new_index.contains(&k) {
+                        self.delete(k);
+                    }
+                }
+            }
+        }
+        let old_index = old.as_ref().map(DeviceRecord::index).unwrap_or_default();
+        for k in new_index {
+            if !old_index.contains(&k) {
+                self.put(k, d.id.clone().into_bytes());
+            }
+        }
+        self.put_json(k1("dev/", &d.id), d);
         Ok(())
     }
 
-    /// Read-modify-write of one device; `f` may run more than once under contention.
-    pub fn update_device(
-        &self,
+    /// Read-modify-write of one device.
+    pub async fn update_device(
+        &mut self,
         id: &str,
-        mut f: impl FnMut(&mut DeviceRecord),
+        f: impl FnOnce(&mut DeviceRecord),
     ) -> Result<Option<DeviceRecord>, StoreError> {
-        let mut corrupt = None;
-        let out = self.devices.update_and_fetch(id, |old| {
-            let old = old?;
-            match from_json::<DeviceRecord>("devices", old) {
-                Ok(mut rec) => {
-                    f(&mut rec);
-                    Some(to_json(&rec))
-                }
-                Err(e) => {
-                    corrupt = Some(e);
-                    Some(old.to_vec())
-                }
-            }
-        })?;
-        if let Some(e) = corrupt {
-            return Err(e);
-        }
-        out.map(|v| from_json("devices", &v)).transpose()
+        let Some(mut d) = self.device(id).await? else {
+            return Ok(None);
+        };
+        f(&mut d);
+        self.put_device(&d).await?;
+        Ok(Some(d))
     }
 
-    /// Every device matching `filter`, in id order.
-    pub fn devices(&self, filter: &DeviceFilter) -> Result<Vec<DeviceRecord>, StoreError> {
+    /// One page of the devices matching `filter`, read from the most selective
+    /// index: a search reads the id, hostname, serial and owner prefixes in turn; a
+    /// health or platform filter its index (id order); "not seen since" the last-seen
+    /// index (oldest first); otherwise every device in id order.
+    pub async fn devices_page(
+        &mut self,
+        filter: &DeviceFilter,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Result<Page<DeviceRecord>, String>, StoreError> {
+        let search = filter
+            .search
+            .as_deref()
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        let sources = if let Some(q) = &search {
+            vec![
+                Source::asc(prefix_range("dev/", q)),
+                Source::asc(prefix_range("dev.host/", q)),
+                Source::asc(prefix_range("dev.serial/", q)),
+                Source::asc(prefix_range("dev.owner/", q)),
+            ]
+        } else if let Some(h) = filter.health {
+            vec![Source::asc(Range::prefix(
+                &Key::new("dev.health/").s(h.as_str()).build(),
+            ))]
+        } else if let Some(p) = filter.platform {
+            vec![Source::asc(Range::prefix(
+                &Key::new("dev.plat/").s(p.as_str()).build(),
+            ))]
+        } else if let Some(t) = filter.last_seen_before_ms {
+            vec![Source::asc(Range {
+                start: Key::new("dev.seen/").build(),
+                end: Key::new("dev.seen/").n(t).build(),
+            })]
+        } else {
+            vec![Source::asc(Range::prefix(b"dev/"))]
+        };
+        let by_id = search.is_some()
+            || filter.health.is_none()
+                && filter.platform.is_none()
+                && filter.last_seen_before_ms.is_none();
+        let filtered = search.is_some()
+            || [
+                filter.health.is_some(),
+                filter.platform.is_some(),
+                filter.last_seen_before_ms.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count()
+                > 1;
+        let mut pager = match Pager::new(sources, cursor, limit, filtered) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        while let Some((src, rows)) = pager.next_batch(self).await? {
+            let records: Vec<Option<DeviceRecord>> = if by_id && src == 0 {
+                rows.iter()
+                    .map(|(_, v)| super::from_json("devices", v).map(Some))
+                    .collect::<Result<_, _>>()?
+            } else {
+                let ids: Vec<Vec<u8>> = rows
+                    .iter()
+                    .map(|(_, v)| k1("dev/", &String::from_utf8_lossy(v)))
+                    .collect();
+                self.get_many(&ids)
+                    .await?
+                    .into_iter()
+                    .map(|v| v.map(|v| super::from_json("devices", &v)).transpose())
+                    .collect::<Result<_, _>>()?
+            };
+            for ((k, _), d) in rows.iter().zip(records) {
+                let keep = d.filter(|d| {
+                    filter.matches(d)
+                        && search.as_deref().is_none_or(|q| {
+                            // a device found by an earlier source is not listed twice
+                            let hits = search_hits(q, d);
+                            !hits[..src].contains(&true)
+                        })
+                });
+                if !pager.take(k, keep) {
+                    break;
+                }
+            }
+        }
+        Ok(Ok(pager.finish()))
+    }
+
+    /// Every device matching `filter` (background work over bounded sets).
+    pub async fn devices_all(
+        &mut self,
+        filter: &DeviceFilter,
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
         let mut out = Vec::new();
-        for item in self.devices.iter() {
-            let (_, v) = item?;
-            let d: DeviceRecord = from_json("devices", &v)?;
-            if filter.matches(&d) {
-                out.push(d);
+        let mut cursor: Option<Cursor> = None;
+        loop {
+            let page = self
+                .devices_page(filter, cursor.as_ref(), super::paging::MAX_LIMIT)
+                .await?
+                .map_err(StoreError::Transaction)?;
+            out.extend(page.items);
+            match page.next {
+                Some(n) => cursor = Some(Cursor::decode(&n).map_err(StoreError::Transaction)?),
+                None => return Ok(out),
             }
         }
-        Ok(out)
     }
 
-    pub fn device_count(&self) -> usize {
-        self.devices.len()
-    }
-
-    pub fn put_inventory(&self, id: &str, at_ms: u64, inv: &Inventory) -> Result<(), StoreError> {
-        let rec = Stamped { at_ms, value: inv };
-        self.inventory.insert(id, to_json(&rec))?;
-        Ok(())
+    pub fn put_inventory(&mut self, id: &str, at_ms: u64, inv: &Inventory) {
+        self.put_json(k1("inv/", id), &Stamped { at_ms, value: inv });
     }
 
     /// The latest inventory and when it was stored.
-    pub fn inventory(&self, id: &str) -> Result<Option<(u64, Inventory)>, StoreError> {
-        self.inventory
-            .get(id)?
-            .map(|v| from_json::<Stamped<Inventory>>("inventory", &v).map(|s| (s.at_ms, s.value)))
-            .transpose()
+    pub async fn inventory(&mut self, id: &str) -> Result<Option<(u64, Inventory)>, StoreError> {
+        Ok(self
+            .get_json::<Stamped<Inventory>>("inventory", &k1("inv/", id))
+            .await?
+            .map(|s| (s.at_ms, s.value)))
     }
 
-    pub fn put_health(
-        &self,
-        id: &str,
-        at_ms: u64,
-        results: &[CheckResult],
-    ) -> Result<(), StoreError> {
-        let rec = Stamped {
-            at_ms,
-            value: results,
-        };
-        self.health.insert(id, to_json(&rec))?;
-        Ok(())
+    pub fn put_health(&mut self, id: &str, at_ms: u64, results: &[CheckResult]) {
+        self.put_json(
+            k1("hl/", id),
+            &Stamped {
+                at_ms,
+                value: results,
+            },
+        );
     }
 
     /// The latest health results and when they were stored.
-    pub fn health(&self, id: &str) -> Result<Option<(u64, Vec<CheckResult>)>, StoreError> {
-        self.health
-            .get(id)?
-            .map(|v| {
-                from_json::<Stamped<Vec<CheckResult>>>("health", &v).map(|s| (s.at_ms, s.value))
-            })
-            .transpose()
+    pub async fn health(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<(u64, Vec<CheckResult>)>, StoreError> {
+        Ok(self
+            .get_json::<Stamped<Vec<CheckResult>>>("health", &k1("hl/", id))
+            .await?
+            .map(|s| (s.at_ms, s.value)))
     }
 }

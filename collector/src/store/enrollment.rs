@@ -3,7 +3,9 @@
 
 use tend_shared::enroll::EnrollTokenInfo;
 
-use super::{from_json, to_json, token_hash, Store, StoreError};
+use super::keys::{k1, Key};
+use super::kv::Tx;
+use super::{token_hash, StoreError};
 
 /// A known device asked to enroll again without proving it is that device.
 pub use tend_shared::enroll::ReenrollRequest;
@@ -17,112 +19,114 @@ pub enum TokenUse {
     Revoked,
 }
 
-impl Store {
-    pub fn put_enroll_token(&self, token: &str, t: &EnrollTokenInfo) -> Result<(), StoreError> {
-        let hash = token_hash(token);
-        self.enroll_tokens.insert(hash, to_json(t))?;
-        self.enroll_token_ids.insert(t.id.as_bytes(), &hash)?;
-        Ok(())
+fn hash_key(token: &str) -> Vec<u8> {
+    Key::new("et/").raw(&token_hash(token)).build()
+}
+
+fn judge(t: EnrollTokenInfo, now_ms: u64) -> Result<EnrollTokenInfo, TokenUse> {
+    if t.revoked {
+        Err(TokenUse::Revoked)
+    } else if t.expires_at_ms <= now_ms {
+        Err(TokenUse::Expired)
+    } else if t.uses >= t.max_uses {
+        Err(TokenUse::UsedUp)
+    } else {
+        Ok(t)
+    }
+}
+
+impl Tx {
+    pub fn put_enroll_token(&mut self, token: &str, t: &EnrollTokenInfo) {
+        let k = hash_key(token);
+        self.put(k1("et.id/", &t.id), k.clone());
+        self.put_json(k, t);
     }
 
     /// Whether an enrollment token could be used now (takes nothing).
-    pub fn peek_enroll_token(
-        &self,
+    pub async fn peek_enroll_token(
+        &mut self,
         token: &str,
         now_ms: u64,
     ) -> Result<Result<EnrollTokenInfo, TokenUse>, StoreError> {
-        let Some(v) = self.enroll_tokens.get(token_hash(token))? else {
-            return Ok(Err(TokenUse::Unknown));
-        };
-        let t: EnrollTokenInfo = from_json("enroll_tokens", &v)?;
-        Ok(if t.revoked {
-            Err(TokenUse::Revoked)
-        } else if t.expires_at_ms <= now_ms {
-            Err(TokenUse::Expired)
-        } else if t.uses >= t.max_uses {
-            Err(TokenUse::UsedUp)
-        } else {
-            Ok(t)
-        })
+        Ok(
+            match self
+                .get_json::<EnrollTokenInfo>("enroll tokens", &hash_key(token))
+                .await?
+            {
+                None => Err(TokenUse::Unknown),
+                Some(t) => judge(t, now_ms),
+            },
+        )
     }
 
-    /// Takes one use of an enrollment token, atomically (compare-and-swap), if it is
-    /// known, live and not used up.
-    pub fn use_enroll_token(
-        &self,
+    /// Takes one use of an enrollment token if it is known, live and not used up
+    /// (two units taking the last use conflict; one retries and finds it used up).
+    pub async fn use_enroll_token(
+        &mut self,
         token: &str,
         now_ms: u64,
     ) -> Result<Result<EnrollTokenInfo, TokenUse>, StoreError> {
-        let hash = token_hash(token);
-        loop {
-            let Some(old) = self.enroll_tokens.get(hash)? else {
-                return Ok(Err(TokenUse::Unknown));
-            };
-            let mut t: EnrollTokenInfo = from_json("enroll_tokens", &old)?;
-            if t.revoked {
-                return Ok(Err(TokenUse::Revoked));
-            }
-            if t.expires_at_ms <= now_ms {
-                return Ok(Err(TokenUse::Expired));
-            }
-            if t.uses >= t.max_uses {
-                return Ok(Err(TokenUse::UsedUp));
-            }
-            t.uses += 1;
-            if self
-                .enroll_tokens
-                .compare_and_swap(hash, Some(old), Some(to_json(&t)))?
-                .is_ok()
-            {
-                return Ok(Ok(t));
-            }
-        }
+        let k = hash_key(token);
+        let Some(t) = self
+            .get_json::<EnrollTokenInfo>("enroll tokens", &k)
+            .await?
+        else {
+            return Ok(Err(TokenUse::Unknown));
+        };
+        let mut t = match judge(t, now_ms) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        t.uses += 1;
+        self.put_json(k, &t);
+        Ok(Ok(t))
     }
 
     /// Every enrollment token, in id order.
-    pub fn enroll_tokens(&self) -> Result<Vec<EnrollTokenInfo>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.enroll_token_ids.iter() {
-            let (_, hash) = item?;
-            if let Some(v) = self.enroll_tokens.get(&hash)? {
-                out.push(from_json("enroll_tokens", &v)?);
-            }
-        }
-        Ok(out)
+    pub async fn enroll_tokens(&mut self) -> Result<Vec<EnrollTokenInfo>, StoreError> {
+        let ids = self
+            .scan(
+                &super::kv::Range::prefix(b"et.id/"),
+                super::kv::Order::Asc,
+                usize::MAX,
+            )
+            .await?;
+        let keys: Vec<Vec<u8>> = ids.iter().map(|(_, h)| h.to_vec()).collect();
+        self.get_json_many("enroll tokens", &keys).await
     }
 
     /// Marks an enrollment token revoked; `None` when there is no such id.
-    pub fn revoke_enroll_token(&self, id: &str) -> Result<Option<EnrollTokenInfo>, StoreError> {
-        let Some(hash) = self.enroll_token_ids.get(id.as_bytes())? else {
+    pub async fn revoke_enroll_token(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<EnrollTokenInfo>, StoreError> {
+        let Some(k) = self.get(&k1("et.id/", id)).await? else {
             return Ok(None);
         };
-        let Some(v) = self.enroll_tokens.get(&hash)? else {
+        let Some(mut t) = self
+            .get_json::<EnrollTokenInfo>("enroll tokens", &k)
+            .await?
+        else {
             return Ok(None);
         };
-        let mut t: EnrollTokenInfo = from_json("enroll_tokens", &v)?;
         t.revoked = true;
-        self.enroll_tokens.insert(&hash, to_json(&t))?;
+        self.put_json(k.to_vec(), &t);
         Ok(Some(t))
     }
 
-    pub fn reenroll_request(
-        &self,
+    pub async fn reenroll_request(
+        &mut self,
         hardware_uuid: &str,
     ) -> Result<Option<ReenrollRequest>, StoreError> {
-        self.reenroll_requests
-            .get(hardware_uuid.as_bytes())?
-            .map(|v| from_json("reenroll_requests", &v))
-            .transpose()
+        self.get_json("reenroll requests", &k1("rr/", hardware_uuid))
+            .await
     }
 
-    pub fn put_reenroll_request(&self, r: &ReenrollRequest) -> Result<(), StoreError> {
-        self.reenroll_requests
-            .insert(r.hardware_uuid.as_bytes(), to_json(r))?;
-        Ok(())
+    pub fn put_reenroll_request(&mut self, r: &ReenrollRequest) {
+        self.put_json(k1("rr/", &r.hardware_uuid), r);
     }
 
-    pub fn remove_reenroll_request(&self, hardware_uuid: &str) -> Result<(), StoreError> {
-        self.reenroll_requests.remove(hardware_uuid.as_bytes())?;
-        Ok(())
+    pub fn remove_reenroll_request(&mut self, hardware_uuid: &str) {
+        self.delete(k1("rr/", hardware_uuid));
     }
 }

@@ -1,148 +1,134 @@
-//! Device events, keyed `device id | at_ms (BE) | seq (BE)` so a prefix scan is the
-//! device's timeline in time order. Agent events use the agent's own seq, which makes a
-//! replayed event overwrite itself instead of duplicating. A second tree keyed
-//! `at_ms | device key` orders every event by time, so retention prunes the oldest
-//! without scanning devices.
+//! Device events, keyed `device | at_ms | seq` so a prefix scan is the device's
+//! timeline in time order. Agent events use the agent's own seq, which makes a
+//! replayed event overwrite itself instead of duplicating. A time index
+//! (`at_ms | device | seq`) orders every event by time, so retention prunes the
+//! oldest without scanning devices.
 
 use tend_shared::devices::DeviceEvent;
 
-use super::{from_json, to_json, Store, StoreError};
+use super::keys::{k1, Key};
+use super::kv::{Order, Range, Tx};
+use super::paging::{Cursor, Page, Pager, Source};
+use super::StoreError;
 
 /// Collector-originated events take seqs from this range, apart from agent seqs.
 const COLLECTOR_SEQ_BIT: u64 = 1 << 63;
 
 fn key(device_id: &str, at_ms: u64, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(device_id.len() + 17);
-    k.extend_from_slice(device_id.as_bytes());
-    k.push(0);
-    k.extend_from_slice(&at_ms.to_be_bytes());
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
+    Key::new("ev/").s(device_id).n(at_ms).n(seq).build()
 }
 
-fn prefix(device_id: &str) -> Vec<u8> {
-    let mut k = device_id.as_bytes().to_vec();
-    k.push(0);
-    k
+fn time_key(device_id: &str, at_ms: u64, seq: u64) -> Vec<u8> {
+    Key::new("ev.t/").n(at_ms).s(device_id).n(seq).build()
 }
 
-impl Store {
-    fn insert_event(&self, k: Vec<u8>, at_ms: u64, ev: &DeviceEvent) -> Result<(), StoreError> {
-        let mut t = at_ms.to_be_bytes().to_vec();
-        t.extend_from_slice(&k);
-        self.events_by_time.insert(t, &[])?;
-        self.events.insert(k, to_json(ev))?;
-        Ok(())
+impl Tx {
+    fn insert_event(&mut self, device_id: &str, seq: u64, ev: &DeviceEvent) {
+        let k = key(device_id, ev.at_ms, seq);
+        self.put(time_key(device_id, ev.at_ms, seq), k.clone());
+        self.put_json(k, ev);
     }
 
     /// Stores an agent event under the agent's seq (idempotent on replay).
-    pub fn put_agent_event(
-        &self,
+    pub fn put_agent_event(&mut self, device_id: &str, seq: u64, ev: &DeviceEvent) {
+        self.insert_event(device_id, seq & !COLLECTOR_SEQ_BIT, ev);
+    }
+
+    /// Appends an event the collector itself observed.
+    pub async fn append_collector_event(
+        &mut self,
         device_id: &str,
-        seq: u64,
         ev: &DeviceEvent,
     ) -> Result<(), StoreError> {
-        self.insert_event(
-            key(device_id, ev.at_ms, seq & !COLLECTOR_SEQ_BIT),
-            ev.at_ms,
-            ev,
-        )
-    }
-
-    /// Deletes events older than `before_ms`, at most `max` of them; returns how many.
-    pub fn prune_events(&self, before_ms: u64, max: usize) -> Result<usize, StoreError> {
-        if self.events_by_time.is_empty() && !self.events.is_empty() {
-            self.index_events_by_time()?;
-        }
-        let mut n = 0;
-        for item in self
-            .events_by_time
-            .range(..before_ms.to_be_bytes())
-            .take(max)
-        {
-            let (t, _) = item?;
-            self.events.remove(&t[8..])?;
-            self.events_by_time.remove(&t)?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// Builds the time index of a store from before it existed (once).
-    fn index_events_by_time(&self) -> Result<(), StoreError> {
-        for item in self.events.iter() {
-            let (k, _) = item?;
-            if let Some(zero) = k.iter().position(|b| *b == 0) {
-                if let Some(at) = k.get(zero + 1..zero + 9) {
-                    let mut t = at.to_vec();
-                    t.extend_from_slice(&k);
-                    self.events_by_time.insert(t, &[])?;
-                }
-            }
-        }
+        let seq = self.next_id().await? | COLLECTOR_SEQ_BIT;
+        self.insert_event(device_id, seq, ev);
         Ok(())
     }
 
+    /// Deletes events older than `before_ms`, at most `max` of them; returns how many.
+    pub async fn prune_events(&mut self, before_ms: u64, max: usize) -> Result<usize, StoreError> {
+        let range = Range {
+            start: Key::new("ev.t/").build(),
+            end: Key::new("ev.t/").n(before_ms).build(),
+        };
+        let rows = self.scan(&range, Order::Asc, max).await?;
+        for (t, k) in &rows {
+            self.delete(k.to_vec());
+            self.delete(t.to_vec());
+        }
+        Ok(rows.len())
+    }
+
     /// Whether this agent event (time, seq) is already stored.
-    pub fn agent_event_exists(
-        &self,
+    pub async fn agent_event_exists(
+        &mut self,
         device_id: &str,
         at_ms: u64,
         seq: u64,
     ) -> Result<bool, StoreError> {
         Ok(self
-            .events
-            .contains_key(key(device_id, at_ms, seq & !COLLECTOR_SEQ_BIT))?)
-    }
-
-    /// Appends an event the collector itself observed.
-    pub fn append_collector_event(
-        &self,
-        device_id: &str,
-        ev: &DeviceEvent,
-    ) -> Result<(), StoreError> {
-        let seq = self.next_id()? | COLLECTOR_SEQ_BIT;
-        self.insert_event(key(device_id, ev.at_ms, seq), ev.at_ms, ev)
+            .get(&key(device_id, at_ms, seq & !COLLECTOR_SEQ_BIT))
+            .await?
+            .is_some())
     }
 
     /// The newest `limit` events of a device, newest first.
-    pub fn recent_events(
-        &self,
+    pub async fn recent_events(
+        &mut self,
         device_id: &str,
         limit: usize,
     ) -> Result<Vec<DeviceEvent>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.events.scan_prefix(prefix(device_id)).rev().take(limit) {
-            let (_, v) = item?;
-            out.push(from_json("events", &v)?);
-        }
-        Ok(out)
+        let rows = self
+            .scan(&Range::prefix(&k1("ev/", device_id)), Order::Desc, limit)
+            .await?;
+        rows.iter()
+            .map(|(_, v)| super::from_json("events", v))
+            .collect()
     }
 
-    /// A device's events at or after `since_ms`, oldest first.
-    pub fn events_since(
-        &self,
+    /// A device's events at or after `since_ms`, oldest first (at most `limit`).
+    pub async fn events_since(
+        &mut self,
         device_id: &str,
         since_ms: u64,
+        limit: usize,
     ) -> Result<Vec<DeviceEvent>, StoreError> {
-        let mut end = prefix(device_id);
-        *end.last_mut().expect("prefix ends in 0") = 1;
-        let mut out = Vec::new();
-        for item in self.events.range(key(device_id, since_ms, 0)..end) {
-            let (_, v) = item?;
-            out.push(from_json("events", &v)?);
-        }
-        Ok(out)
+        let prefix = k1("ev/", device_id);
+        let range = Range {
+            start: Key::new("").raw(&prefix).n(since_ms).build(),
+            end: Range::prefix(&prefix).end,
+        };
+        let rows = self.scan(&range, Order::Asc, limit).await?;
+        rows.iter()
+            .map(|(_, v)| super::from_json("events", v))
+            .collect()
     }
 
-    /// Every event of a device, oldest first.
-    pub fn all_events(&self, device_id: &str) -> Result<Vec<DeviceEvent>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.events.scan_prefix(prefix(device_id)) {
-            let (_, v) = item?;
-            out.push(from_json("events", &v)?);
+    /// One page of a device's events, newest first, optionally only before `before_ms`.
+    pub async fn events_page(
+        &mut self,
+        device_id: &str,
+        before_ms: Option<u64>,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Result<Page<DeviceEvent>, String>, StoreError> {
+        let prefix = k1("ev/", device_id);
+        let mut range = Range::prefix(&prefix);
+        if let Some(b) = before_ms {
+            range.end = Key::new("").raw(&prefix).n(b).build();
         }
-        Ok(out)
+        let mut pager = match Pager::new(vec![Source::desc(range)], cursor, limit, false) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        while let Some((_, rows)) = pager.next_batch(self).await? {
+            for (k, v) in &rows {
+                if !pager.take(k, Some(super::from_json("events", v)?)) {
+                    break;
+                }
+            }
+        }
+        Ok(Ok(pager.finish()))
     }
 }
 
@@ -151,6 +137,7 @@ mod tests {
     use tend_shared::devices::EventSource;
 
     use super::*;
+    use crate::store::StoreError;
 
     fn ev(at_ms: u64, kind: &str) -> DeviceEvent {
         DeviceEvent {
@@ -164,37 +151,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn time_ordered_and_replay_idempotent() {
-        let (_d, s) = crate::store::temp_store();
-        s.put_agent_event("aa", 2, &ev(20, "b")).unwrap();
-        s.put_agent_event("aa", 1, &ev(10, "a")).unwrap();
-        s.put_agent_event("aa", 1, &ev(10, "a")).unwrap();
-        s.append_collector_event("aa", &ev(30, "c")).unwrap();
-        s.put_agent_event("aab", 1, &ev(5, "other device")).unwrap();
-        let kinds: Vec<_> = s
-            .all_events("aa")
+    async fn kinds(s: &crate::store::Store, dev: &str) -> Vec<String> {
+        let mut r = s.read();
+        r.events_since(dev, 0, 1000)
+            .await
             .unwrap()
             .into_iter()
             .map(|e| e.kind)
-            .collect();
-        assert_eq!(kinds, ["a", "b", "c"]);
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn time_ordered_and_replay_idempotent() {
+        let (_d, s) = crate::store::temp_store();
+        crate::atomic!(s, tx: StoreError => {
+            tx.put_agent_event("aa", 2, &ev(20, "b"));
+            tx.put_agent_event("aa", 1, &ev(10, "a"));
+            tx.put_agent_event("aa", 1, &ev(10, "a"));
+            tx.append_collector_event("aa", &ev(30, "c")).await?;
+            tx.put_agent_event("aab", 1, &ev(5, "other device"));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(kinds(&s, "aa").await, ["a", "b", "c"]);
         let recent: Vec<_> = s
+            .read()
             .recent_events("aa", 2)
+            .await
             .unwrap()
             .into_iter()
             .map(|e| e.kind)
             .collect();
         assert_eq!(recent, ["c", "b"]);
         // retention: everything before t = 15 goes, in time order across devices
-        assert_eq!(s.prune_events(15, 100).unwrap(), 2);
-        let left: Vec<_> = s
-            .all_events("aa")
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect();
-        assert_eq!(left, ["b", "c"]);
-        assert!(s.all_events("aab").unwrap().is_empty());
+        let n = crate::atomic!(s, tx: StoreError => tx.prune_events(15, 100).await).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(kinds(&s, "aa").await, ["b", "c"]);
+        assert!(kinds(&s, "aab").await.is_empty());
     }
 }

@@ -1,43 +1,77 @@
-//! Storage: the only module that touches sled. Everything above it (services, handlers)
-//! calls these typed methods, so a second backend can replace this folder alone.
+//! Storage: typed records, indexes and counters over one ordered key-value boundary
+//! (`kv`) with two engines, sled (embedded, the default) and PostgreSQL (shared by
+//! several collectors). Everything above calls the typed methods on [`Tx`] (a unit of
+//! work) through [`Store::read`] or the [`atomic!`](crate::atomic) macro, so a logical
+//! change (ticket + indexes + timeline + audit) commits all or nothing on either
+//! engine, and conflicting units retry instead of holding a lock.
 //!
-//! Values are JSON; keys are big-endian so range scans come out in time order.
-//! Callers flush (`Store::flush`) before they acknowledge anything that must survive.
+//! Durability is explicit: callers `flush` before they acknowledge anything (sled
+//! fsyncs with group commit; on PostgreSQL a commit is already durable).
 
 mod assets;
 mod audit;
+mod counters;
 mod devices;
 mod enrollment;
 mod events;
 mod jobs;
+pub mod keys;
+pub mod kv;
+mod legacy;
+pub mod paging;
 mod releases;
 mod tickets;
 mod tokens;
 mod users;
+mod webhooks;
 
-use std::path::Path;
+#[cfg(test)]
+mod conformance;
+#[cfg(test)]
+pub(crate) use conformance::{device as conformance_device, ticket as conformance_ticket};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use assets::{normalize_serial, AssetRecord};
 pub use audit::AuditFilter;
-pub use devices::{DeviceFilter, DeviceRecord};
+pub use counters::Counts;
+pub use devices::{search_matches, DeviceFilter, DeviceRecord};
 pub use enrollment::{ReenrollRequest, TokenUse};
 pub use jobs::BulkRecord;
-pub use releases::ARTIFACT_CHUNK;
-pub use tickets::{Delivery, TicketRecord, WebhookRecord};
+pub use kv::pg::PgOptions;
+pub use kv::Tx;
+pub use legacy::dump_batch;
+pub use paging::{Cursor, Page};
+pub use releases::{stage_counter, ARTIFACT_CHUNK};
+pub use tickets::{TicketFilter, TicketRecord, TicketRow, TicketSort};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 pub use users::UserRecord;
+pub use webhooks::{Delivery, WebhookRecord};
 
-/// Storage failures. Handlers map these to 500 and log the detail.
+use kv::Kv;
+
+/// Storage failures. Handlers map conflicts and an unreachable database to 503, the
+/// rest to 500, and log the detail.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sled: {0}")]
     Sled(sled::Error),
-    #[error("corrupt record in {tree}: {error}")]
+    #[error("database: {0}")]
+    Pg(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Another process holds the embedded store.
+    #[error("the store {0} is in use by another process")]
+    InUse(String),
+    #[error("database schema: {0}")]
+    Schema(String),
+    /// Another unit of work changed what this one read; run it again.
+    #[error("conflicting concurrent change; try again")]
+    Conflict,
+    #[error("corrupt record in {what}: {error}")]
     Corrupt {
-        tree: &'static str,
+        what: &'static str,
         error: serde_json::Error,
     },
     #[error("transaction: {0}")]
@@ -51,52 +85,45 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-/// Typed access to every sled tree.
+/// An error a unit of work may end with: conflicts make it run again.
+pub trait Retryable {
+    fn is_conflict(&self) -> bool;
+}
+
+impl Retryable for StoreError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict)
+    }
+}
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Sled,
+    Postgres,
+}
+
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Sled => "sled",
+            EngineKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// The store: an engine plus the signal fan-out.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
-    devices: sled::Tree,
-    hw_index: sled::Tree,
-    inventory: sled::Tree,
-    health: sled::Tree,
-    events: sled::Tree,
-    events_by_time: sled::Tree,
-    assets: sled::Tree,
-    serial_index: sled::Tree,
-    audit: sled::Tree,
-    tokens: sled::Tree,
-    token_ids: sled::Tree,
-    users: sled::Tree,
-    user_names: sled::Tree,
-    enroll_tokens: sled::Tree,
-    enroll_token_ids: sled::Tree,
-    reenroll_requests: sled::Tree,
-    meta: sled::Tree,
-    tickets: sled::Tree,
-    ticket_open: sled::Tree,
-    ticket_last: sled::Tree,
-    ticket_requests: sled::Tree,
-    ticket_timeline: sled::Tree,
-    problems: sled::Tree,
-    webhooks: sled::Tree,
-    outbox: sled::Tree,
-    deflections: sled::Tree,
-    flusher: std::sync::Arc<Flusher>,
-    scripts: sled::Tree,
-    script_names: sled::Tree,
-    jobs: sled::Tree,
-    job_queue: sled::Tree,
-    job_open: sled::Tree,
-    device_jobs: sled::Tree,
-    bulk: sled::Tree,
-    releases: sled::Tree,
-    release_artifacts: sled::Tree,
-    rollout_outcomes: sled::Tree,
+    kv: Kv,
+    signals: tokio::sync::broadcast::Sender<String>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("engine", &self.engine().as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,152 +132,262 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(
-    tree: &'static str,
+    what: &'static str,
     bytes: &[u8],
 ) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
-        tree,
+        what,
         error: source,
     })
 }
 
+/// How many times a unit of work runs before a conflict is reported (503).
+const MAX_ATTEMPTS: u32 = 64;
+
+/// What [`Store::settle`] decided.
+pub enum Settled<T> {
+    Done(T),
+    Again,
+}
+
 impl Store {
-    /// Opens (or creates) the store under `dir`.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(64 << 20)
-            .flush_every_ms(Some(500))
-            .open()?;
+    fn with(kv: Kv) -> Store {
         Store {
-            devices: db.open_tree("devices")?,
-            hw_index: db.open_tree("devices_by_hw")?,
-            inventory: db.open_tree("inventory")?,
-            health: db.open_tree("health")?,
-            events: db.open_tree("events")?,
-            events_by_time: db.open_tree("events_by_time")?,
-            assets: db.open_tree("assets")?,
-            serial_index: db.open_tree("assets_by_serial")?,
-            audit: db.open_tree("audit")?,
-            tokens: db.open_tree("tokens")?,
-            token_ids: db.open_tree("token_ids")?,
-            users: db.open_tree("users")?,
-            user_names: db.open_tree("user_names")?,
-            enroll_tokens: db.open_tree("enroll_tokens")?,
-            enroll_token_ids: db.open_tree("enroll_token_ids")?,
-            reenroll_requests: db.open_tree("reenroll_requests")?,
-            meta: db.open_tree("meta")?,
-            tickets: db.open_tree("tickets")?,
-            ticket_open: db.open_tree("tickets_open")?,
-            ticket_last: db.open_tree("tickets_last")?,
-            ticket_requests: db.open_tree("ticket_requests")?,
-            ticket_timeline: db.open_tree("ticket_timeline")?,
-            problems: db.open_tree("problems")?,
-            webhooks: db.open_tree("webhooks")?,
-            outbox: db.open_tree("webhook_outbox")?,
-            deflections: db.open_tree("deflections")?,
-            flusher: std::sync::Arc::default(),
-            scripts: db.open_tree("scripts")?,
-            script_names: db.open_tree("script_names")?,
-            jobs: db.open_tree("jobs")?,
-            job_queue: db.open_tree("job_queue")?,
-            job_open: db.open_tree("job_open")?,
-            device_jobs: db.open_tree("device_jobs")?,
-            bulk: db.open_tree("bulk")?,
-            releases: db.open_tree("releases")?,
-            release_artifacts: db.open_tree("release_artifacts")?,
-            rollout_outcomes: db.open_tree("rollout_outcomes")?,
-            db,
+            kv,
+            signals: tokio::sync::broadcast::channel(4096).0,
         }
-        .backfilled()
     }
 
-    fn backfilled(self) -> Result<Store, StoreError> {
-        self.backfill()?;
-        Ok(self)
+    /// Opens (or creates) the sled store under `dir`, upgrading a store from before
+    /// the single key space in place.
+    pub fn open(dir: &std::path::Path) -> Result<Store, StoreError> {
+        let kv = kv::sled_kv::SledKv::open(dir)?;
+        legacy::upgrade(&kv)?;
+        Ok(Store::with(Kv::Sled(kv)))
     }
 
-    /// Makes everything written so far durable. Call after writing, before
-    /// acknowledging.
-    ///
-    /// Group commit: callers that arrive while a flush runs share the next one, so a
-    /// burst of N requests costs about two fsyncs, not N. A caller returns once a flush
-    /// that *started after its call* has completed, which covers its writes.
-    ///
-    /// Not `sled::Db::flush_async`: in sled 0.34 it runs on sled's own small thread
-    /// pool and waits there for a log write queued on that same pool, so a handful of
-    /// concurrent callers (e.g. 40 enrollments at once) deadlock it for good. The
-    /// synchronous flush on tokio's blocking pool leaves sled's pool free to write.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let f = &self.flusher;
-        let mine = f.requested.fetch_add(1, SeqCst) + 1;
-        let _turn = f.lock.lock().await;
-        if f.completed.load(SeqCst) >= mine {
-            return Ok(());
+    /// Connects to PostgreSQL (migrating its schema) and starts listening for other
+    /// collectors' signals.
+    pub async fn connect(opts: &PgOptions) -> Result<Store, StoreError> {
+        let pg = kv::pg::PgKv::connect(opts).await?;
+        let store = Store::with(Kv::Pg(Box::new(pg.clone())));
+        let tx = store.signals.clone();
+        tokio::spawn(async move { pg.listen(tx).await });
+        Ok(store)
+    }
+
+    pub fn engine(&self) -> EngineKind {
+        match self.kv {
+            Kv::Sled(_) => EngineKind::Sled,
+            Kv::Pg(_) => EngineKind::Postgres,
         }
-        // every call registered so far wrote before registering: this flush covers them
-        let covers = f.requested.load(SeqCst);
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Transaction(format!("flush task: {e}")))??;
-        f.completed.fetch_max(covers, SeqCst);
-        Ok(())
     }
 
-    /// One-time index backfills for stores from before an index existed.
-    fn backfill(&self) -> Result<(), StoreError> {
-        if self.meta.get("job_open_indexed")?.is_none() {
-            for item in self.jobs.iter() {
-                let (_, v) = item?;
-                let j: tend_shared::jobs::JobView = from_json("jobs", &v)?;
-                if !j.state.is_final() {
-                    let mut k = j.device_id.as_bytes().to_vec();
-                    k.push(0);
-                    k.extend_from_slice(j.id.as_bytes());
-                    self.job_open.insert(k, &[])?;
+    /// A read-only view of the latest committed data.
+    pub fn read(&self) -> Tx {
+        self.kv.read()
+    }
+
+    /// A unit of work; prefer [`atomic!`](crate::atomic), which commits and retries.
+    pub fn begin(&self) -> Tx {
+        self.kv.begin()
+    }
+
+    /// Ends one run of a unit of work: commits when it succeeded, rolls back when it
+    /// failed; `Again` when it should run again (a conflict, with a short random
+    /// back-off growing with the attempt).
+    pub async fn settle<T, E>(&self, tx: Tx, r: Result<T, E>, attempt: u32) -> Settled<Result<T, E>>
+    where
+        E: From<StoreError> + Retryable,
+    {
+        let conflict = match r {
+            Ok(v) => match tx.commit().await {
+                Ok(signals) => {
+                    self.publish(signals);
+                    return Settled::Done(Ok(v));
                 }
+                Err(e) if e.is_conflict() => e,
+                Err(e) => return Settled::Done(Err(e.into())),
+            },
+            Err(e) => {
+                tx.rollback().await;
+                if !e.is_conflict() {
+                    return Settled::Done(Err(e));
+                }
+                StoreError::Conflict
             }
-            self.meta.insert("job_open_indexed", &[1u8])?;
+        };
+        if attempt + 1 >= MAX_ATTEMPTS {
+            return Settled::Done(Err(conflict.into()));
         }
-        Ok(())
+        let spread = 1u64 << attempt.min(6);
+        let jitter = u64::from(crate::pki::random_bytes::<1>()[0]) % spread;
+        if jitter > 0 {
+            tokio::time::sleep(std::time::Duration::from_micros(jitter * 250)).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+        Settled::Again
     }
 
-    /// Bytes the store occupies on disk.
+    /// Publishes signals in this process (PostgreSQL also carries them to the other
+    /// collectors, and echoes them back here: receivers treat them as idempotent).
+    pub fn publish(&self, signals: Vec<String>) {
+        for s in signals {
+            let _ = self.signals.send(s);
+        }
+    }
+
+    /// Signals from every collector (`job:<device>`, `results`, `policy`, …; `*` after
+    /// a listener reconnect: re-check everything).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.signals.subscribe()
+    }
+
+    /// Makes everything committed so far durable. Call before acknowledging.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        match &self.kv {
+            Kv::Sled(s) => s.flush().await,
+            Kv::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Synchronous flush, for CLI commands outside the runtime's async context.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        match &self.kv {
+            Kv::Sled(s) => s.flush_blocking(),
+            Kv::Pg(_) => Ok(()),
+        }
+    }
+
+    /// A fresh id, unique and increasing per collector (audit seqs, timeline keys).
+    pub async fn next_id(&self) -> Result<u64, StoreError> {
+        match &self.kv {
+            Kv::Sled(s) => s.next_id(),
+            Kv::Pg(p) => p.next_id().await,
+        }
+    }
+
+    /// Bytes the store occupies on disk (sled; 0 on PostgreSQL).
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        match &self.kv {
+            Kv::Sled(s) => s.size_on_disk(),
+            Kv::Pg(_) => 0,
+        }
     }
 
-    /// A fresh, strictly increasing id (survives restarts).
-    pub fn next_id(&self) -> Result<u64, StoreError> {
-        Ok(self.db.generate_id()?)
+    /// Runs `f` unless another collector is running the task `name` right now
+    /// (PostgreSQL advisory lock; a sled store has one collector). `None` when skipped.
+    pub async fn exclusive<T>(
+        &self,
+        name: &str,
+        f: impl std::future::Future<Output = T>,
+    ) -> Result<Option<T>, StoreError> {
+        match &self.kv {
+            Kv::Sled(_) => Ok(Some(f.await)),
+            Kv::Pg(p) => {
+                let h = sha2::Digest::finalize(sha2::Digest::chain_update(
+                    <sha2::Sha256 as sha2::Digest>::new(),
+                    name.as_bytes(),
+                ));
+                let key = i64::from_be_bytes(h[..8].try_into().expect("8 bytes"));
+                p.exclusive(key, f).await
+            }
+        }
     }
 
-    /// Reads a small JSON value from the meta tree.
-    pub fn meta_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        self.meta
-            .get(key)?
-            .map(|v| from_json("meta", &v))
-            .transpose()
-    }
-
-    /// Writes a small JSON value to the meta tree.
-    pub fn meta_put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        self.meta.insert(key, to_json(value))?;
-        Ok(())
+    /// The engine (migration and conformance tests).
+    pub fn kv(&self) -> &Kv {
+        &self.kv
     }
 }
 
-/// Group-commit bookkeeping for `Store::flush`.
-#[derive(Debug, Default)]
-pub struct Flusher {
-    /// Calls registered (each after its writes).
-    requested: std::sync::atomic::AtomicU64,
-    /// Highest registration number a completed flush covers.
-    completed: std::sync::atomic::AtomicU64,
-    /// One flush at a time.
-    lock: tokio::sync::Mutex<()>,
+/// Runs a unit of work against a [`Store`], committing it, and running it again when
+/// it conflicted with another one. The body is an expression evaluating to
+/// `Result<T, E>` (`ApiError` unless named) and may use `?`:
+///
+/// ```text
+/// let n = atomic!(state.store, tx => {
+///     let d = tx.device(id).await?;
+///     tx.put_device(&d)?;
+///     Ok(d)
+/// })?;
+/// ```
+#[macro_export]
+macro_rules! atomic {
+    ($store:expr, $tx:ident => $body:expr) => {
+        $crate::atomic!($store, $tx: $crate::error::ApiError => $body)
+    };
+    ($store:expr, $tx:ident : $err:ty => $body:expr) => {{
+        let store: &$crate::store::Store = &$store;
+        let mut attempt = 0u32;
+        loop {
+            #[allow(unused_mut)]
+            let mut $tx = store.begin();
+            let r: ::std::result::Result<_, $err> = async { $body }.await;
+            match store.settle($tx, r, attempt).await {
+                $crate::store::Settled::Done(v) => break v,
+                $crate::store::Settled::Again => attempt += 1,
+            }
+        }
+    }};
+}
+
+impl Tx {
+    /// A JSON record.
+    pub async fn get_json<T: DeserializeOwned>(
+        &mut self,
+        what: &'static str,
+        k: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        self.get(k).await?.map(|v| from_json(what, &v)).transpose()
+    }
+
+    /// JSON records under `keys`, in order, missing ones skipped.
+    pub async fn get_json_many<T: DeserializeOwned>(
+        &mut self,
+        what: &'static str,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for v in self.get_many(keys).await?.into_iter().flatten() {
+            out.push(from_json(what, &v)?);
+        }
+        Ok(out)
+    }
+
+    pub fn put_json<T: Serialize>(&mut self, k: Vec<u8>, v: &T) {
+        self.put(k, to_json(v));
+    }
+
+    /// Every JSON record under `prefix`, in key order (small collections only).
+    pub async fn all_json<T: DeserializeOwned>(
+        &mut self,
+        what: &'static str,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self
+            .scan(
+                &kv::Range::prefix(prefix.as_bytes()),
+                kv::Order::Asc,
+                usize::MAX,
+            )
+            .await?;
+        rows.iter().map(|(_, v)| from_json(what, v)).collect()
+    }
+
+    /// Reads a small JSON value from `meta/`.
+    pub async fn meta_get<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get_json("meta", &keys::k1("meta/", key)).await
+    }
+
+    /// Writes a small JSON value to `meta/`.
+    pub fn meta_put<T: Serialize>(&mut self, key: &str, value: &T) {
+        self.put_json(keys::k1("meta/", key), value);
+    }
 }
 
 /// A random lowercase hex id of `2 * N` characters.
@@ -265,10 +402,31 @@ pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Shorthands for tests: one unit of work each.
+#[cfg(test)]
 impl Store {
-    /// Synchronous flush, for CLI commands outside the runtime's async context.
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+    pub async fn test_update_device(
+        &self,
+        id: &str,
+        f: impl Fn(&mut DeviceRecord),
+    ) -> Option<DeviceRecord> {
+        crate::atomic!(self, tx: StoreError => tx.update_device(id, &f).await).unwrap()
+    }
+
+    pub async fn test_audit(&self, f: AuditFilter) -> Vec<tend_shared::api::AuditEntry> {
+        self.read()
+            .audit_page(&f, None, 1000)
+            .await
+            .unwrap()
+            .unwrap()
+            .items
+    }
+
+    pub async fn test_tickets(&self) -> Vec<TicketRecord> {
+        self.read().all_json("tickets", "tk/").await.unwrap()
+    }
+
+    pub async fn test_device_count(&self) -> u64 {
+        self.read().counts().await.unwrap().devices
     }
 }

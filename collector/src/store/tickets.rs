@@ -1,10 +1,28 @@
-//! Tickets, their timelines, the open-ticket and idempotency indexes, problems, and
-//! the webhook outbox.
+//! Tickets, their indexes and timelines, and the filtered, sorted, paged list.
+//!
+//! One open ticket per (device, problem key) is a rule of the store: the
+//! `tk.open/<device>/<problem>` key is read and written by every unit that opens a
+//! ticket, so of two units opening the same problem one conflicts and, run again,
+//! finds the other's ticket. Ticket numbers come from one counter key read and
+//! written in the creating unit: consecutive, never reused, and never skipped by a
+//! unit that failed.
+//!
+//! Each ticket write diffs its index entries (old record vs new) and writes only what
+//! changed: by status, device, asset, problem key, assignee, creation (with a compact
+//! report row), update time, priority, resolution due time, and the two SLA-breach
+//! watch lists the sweep reads.
 
 use serde::{Deserialize, Serialize};
-use tend_shared::tickets::{Problem, Ticket, TimelineEntry};
+use tend_shared::tickets::{
+    Priority, Ticket, TicketSettings, TicketSource, TicketStatus, TimelineEntry,
+};
 
-use super::{from_json, to_json, Store, StoreError};
+use super::counters::OPEN_TICKETS;
+use super::keys::{k1, k2, Key};
+use super::kv::{Order, Range, Tx};
+use super::paging::{time_range, Cursor, Page, Pager, Source};
+use super::StoreError;
+use crate::tickets::sla::{self, SlaParts};
 
 /// What the store keeps per ticket: the wire ticket plus engine bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +42,11 @@ pub struct TicketRecord {
     pub own_breach_noted: bool,
     #[serde(default)]
     pub resolve_breach_noted: bool,
+    /// The due times the indexes hold (set at each write from the SLA settings then).
+    #[serde(default)]
+    pub indexed_own_due_ms: u64,
+    #[serde(default)]
+    pub indexed_resolve_due_ms: u64,
 }
 
 impl TicketRecord {
@@ -36,288 +59,592 @@ impl TicketRecord {
             passes: 0,
             own_breach_noted: false,
             resolve_breach_noted: false,
+            indexed_own_due_ms: 0,
+            indexed_resolve_due_ms: 0,
+        }
+    }
+
+    /// The compact row reports read.
+    pub fn row(&self) -> TicketRow {
+        let t = &self.ticket;
+        TicketRow {
+            id: t.id.clone(),
+            status: t.status,
+            priority: t.priority,
+            category: t.category.clone(),
+            problem_key: t.problem_key.clone(),
+            source: t.source,
+            created_at_ms: t.created_at_ms,
+            owned_at_ms: t.owned_at_ms,
+            resolved_at_ms: t.resolved_at_ms,
+            auto_resolved: t.auto_resolved,
+            reopen_count: t.reopen_count,
+            pending_total_ms: self.pending_total_ms,
+            pending_since_ms: self.pending_since_ms,
         }
     }
 }
 
-/// A webhook subscription.
+/// A ticket as reports see it (stored beside the creation index, so a report over
+/// 100,000 tickets decodes small rows, not whole tickets with their evidence).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WebhookRecord {
+pub struct TicketRow {
     pub id: String,
-    pub url: String,
-    /// HMAC-SHA256 key.
-    pub secret: String,
-    /// Event names it wants (`ticket.created`, `ticket.updated`, `ticket.resolved`); empty = all.
-    #[serde(default)]
-    pub events: Vec<String>,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category: String,
+    pub problem_key: String,
+    pub source: TicketSource,
     pub created_at_ms: u64,
+    pub owned_at_ms: Option<u64>,
+    pub resolved_at_ms: Option<u64>,
+    pub auto_resolved: bool,
+    pub reopen_count: u32,
+    pub pending_total_ms: u64,
+    pub pending_since_ms: Option<u64>,
 }
 
-/// One pending delivery.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
-    pub id: u64,
-    pub webhook_id: String,
-    pub event: String,
-    pub body: String,
-    pub attempts: u32,
-    pub next_attempt_ms: u64,
-    #[serde(default)]
-    pub last_error: Option<String>,
+impl TicketRow {
+    pub fn sla_parts(&self) -> SlaParts {
+        SlaParts {
+            priority: self.priority,
+            status: self.status,
+            created_at_ms: self.created_at_ms,
+            owned_at_ms: self.owned_at_ms,
+            resolved_at_ms: self.resolved_at_ms,
+            pending_total_ms: self.pending_total_ms,
+            pending_since_ms: self.pending_since_ms,
+        }
+    }
 }
 
-fn pair(a: &str, b: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(a.len() + b.len() + 1);
-    k.extend_from_slice(a.as_bytes());
-    k.push(0);
-    k.extend_from_slice(b.as_bytes());
-    k
+fn state_word(open: bool) -> &'static str {
+    if open {
+        "open"
+    } else {
+        "done"
+    }
 }
 
-const TICKET_COUNTER: &str = "ticket_counter";
+/// Every index entry of `t`: (key, value). Depends on the record alone (due times
+/// included), so the entries of the stored record are exactly what was written.
+fn index(t: &TicketRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let tk = &t.ticket;
+    let id = tk.id.as_bytes().to_vec();
+    let open = tk.status.is_open();
+    let c = tk.created_at_ms;
+    let mut out = vec![
+        (
+            Key::new("tk.created/").n(c).s(&tk.id).build(),
+            super::to_json(&t.row()),
+        ),
+        (
+            Key::new("tk.state/")
+                .s(state_word(open))
+                .n(c)
+                .s(&tk.id)
+                .build(),
+            id.clone(),
+        ),
+        (
+            Key::new("tk.status/")
+                .s(tk.status.as_str())
+                .n(c)
+                .s(&tk.id)
+                .build(),
+            id.clone(),
+        ),
+        (
+            Key::new("tk.dev/").s(&tk.device_id).n(c).s(&tk.id).build(),
+            id.clone(),
+        ),
+        (
+            Key::new("tk.prob/")
+                .s(&tk.problem_key)
+                .n(c)
+                .s(&tk.id)
+                .build(),
+            id.clone(),
+        ),
+        (
+            Key::new("tk.upd/").n(tk.updated_at_ms).s(&tk.id).build(),
+            id.clone(),
+        ),
+        (
+            Key::new("tk.prio/")
+                .s(state_word(open))
+                .s(tk.priority.as_str())
+                .n(u64::MAX - c)
+                .s(&tk.id)
+                .build(),
+            id.clone(),
+        ),
+    ];
+    if let Some(a) = &tk.asset_id {
+        out.push((
+            Key::new("tk.asset/").s(a).n(c).s(&tk.id).build(),
+            id.clone(),
+        ));
+    }
+    if let Some(a) = &tk.assignee {
+        out.push((Key::new("tk.asg/").s(a).n(c).s(&tk.id).build(), id.clone()));
+    }
+    if open {
+        out.push((k2("tk.open/", &tk.device_id, &tk.problem_key), id.clone()));
+        let pending = t.pending_since_ms.is_some();
+        let resolve_due = t.indexed_resolve_due_ms;
+        out.push((
+            Key::new("tk.due/").n(resolve_due).s(&tk.id).build(),
+            id.clone(),
+        ));
+        if tk.owned_at_ms.is_none() && !t.own_breach_noted {
+            out.push((
+                Key::new("tk.sla.own/")
+                    .n(t.indexed_own_due_ms)
+                    .s(&tk.id)
+                    .build(),
+                id.clone(),
+            ));
+        }
+        if !pending && !t.resolve_breach_noted {
+            out.push((
+                Key::new("tk.sla.res/").n(resolve_due).s(&tk.id).build(),
+                id.clone(),
+            ));
+        }
+    }
+    out
+}
 
-impl Store {
-    /// The next ticket number: consecutive (T-1, T-2, …), atomic under concurrent
-    /// callers. A store from before the counter continues after its highest number.
-    pub fn next_ticket_number(&self) -> Result<u64, StoreError> {
-        if self.meta.get(TICKET_COUNTER)?.is_none() {
-            let mut max = 0u64;
-            for item in self.tickets.iter() {
-                let (k, _) = item?;
-                if let Some(n) = std::str::from_utf8(&k)
-                    .ok()
-                    .and_then(|k| k.strip_prefix("T-"))
-                    .and_then(|n| n.parse::<u64>().ok())
-                {
-                    max = max.max(n);
-                }
+/// How the ticket list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TicketSort {
+    /// Newest first.
+    #[default]
+    Created,
+    /// Most recently updated first.
+    Updated,
+    /// P1 first, newest first within a priority (open tickets before closed ones).
+    Priority,
+    /// Soonest resolution due first (open tickets only; pending ones last).
+    Due,
+}
+
+/// Filters of the ticket list.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub statuses: Option<Vec<TicketStatus>>,
+    pub priority: Option<Priority>,
+    pub device: Option<String>,
+    pub asset: Option<String>,
+    pub problem_key: Option<String>,
+    pub assignee: Option<String>,
+    /// Breached either target (needs the SLA settings and the time).
+    pub breached: Option<bool>,
+    pub open: Option<bool>,
+    pub created_after: Option<u64>,
+    pub created_before: Option<u64>,
+    pub sort: TicketSort,
+}
+
+impl TicketFilter {
+    fn matches(&self, t: &TicketRecord, settings: &TicketSettings, now: u64) -> bool {
+        let tk = &t.ticket;
+        self.statuses
+            .as_ref()
+            .is_none_or(|s| s.contains(&tk.status))
+            && self.priority.is_none_or(|p| tk.priority == p)
+            && self.device.as_deref().is_none_or(|d| tk.device_id == d)
+            && self
+                .asset
+                .as_deref()
+                .is_none_or(|a| tk.asset_id.as_deref() == Some(a))
+            && self
+                .problem_key
+                .as_deref()
+                .is_none_or(|k| tk.problem_key == k)
+            && self
+                .assignee
+                .as_deref()
+                .is_none_or(|a| tk.assignee.as_deref() == Some(a))
+            && self.open.is_none_or(|o| tk.status.is_open() == o)
+            && self.created_after.is_none_or(|a| tk.created_at_ms >= a)
+            && self.created_before.is_none_or(|b| tk.created_at_ms < b)
+            && self.breached.is_none_or(|b| {
+                let s = sla::compute(t, settings, now);
+                (s.own_breached || s.resolve_breached) == b
+            })
+    }
+
+    /// Open (Some(true)), closed (Some(false)) or both, from `open` and `statuses`.
+    fn state(&self) -> Option<bool> {
+        if self.open.is_some() {
+            return self.open;
+        }
+        let s = self.statuses.as_ref()?;
+        if !s.is_empty() && s.iter().all(|s| s.is_open()) {
+            Some(true)
+        } else if !s.is_empty() && s.iter().all(|s| !s.is_open()) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// The index ranges to read, in order.
+    fn sources(&self) -> Vec<Source> {
+        let (from, to) = (self.created_after, self.created_before);
+        let by_created = |prefix: Vec<u8>| Source::desc(time_range(&prefix, from, to));
+        match self.sort {
+            TicketSort::Created => {
+                let prefix = if let Some(d) = &self.device {
+                    k1("tk.dev/", d)
+                } else if let Some(a) = &self.asset {
+                    k1("tk.asset/", a)
+                } else if let Some(k) = &self.problem_key {
+                    k1("tk.prob/", k)
+                } else if let Some(a) = &self.assignee {
+                    k1("tk.asg/", a)
+                } else if let Some([s]) = self.statuses.as_deref() {
+                    k1("tk.status/", s.as_str())
+                } else if let Some(open) = self.state() {
+                    k1("tk.state/", state_word(open))
+                } else {
+                    b"tk.created/".to_vec()
+                };
+                vec![by_created(prefix)]
             }
-            // another caller may have started it meanwhile: keep theirs
-            let _ = self.meta.compare_and_swap(
-                TICKET_COUNTER,
-                None::<&[u8]>,
-                Some(&max.to_be_bytes()),
-            )?;
+            TicketSort::Updated => vec![Source::desc(Range::prefix(b"tk.upd/"))],
+            TicketSort::Priority => {
+                let states: Vec<bool> = match self.state() {
+                    Some(o) => vec![o],
+                    None => vec![true, false],
+                };
+                let mut out = Vec::new();
+                for open in states {
+                    let prios: Vec<Priority> = match self.priority {
+                        Some(p) => vec![p],
+                        None => Priority::ALL.to_vec(),
+                    };
+                    for p in prios {
+                        out.push(Source::asc(Range::prefix(
+                            &Key::new("tk.prio/")
+                                .s(state_word(open))
+                                .s(p.as_str())
+                                .build(),
+                        )));
+                    }
+                }
+                out
+            }
+            TicketSort::Due => vec![Source::asc(Range::prefix(b"tk.due/"))],
         }
-        let next = self.meta.update_and_fetch(TICKET_COUNTER, |old| {
-            let n = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, u64::from_be_bytes);
-            Some((n + 1).to_be_bytes().to_vec())
-        })?;
-        Ok(next
-            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
-            .map_or(1, u64::from_be_bytes))
     }
 
-    pub fn ticket(&self, id: &str) -> Result<Option<TicketRecord>, StoreError> {
-        self.tickets
-            .get(id)?
-            .map(|v| from_json("tickets", &v))
-            .transpose()
+    fn narrow(&self) -> bool {
+        // true when the chosen index already is the whole filter
+        let extra = [
+            self.priority.is_some() && self.sort != TicketSort::Priority,
+            self.breached.is_some(),
+            self.statuses.as_ref().is_some_and(|s| s.len() > 1),
+            [
+                self.device.is_some(),
+                self.asset.is_some(),
+                self.problem_key.is_some(),
+                self.assignee.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count()
+                > 1,
+        ];
+        !extra.contains(&true)
+    }
+}
+
+impl Tx {
+    /// The next ticket number (T-1, T-2, …): consecutive across collectors.
+    pub async fn next_ticket_number(&mut self) -> Result<u64, StoreError> {
+        let k = k1("seq/", "ticket");
+        let n = self
+            .get(&k)
+            .await?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes)
+            + 1;
+        self.put(k, n.to_be_bytes().to_vec());
+        Ok(n)
     }
 
-    /// Writes a ticket and keeps the open and last-ticket indexes in step.
-    pub fn put_ticket(&self, t: &TicketRecord) -> Result<(), StoreError> {
-        let k = pair(&t.ticket.device_id, &t.ticket.problem_key);
-        self.tickets.insert(t.ticket.id.as_bytes(), to_json(t))?;
-        self.ticket_last.insert(&k, t.ticket.id.as_bytes())?;
-        if t.ticket.status.is_open() {
-            self.ticket_open.insert(&k, t.ticket.id.as_bytes())?;
-        } else if self.ticket_open.get(&k)?.as_deref() == Some(t.ticket.id.as_bytes()) {
-            self.ticket_open.remove(&k)?;
+    pub async fn ticket(&mut self, id: &str) -> Result<Option<TicketRecord>, StoreError> {
+        self.get_json("tickets", &k1("tk/", id)).await
+    }
+
+    /// Writes a ticket, keeping every index, the open-ticket counter and (for a new
+    /// ticket) the latest-ticket pointer in step.
+    pub async fn put_ticket(
+        &mut self,
+        t: &TicketRecord,
+        settings: &TicketSettings,
+    ) -> Result<(), StoreError> {
+        let mut t = t.clone();
+        let due = sla::compute(&t, settings, t.ticket.created_at_ms);
+        t.indexed_own_due_ms = due.own_due_ms;
+        // a pending ticket's clock is stopped: it sorts last and cannot breach
+        t.indexed_resolve_due_ms = if t.pending_since_ms.is_some() {
+            u64::MAX
+        } else {
+            due.resolve_due_ms
+        };
+        let t = &t;
+        let old = self.ticket(&t.ticket.id).await?;
+        let new = index(t);
+        let old_index = old.as_ref().map(index).unwrap_or_default();
+        for (k, _) in &old_index {
+            if !new.iter().any(|(n, _)| n == k) {
+                self.delete(k.clone());
+            }
         }
+        for (k, v) in new {
+            if !old_index.iter().any(|(o, ov)| *o == k && *ov == v) {
+                self.put(k, v);
+            }
+        }
+        let was_open = old.as_ref().is_some_and(|o| o.ticket.status.is_open());
+        let is_open = t.ticket.status.is_open();
+        if was_open != is_open {
+            self.count_add(
+                OPEN_TICKETS,
+                &t.ticket.device_id,
+                if is_open { 1 } else { -1 },
+            )
+            .await?;
+        }
+        if old.is_none() {
+            self.put(
+                k2("tk.last/", &t.ticket.device_id, &t.ticket.problem_key),
+                t.ticket.id.clone().into_bytes(),
+            );
+        }
+        self.put_json(k1("tk/", &t.ticket.id), t);
         Ok(())
     }
 
     /// The open ticket for (device, problem key).
-    pub fn open_ticket(
-        &self,
+    pub async fn open_ticket(
+        &mut self,
         device_id: &str,
         problem_key: &str,
     ) -> Result<Option<TicketRecord>, StoreError> {
-        match self.ticket_open.get(pair(device_id, problem_key))? {
-            Some(id) => self.ticket(&String::from_utf8_lossy(&id)),
+        match self.get(&k2("tk.open/", device_id, problem_key)).await? {
+            Some(id) => self.ticket(&String::from_utf8_lossy(&id)).await,
             None => Ok(None),
         }
     }
 
-    /// The most recent ticket for (device, problem key), whatever its status.
-    pub fn last_ticket(
-        &self,
+    /// The most recently created ticket for (device, problem key).
+    pub async fn last_ticket(
+        &mut self,
         device_id: &str,
         problem_key: &str,
     ) -> Result<Option<TicketRecord>, StoreError> {
-        match self.ticket_last.get(pair(device_id, problem_key))? {
-            Some(id) => self.ticket(&String::from_utf8_lossy(&id)),
+        match self.get(&k2("tk.last/", device_id, problem_key)).await? {
+            Some(id) => self.ticket(&String::from_utf8_lossy(&id)).await,
             None => Ok(None),
         }
     }
 
-    /// Open tickets of one device.
-    pub fn open_tickets_of(&self, device_id: &str) -> Result<Vec<TicketRecord>, StoreError> {
-        let mut out = Vec::new();
-        let mut prefix = device_id.as_bytes().to_vec();
-        prefix.push(0);
-        for item in self.ticket_open.scan_prefix(prefix) {
-            let (_, id) = item?;
-            if let Some(t) = self.ticket(&String::from_utf8_lossy(&id))? {
-                out.push(t);
+    async fn tickets_named(
+        &mut self,
+        rows: &[(bytes::Bytes, bytes::Bytes)],
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let keys: Vec<Vec<u8>> = rows
+            .iter()
+            .map(|(_, id)| k1("tk/", &String::from_utf8_lossy(id)))
+            .collect();
+        self.get_json_many("tickets", &keys).await
+    }
+
+    /// Open tickets of one device (at most `max`).
+    pub async fn open_tickets_of(
+        &mut self,
+        device_id: &str,
+        max: usize,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let rows = self
+            .scan(&Range::prefix(&k1("tk.open/", device_id)), Order::Asc, max)
+            .await?;
+        self.tickets_named(&rows).await
+    }
+
+    /// True when the device has any open ticket (one probe).
+    pub async fn has_open_tickets(&mut self, device_id: &str) -> Result<bool, StoreError> {
+        Ok(!self
+            .scan(&Range::prefix(&k1("tk.open/", device_id)), Order::Asc, 1)
+            .await?
+            .is_empty())
+    }
+
+    /// Tickets of `problem_key` created at or after `since_ms` (at most `max`).
+    pub async fn tickets_of_problem_since(
+        &mut self,
+        problem_key: &str,
+        since_ms: u64,
+        max: usize,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let range = time_range(&k1("tk.prob/", problem_key), Some(since_ms), None);
+        let rows = self.scan(&range, Order::Asc, max).await?;
+        self.tickets_named(&rows).await
+    }
+
+    /// Open tickets on an SLA watch list (`own` or `res`) due at or before `now_ms`.
+    pub async fn sla_due(
+        &mut self,
+        which: &str,
+        now_ms: u64,
+        max: usize,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let prefix = format!("tk.sla.{which}/");
+        let range = Range {
+            start: Key::new(&prefix).build(),
+            end: Key::new(&prefix).n(now_ms.saturating_add(1)).build(),
+        };
+        let rows = self.scan(&range, Order::Asc, max).await?;
+        self.tickets_named(&rows).await
+    }
+
+    /// Compact rows of tickets created in `[from, to)`.
+    pub async fn ticket_rows(&mut self, from: u64, to: u64) -> Result<Vec<TicketRow>, StoreError> {
+        let rows = self
+            .scan(
+                &time_range(b"tk.created/", Some(from), Some(to)),
+                Order::Asc,
+                usize::MAX,
+            )
+            .await?;
+        rows.iter()
+            .map(|(_, v)| super::from_json("ticket rows", v))
+            .collect()
+    }
+
+    /// Creation times of every open ticket (the backlog's age).
+    pub async fn open_created_times(&mut self) -> Result<Vec<u64>, StoreError> {
+        let prefix = k1("tk.state/", "open");
+        let rows = self
+            .scan(&Range::prefix(&prefix), Order::Asc, usize::MAX)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|(k, _)| {
+                k.get(prefix.len()..prefix.len() + 8)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+            })
+            .collect())
+    }
+
+    /// One page of tickets matching `f`.
+    pub async fn tickets_page(
+        &mut self,
+        f: &TicketFilter,
+        settings: &TicketSettings,
+        now: u64,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Result<Page<TicketRecord>, String>, StoreError> {
+        if f.sort == TicketSort::Due && f.state() == Some(false) {
+            return Ok(Err(
+                "sort=due lists open tickets; closed tickets have no due time".into(),
+            ));
+        }
+        let created_rows = f.sort == TicketSort::Created
+            && f.sources()
+                .first()
+                .is_some_and(|s| s.range.start.starts_with(b"tk.created/"));
+        let mut pager = match Pager::new(f.sources(), cursor, limit, !f.narrow()) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        while let Some((_, rows)) = pager.next_batch(self).await? {
+            let keys: Vec<Vec<u8>> = rows
+                .iter()
+                .map(|(_, v)| {
+                    let id = if created_rows {
+                        super::from_json::<TicketRow>("ticket rows", v).map(|r| r.id)
+                    } else {
+                        Ok(String::from_utf8_lossy(v).into_owned())
+                    };
+                    id.map(|id| k1("tk/", &id))
+                })
+                .collect::<Result<_, _>>()?;
+            let found = self.get_many(&keys).await?;
+            for ((k, _), v) in rows.iter().zip(found) {
+                let t: Option<TicketRecord> =
+                    v.map(|v| super::from_json("tickets", &v)).transpose()?;
+                let keep = t.filter(|t| f.matches(t, settings, now));
+                if !pager.take(k, keep) {
+                    break;
+                }
             }
         }
-        Ok(out)
+        Ok(Ok(pager.finish()))
     }
 
-    /// True when the device has any open ticket (cheap: one prefix probe).
-    pub fn has_open_tickets(&self, device_id: &str) -> Result<bool, StoreError> {
-        let mut prefix = device_id.as_bytes().to_vec();
-        prefix.push(0);
-        Ok(self
-            .ticket_open
-            .scan_prefix(prefix)
-            .next()
-            .transpose()?
-            .is_some())
-    }
-
-    pub fn all_tickets(&self) -> Result<Vec<TicketRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tickets.iter() {
-            let (_, v) = item?;
-            out.push(from_json("tickets", &v)?);
+    /// Every open ticket (rebuilding indexes after a settings change; bounded by the
+    /// backlog).
+    pub async fn open_ticket_ids(
+        &mut self,
+        after: Option<&[u8]>,
+        max: usize,
+    ) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+        let mut range = Range::prefix(&k1("tk.state/", "open"));
+        if let Some(a) = after {
+            range.start = a.to_vec();
+            range.start.push(0);
         }
-        Ok(out)
+        Ok(self
+            .scan(&range, Order::Asc, max)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k.to_vec(), String::from_utf8_lossy(&v).into_owned()))
+            .collect())
     }
 
     /// The ticket a client request id already produced.
-    pub fn ticket_for_request(
-        &self,
+    pub async fn ticket_for_request(
+        &mut self,
         scope: &str,
         request_id: &str,
     ) -> Result<Option<String>, StoreError> {
         Ok(self
-            .ticket_requests
-            .get(pair(scope, request_id))?
+            .get(&k2("tk.req/", scope, request_id))
+            .await?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    pub fn put_ticket_request(
-        &self,
-        scope: &str,
-        request_id: &str,
+    pub fn put_ticket_request(&mut self, scope: &str, request_id: &str, ticket_id: &str) {
+        self.put(
+            k2("tk.req/", scope, request_id),
+            ticket_id.as_bytes().to_vec(),
+        );
+    }
+
+    pub async fn append_timeline(
+        &mut self,
         ticket_id: &str,
+        e: &TimelineEntry,
     ) -> Result<(), StoreError> {
-        self.ticket_requests
-            .insert(pair(scope, request_id), ticket_id.as_bytes())?;
+        let seq = self.next_id().await?;
+        self.put_json(Key::new("tl/").s(ticket_id).n(seq).build(), e);
         Ok(())
     }
 
-    pub fn append_timeline(&self, ticket_id: &str, e: &TimelineEntry) -> Result<(), StoreError> {
-        let mut k = pair(ticket_id, "");
-        k.extend_from_slice(&self.next_id()?.to_be_bytes());
-        self.ticket_timeline.insert(k, to_json(e))?;
-        Ok(())
-    }
-
-    pub fn timeline(&self, ticket_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.ticket_timeline.scan_prefix(pair(ticket_id, "")) {
-            let (_, v) = item?;
-            out.push(from_json("ticket_timeline", &v)?);
-        }
-        Ok(out)
-    }
-
-    pub fn problem(&self, id: &str) -> Result<Option<Problem>, StoreError> {
-        self.problems
-            .get(id)?
-            .map(|v| from_json("problems", &v))
-            .transpose()
-    }
-
-    pub fn put_problem(&self, p: &Problem) -> Result<(), StoreError> {
-        self.problems.insert(p.id.as_bytes(), to_json(p))?;
-        Ok(())
-    }
-
-    pub fn problems(&self) -> Result<Vec<Problem>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.problems.iter() {
-            let (_, v) = item?;
-            out.push(from_json("problems", &v)?);
-        }
-        Ok(out)
-    }
-
-    pub fn put_webhook(&self, w: &WebhookRecord) -> Result<(), StoreError> {
-        self.webhooks.insert(w.id.as_bytes(), to_json(w))?;
-        Ok(())
-    }
-
-    pub fn remove_webhook(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.webhooks.remove(id)?.is_some())
-    }
-
-    pub fn webhooks(&self) -> Result<Vec<WebhookRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.webhooks.iter() {
-            let (_, v) = item?;
-            out.push(from_json("webhooks", &v)?);
-        }
-        Ok(out)
-    }
-
-    /// Queues a delivery; returns its id.
-    pub fn enqueue_delivery(&self, mut d: Delivery) -> Result<u64, StoreError> {
-        d.id = self.next_id()?;
-        self.outbox.insert(d.id.to_be_bytes(), to_json(&d))?;
-        Ok(d.id)
-    }
-
-    pub fn put_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
-        self.outbox.insert(d.id.to_be_bytes(), to_json(d))?;
-        Ok(())
-    }
-
-    pub fn remove_delivery(&self, id: u64) -> Result<(), StoreError> {
-        self.outbox.remove(id.to_be_bytes())?;
-        Ok(())
-    }
-
-    /// Every queued delivery, oldest first.
-    pub fn deliveries(&self) -> Result<Vec<Delivery>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.outbox.iter() {
-            let (_, v) = item?;
-            out.push(from_json("webhook_outbox", &v)?);
-        }
-        Ok(out)
-    }
-
-    /// Records a deflected incident (fixed by remediation, no ticket) at `at_ms`.
-    pub fn record_deflection(
-        &self,
-        at_ms: u64,
-        device_id: &str,
-        problem_key: &str,
-    ) -> Result<(), StoreError> {
-        let mut k = at_ms.to_be_bytes().to_vec();
-        k.extend_from_slice(&self.next_id()?.to_be_bytes());
-        self.deflections
-            .insert(k, to_json(&(device_id, problem_key)))?;
-        Ok(())
-    }
-
-    /// Deflected incidents recorded in `[from_ms, to_ms)`.
-    pub fn deflections_between(&self, from_ms: u64, to_ms: u64) -> Result<u64, StoreError> {
-        let mut n = 0;
-        for item in self
-            .deflections
-            .range(from_ms.to_be_bytes()..to_ms.to_be_bytes())
-        {
-            item?;
-            n += 1;
-        }
-        Ok(n)
+    pub async fn timeline(&mut self, ticket_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
+        let rows = self
+            .scan(&Range::prefix(&k1("tl/", ticket_id)), Order::Asc, 10_000)
+            .await?;
+        rows.iter()
+            .map(|(_, v)| super::from_json("timeline", v))
+            .collect()
     }
 }

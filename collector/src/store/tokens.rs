@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tend_shared::api::Role;
 
-use super::{from_json, to_json, Store, StoreError};
+use super::keys::{k1, Key};
+use super::kv::{Order, Range, Tx};
+use super::StoreError;
 
 /// Who a token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,56 +53,56 @@ pub fn new_token(prefix: &str) -> String {
     format!("{prefix}{}", super::random_hex_id::<32>())
 }
 
-impl Store {
+fn hash_key(hash: &[u8]) -> Vec<u8> {
+    Key::new("tok/").raw(hash).build()
+}
+
+impl Tx {
     /// Stores a token's hash (and its id, for user tokens).
-    pub fn put_token(&self, token: &str, record: &TokenRecord) -> Result<(), StoreError> {
-        let hash = token_hash(token);
-        self.tokens.insert(hash, to_json(record))?;
+    pub fn put_token(&mut self, token: &str, record: &TokenRecord) {
+        self.put_token_hash(&token_hash(token), record);
+    }
+
+    /// Writes the record under an existing hash (and its id index).
+    pub fn put_token_hash(&mut self, hash: &[u8], record: &TokenRecord) {
         if let TokenKind::User { id, .. } = &record.kind {
-            self.token_ids.insert(id.as_bytes(), &hash)?;
+            self.put(k1("tok.id/", id), hash.to_vec());
         }
-        Ok(())
+        self.put_json(hash_key(hash), record);
     }
 
     /// Looks a presented token up by hash.
-    pub fn token(&self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
-        self.tokens
-            .get(token_hash(token))?
-            .map(|v| from_json("tokens", &v))
-            .transpose()
+    pub async fn token(&mut self, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.get_json("tokens", &hash_key(&token_hash(token))).await
     }
 
     /// Removes a token by its hash (re-enrollment replaces the device token).
-    pub fn remove_token_hash(&self, hash: &[u8]) -> Result<(), StoreError> {
-        if let Some(v) = self.tokens.remove(hash)? {
-            if let Ok(TokenRecord {
-                kind: TokenKind::User { id, .. },
-                ..
-            }) = from_json::<TokenRecord>("tokens", &v)
-            {
-                self.token_ids.remove(id.as_bytes())?;
-            }
+    pub async fn remove_token_hash(&mut self, hash: &[u8]) -> Result<(), StoreError> {
+        let k = hash_key(hash);
+        if let Some(TokenRecord {
+            kind: TokenKind::User { id, .. },
+            ..
+        }) = self.get_json::<TokenRecord>("tokens", &k).await?
+        {
+            self.delete(k1("tok.id/", &id));
         }
+        self.delete(k);
         Ok(())
     }
 
     /// A user token by its id.
-    pub fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        match self.token_ids.get(id.as_bytes())? {
-            Some(hash) => self
-                .tokens
-                .get(&hash)?
-                .map(|v| from_json("tokens", &v))
-                .transpose(),
+    pub async fn token_by_id(&mut self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        match self.get(&k1("tok.id/", id)).await? {
+            Some(hash) => self.get_json("tokens", &hash_key(&hash)).await,
             None => Ok(None),
         }
     }
 
     /// Revokes a user token by its id; false when there is none.
-    pub fn revoke_token_id(&self, id: &str) -> Result<bool, StoreError> {
-        match self.token_ids.get(id.as_bytes())? {
+    pub async fn revoke_token_id(&mut self, id: &str) -> Result<bool, StoreError> {
+        match self.get(&k1("tok.id/", id)).await? {
             Some(hash) => {
-                self.remove_token_hash(&hash)?;
+                self.remove_token_hash(&hash).await?;
                 Ok(true)
             }
             None => Ok(false),
@@ -108,41 +110,27 @@ impl Store {
     }
 
     /// Every user token.
-    pub fn user_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.token_ids.iter() {
-            let (_, hash) = item?;
-            if let Some(v) = self.tokens.get(&hash)? {
-                out.push(from_json("tokens", &v)?);
-            }
-        }
-        Ok(out)
+    pub async fn user_tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
+        let ids = self
+            .scan(&Range::prefix(b"tok.id/"), Order::Asc, usize::MAX)
+            .await?;
+        let keys: Vec<Vec<u8>> = ids.iter().map(|(_, h)| hash_key(h)).collect();
+        self.get_json_many("tokens", &keys).await
     }
 
     /// Legacy (pre-user) API tokens: their hashes and records.
-    pub fn legacy_api_tokens(&self) -> Result<Vec<(Vec<u8>, TokenRecord)>, StoreError> {
+    pub async fn legacy_api_tokens(&mut self) -> Result<Vec<(Vec<u8>, TokenRecord)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tokens.iter() {
-            let (k, v) = item?;
-            let r: TokenRecord = from_json("tokens", &v)?;
+        for (k, v) in self
+            .scan(&Range::prefix(b"tok/"), Order::Asc, usize::MAX)
+            .await?
+        {
+            let r: TokenRecord = super::from_json("tokens", &v)?;
             if matches!(r.kind, TokenKind::Api { .. }) {
-                out.push((k.to_vec(), r));
+                out.push((k[b"tok/".len()..].to_vec(), r));
             }
         }
         Ok(out)
-    }
-
-    /// Rewrites the record under an existing hash (legacy migration).
-    pub fn replace_token_record(
-        &self,
-        hash: &[u8],
-        record: &TokenRecord,
-    ) -> Result<(), StoreError> {
-        self.tokens.insert(hash, to_json(record))?;
-        if let TokenKind::User { id, .. } = &record.kind {
-            self.token_ids.insert(id.as_bytes(), hash)?;
-        }
-        Ok(())
     }
 }
 
@@ -150,8 +138,8 @@ impl Store {
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_hashes_are_stored_and_ids_revoke() {
+    #[tokio::test]
+    async fn only_hashes_are_stored_and_ids_revoke() {
         let (_d, store) = crate::store::temp_store();
         let t = new_token("tak_");
         let rec = TokenRecord {
@@ -164,18 +152,31 @@ mod tests {
             },
             created_at_ms: 1,
         };
-        store.put_token(&t, &rec).unwrap();
-        assert_eq!(store.token(&t).unwrap(), Some(rec.clone()));
-        assert_eq!(store.token("tak_nope").unwrap(), None);
-        for item in store.tokens.iter() {
-            let (k, v) = item.unwrap();
+        crate::atomic!(store, tx: StoreError => {
+            tx.put_token(&t, &rec);
+            Ok(())
+        })
+        .unwrap();
+        let mut r = store.read();
+        assert_eq!(r.token(&t).await.unwrap(), Some(rec.clone()));
+        assert_eq!(r.token("tak_nope").await.unwrap(), None);
+        for (k, v) in r
+            .scan(&Range::prefix(b"tok"), Order::Asc, 100)
+            .await
+            .unwrap()
+        {
             assert!(!String::from_utf8_lossy(&k).contains(&t));
             assert!(!String::from_utf8_lossy(&v).contains(&t));
         }
-        assert_eq!(store.user_tokens().unwrap(), vec![rec.clone()]);
-        assert_eq!(store.token_by_id("tk_1").unwrap(), Some(rec));
-        assert!(store.revoke_token_id("tk_1").unwrap());
-        assert_eq!(store.token(&t).unwrap(), None);
-        assert!(!store.revoke_token_id("tk_1").unwrap());
+        assert_eq!(r.user_tokens().await.unwrap(), vec![rec.clone()]);
+        assert_eq!(r.token_by_id("tk_1").await.unwrap(), Some(rec));
+        let revoked =
+            crate::atomic!(store, tx: StoreError => tx.revoke_token_id("tk_1").await).unwrap();
+        assert!(revoked);
+        let mut r = store.read();
+        assert_eq!(r.token(&t).await.unwrap(), None);
+        let again =
+            crate::atomic!(store, tx: StoreError => tx.revoke_token_id("tk_1").await).unwrap();
+        assert!(!again);
     }
 }

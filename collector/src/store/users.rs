@@ -2,62 +2,55 @@
 
 use tend_shared::api::User;
 
-use super::{from_json, to_json, Store, StoreError};
+use super::keys::k1;
+use super::kv::{Order, Range, Tx};
+use super::StoreError;
 
 /// The user record is the wire `User` itself.
 pub type UserRecord = User;
 
-impl Store {
-    pub fn user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        self.users
-            .get(id)?
-            .map(|v| from_json("users", &v))
-            .transpose()
+impl Tx {
+    pub async fn user(&mut self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.get_json("users", &k1("usr/", id)).await
     }
 
-    pub fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
-        match self.user_names.get(name.to_ascii_lowercase())? {
-            Some(id) => self.user(&String::from_utf8_lossy(&id)),
+    pub async fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        match self
+            .get(&k1("usr.name/", &name.to_ascii_lowercase()))
+            .await?
+        {
+            Some(id) => self.user(&String::from_utf8_lossy(&id)).await,
             None => Ok(None),
         }
     }
 
     /// Writes a new user; false (nothing written) when the name is taken. Names are
-    /// unique case-insensitively, claimed with a compare-and-swap.
-    pub fn insert_user(&self, u: &UserRecord) -> Result<bool, StoreError> {
-        let claimed = self
-            .user_names
-            .compare_and_swap(
-                u.name.to_ascii_lowercase(),
-                None::<&[u8]>,
-                Some(u.id.as_bytes()),
-            )?
-            .is_ok();
-        if claimed {
-            self.users.insert(u.id.as_bytes(), to_json(u))?;
+    /// unique case-insensitively: two units claiming one name conflict on its key.
+    pub async fn insert_user(&mut self, u: &UserRecord) -> Result<bool, StoreError> {
+        let name = k1("usr.name/", &u.name.to_ascii_lowercase());
+        if self.get(&name).await?.is_some() {
+            return Ok(false);
         }
-        Ok(claimed)
+        self.put(name, u.id.clone().into_bytes());
+        self.put_json(k1("usr/", &u.id), u);
+        Ok(true)
     }
 
     /// Rewrites an existing user (disable); the name never changes.
-    pub fn put_user(&self, u: &UserRecord) -> Result<(), StoreError> {
-        self.users.insert(u.id.as_bytes(), to_json(u))?;
-        Ok(())
+    pub fn put_user(&mut self, u: &UserRecord) {
+        self.put_json(k1("usr/", &u.id), u);
     }
 
     /// Every user, in id order.
-    pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        self.users
-            .iter()
-            .map(|item| {
-                let (_, v) = item?;
-                from_json("users", &v)
-            })
-            .collect()
+    pub async fn users(&mut self) -> Result<Vec<UserRecord>, StoreError> {
+        self.all_json("users", "usr/").await
     }
 
-    /// Number of users.
-    pub fn user_count(&self) -> usize {
-        self.users.len()
+    /// Whether any user exists.
+    pub async fn has_users(&mut self) -> Result<bool, StoreError> {
+        Ok(!self
+            .scan(&Range::prefix(b"usr/"), Order::Asc, 1)
+            .await?
+            .is_empty())
     }
 }

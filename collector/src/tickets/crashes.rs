@@ -39,7 +39,9 @@ pub async fn on_crash(
     let since = e.at_ms.saturating_sub(CRASH_WINDOW_MS);
     let recent: Vec<_> = state
         .store
-        .events_since(&device.id, since)?
+        .read()
+        .events_since(&device.id, since, 5_000)
+        .await?
         .into_iter()
         .filter(|ev| ev.kind == "crash" && ev.at_ms <= e.at_ms)
         .filter(|ev| ev.data.get("process").and_then(|p| p.as_str()) == Some(raw))

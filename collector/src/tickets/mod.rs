@@ -9,9 +9,13 @@
 //! - The same problem key on `problem_min_devices` devices within the window becomes
 //!   one problem record linking the tickets.
 //!
-//! All mutations hold `AppState::tickets_lock`, record a timeline entry and an audit
-//! entry, queue webhooks, and are flushed before the caller answers.
+//! Every change is one unit of work — the ticket, its indexes, its timeline entry,
+//! its audit entry and its webhook deliveries commit together or not at all — and is
+//! flushed before the caller answers. No lock: the store's open-ticket key makes two
+//! concurrent reports of one problem conflict, and the one that runs again finds the
+//! other's ticket (also across collectors sharing PostgreSQL).
 
+pub mod automation;
 pub mod crashes;
 pub mod query;
 pub mod report;
@@ -22,12 +26,12 @@ pub mod webhooks;
 #[cfg(test)]
 mod tests;
 
-pub use query::{all_views, detail, list, view, view_at, TicketQuery};
+pub use automation::{on_checkin, reindex_due};
+pub use query::{detail, list, view, view_at, TicketQuery};
 
 use std::collections::BTreeSet;
 
 use tend_shared::api::AuditOutcome;
-use tend_shared::health::{CheckResult, CheckStatus};
 use tend_shared::tickets::{
     Problem, Sla, Ticket, TicketPatch, TicketRequest, TicketSource, TicketStatus, TimelineEntry,
 };
@@ -35,7 +39,7 @@ use tend_shared::tickets::{
 use crate::error::ApiError;
 use crate::service::check_text;
 use crate::state::AppState;
-use crate::store::{random_hex_id, DeviceRecord, TicketRecord};
+use crate::store::{random_hex_id, DeviceRecord, TicketRecord, Tx};
 
 /// The problem key of the collector's own "device went silent" tickets.
 pub const OFFLINE_KEY: &str = "device.offline";
@@ -99,19 +103,35 @@ pub async fn file(
     actor: &str,
 ) -> Result<(Ticket, Filed), ApiError> {
     validate(&req)?;
-    let _guard = state.tickets_lock.lock().await;
-    let store = &state.store;
-    if let Some(id) = store.ticket_for_request(&device.id, &req.request_id)? {
-        if let Some(t) = store.ticket(&id)? {
+    let out = crate::atomic!(state.store, tx => {
+        file_in(state, &mut tx, device, &req, source, actor).await
+    })?;
+    state.store.flush().await?;
+    Ok(out)
+}
+
+/// [`file`] inside a unit of work.
+pub async fn file_in(
+    state: &AppState,
+    tx: &mut Tx,
+    device: &DeviceRecord,
+    req: &TicketRequest,
+    source: TicketSource,
+    actor: &str,
+) -> Result<(Ticket, Filed), ApiError> {
+    if let Some(id) = tx.ticket_for_request(&device.id, &req.request_id).await? {
+        if let Some(t) = tx.ticket(&id).await? {
             return Ok((view(state, &t), Filed::Replayed));
         }
     }
     let now = state.now_ms();
     let policy = state.policy();
-    let (mut rec, filed) = if let Some(mut t) = store.open_ticket(&device.id, &req.problem_key)? {
+    let settings = state.ticket_settings();
+    let (mut rec, filed) = if let Some(mut t) = tx.open_ticket(&device.id, &req.problem_key).await?
+    {
         t.ticket.occurrences += 1;
         t.passes = 0;
-        store.append_timeline(
+        tx.append_timeline(
             &t.ticket.id,
             &entry(
                 now,
@@ -120,10 +140,12 @@ pub async fn file(
                 req.summary.clone(),
                 serde_json::json!({"occurrences": t.ticket.occurrences}),
             ),
-        )?;
+        )
+        .await?;
         (t, Filed::Occurrence)
-    } else if let Some(mut t) = store
-        .last_ticket(&device.id, &req.problem_key)?
+    } else if let Some(mut t) = tx
+        .last_ticket(&device.id, &req.problem_key)
+        .await?
         .filter(|t| t.ticket.status == TicketStatus::Resolved)
         .filter(|t| {
             t.ticket
@@ -144,7 +166,7 @@ pub async fn file(
         t.ticket.reopen_count += 1;
         t.ticket.occurrences += 1;
         t.passes = 0;
-        store.append_timeline(
+        tx.append_timeline(
             &t.ticket.id,
             &entry(
                 now,
@@ -153,11 +175,16 @@ pub async fn file(
                 format!("recurred: {}", req.summary),
                 serde_json::json!({"reopen_count": t.ticket.reopen_count}),
             ),
-        )?;
+        )
+        .await?;
         (t, Filed::Reopened)
     } else {
         if source == TicketSource::Agent
-            && store.open_tickets_of(&device.id)?.len() >= MAX_OPEN_PER_DEVICE
+            && tx
+                .open_tickets_of(&device.id, MAX_OPEN_PER_DEVICE)
+                .await?
+                .len()
+                >= MAX_OPEN_PER_DEVICE
         {
             return Err(ApiError::TooManyRequests {
                 message: format!(
@@ -167,11 +194,11 @@ pub async fn file(
             });
         }
         let asset = match &device.asset_id {
-            Some(a) => store.asset(a)?,
+            Some(a) => tx.asset(a).await?,
             None => None,
         };
         let criticality = asset.as_ref().map(|a| a.criticality).unwrap_or_default();
-        let id = format!("T-{}", store.next_ticket_number()?);
+        let id = format!("T-{}", tx.next_ticket_number().await?);
         let t = TicketRecord::new(Ticket {
             id: id.clone(),
             device_id: device.id.clone(),
@@ -199,7 +226,7 @@ pub async fn file(
             check: req.check.clone(),
             evidence: req.evidence.clone(),
         });
-        store.append_timeline(
+        tx.append_timeline(
             &id,
             &entry(
                 now,
@@ -208,7 +235,8 @@ pub async fn file(
                 req.summary.clone(),
                 serde_json::json!({"source": source, "priority": t.ticket.priority}),
             ),
-        )?;
+        )
+        .await?;
         (t, Filed::Created)
     };
     rec.ticket.updated_at_ms = now;
@@ -222,79 +250,90 @@ pub async fn file(
             rec.ticket.evidence = req.evidence.clone();
         }
     }
-    store.put_ticket(&rec)?;
-    store.put_ticket_request(&device.id, &req.request_id, &rec.ticket.id)?;
+    tx.put_ticket(&rec, &settings).await?;
+    tx.put_ticket_request(&device.id, &req.request_id, &rec.ticket.id);
     let action = match filed {
         Filed::Created => "ticket.create",
         Filed::Occurrence => "ticket.occurrence",
         Filed::Reopened => "ticket.reopen",
         Filed::Replayed => unreachable!("returned above"),
     };
-    state.audit(
-        actor,
-        action,
-        &rec.ticket.id,
-        AuditOutcome::Success,
-        serde_json::json!({"device": device.id, "problem_key": req.problem_key}),
-    )?;
+    state
+        .audit_in(
+            tx,
+            actor,
+            action,
+            &rec.ticket.id,
+            AuditOutcome::Success,
+            serde_json::json!({"device": device.id, "problem_key": req.problem_key}),
+        )
+        .await?;
     if filed == Filed::Created {
-        link_problem(state, &rec.ticket.problem_key, now)?;
-        rec = store.ticket(&rec.ticket.id)?.unwrap_or(rec);
+        link_problem(state, tx, &rec.ticket.id, &rec.ticket.problem_key, now).await?;
+        rec = tx.ticket(&rec.ticket.id).await?.unwrap_or(rec);
     }
     let t = view(state, &rec);
     webhooks::enqueue(
         state,
+        tx,
         if filed == Filed::Created {
             "ticket.created"
         } else {
             "ticket.updated"
         },
         &t,
-    )?;
-    store.flush().await?;
+    )
+    .await?;
     Ok((t, filed))
 }
 
-/// Links every ticket of `key` created within the window to one problem record once
-/// enough distinct devices have it.
-fn link_problem(state: &AppState, key: &str, now: u64) -> Result<(), ApiError> {
+/// Links a new ticket to its fleet-wide problem: to the key's recent problem when
+/// there is one (one ticket touched), or — once enough distinct devices have the key
+/// within the window — to a new problem with every recent ticket of the key.
+async fn link_problem(
+    state: &AppState,
+    tx: &mut Tx,
+    ticket_id: &str,
+    key: &str,
+    now: u64,
+) -> Result<(), ApiError> {
     let settings = state.ticket_settings();
     let since = now.saturating_sub(settings.problem_window_s * 1000);
-    let store = &state.store;
-    let recent: Vec<TicketRecord> = store
-        .all_tickets()?
-        .into_iter()
-        .filter(|t| t.ticket.problem_key == key && t.ticket.created_at_ms >= since)
-        .collect();
-    let devices: BTreeSet<&str> = recent.iter().map(|t| t.ticket.device_id.as_str()).collect();
-    if (devices.len() as u32) < settings.problem_min_devices.max(1) {
-        return Ok(());
-    }
-    let existing = recent.iter().find_map(|t| t.ticket.problem_id.clone());
-    let mut problem = match existing
-        .as_deref()
-        .map(|id| store.problem(id))
-        .transpose()?
-        .flatten()
+    let (mut problem, linking) = match tx
+        .problem_of_key(key)
+        .await?
+        .filter(|p| p.updated_at_ms >= since)
     {
-        Some(p) => p,
-        None => Problem {
-            id: format!("PRB-{}", random_hex_id::<4>()),
-            problem_key: key.to_string(),
-            created_at_ms: now,
-            updated_at_ms: now,
-            ticket_ids: Vec::new(),
-            device_ids: Vec::new(),
-        },
+        Some(p) => {
+            let t = tx.ticket(ticket_id).await?;
+            (p, t.into_iter().collect::<Vec<_>>())
+        }
+        None => {
+            let recent = tx.tickets_of_problem_since(key, since, 10_000).await?;
+            let devices: BTreeSet<&str> =
+                recent.iter().map(|t| t.ticket.device_id.as_str()).collect();
+            if (devices.len() as u32) < settings.problem_min_devices.max(1) {
+                return Ok(());
+            }
+            let p = Problem {
+                id: format!("PRB-{}", random_hex_id::<4>()),
+                problem_key: key.to_string(),
+                created_at_ms: now,
+                updated_at_ms: now,
+                ticket_ids: Vec::new(),
+                device_ids: Vec::new(),
+            };
+            (p, recent)
+        }
     };
-    for mut t in recent {
+    for mut t in linking {
         if t.ticket.problem_id.as_deref() == Some(problem.id.as_str()) {
             continue;
         }
         t.ticket.problem_id = Some(problem.id.clone());
         t.ticket.updated_at_ms = now;
-        store.put_ticket(&t)?;
-        store.append_timeline(
+        tx.put_ticket(&t, &settings).await?;
+        tx.append_timeline(
             &t.ticket.id,
             &entry(
                 now,
@@ -303,124 +342,15 @@ fn link_problem(state: &AppState, key: &str, now: u64) -> Result<(), ApiError> {
                 format!("part of fleet-wide problem {} ({key})", problem.id),
                 serde_json::json!({"problem_id": problem.id}),
             ),
-        )?;
+        )
+        .await?;
         problem.ticket_ids.push(t.ticket.id.clone());
         if !problem.device_ids.contains(&t.ticket.device_id) {
             problem.device_ids.push(t.ticket.device_id.clone());
         }
     }
     problem.updated_at_ms = now;
-    store.put_problem(&problem)?;
-    Ok(())
-}
-
-/// Resolves an open ticket on behalf of automation.
-fn auto_resolve(
-    state: &AppState,
-    mut t: TicketRecord,
-    now: u64,
-    why: String,
-) -> Result<Ticket, ApiError> {
-    if let Some(since) = t.pending_since_ms.take() {
-        t.pending_total_ms += now.saturating_sub(since);
-    }
-    t.ticket.status = TicketStatus::Resolved;
-    t.ticket.resolved_at_ms = Some(now);
-    t.ticket.auto_resolved = true;
-    t.ticket.updated_at_ms = now;
-    t.passes = 0;
-    state.store.put_ticket(&t)?;
-    state.store.append_timeline(
-        &t.ticket.id,
-        &entry(now, "system", "auto_resolved", why, serde_json::Value::Null),
-    )?;
-    state.audit(
-        "system",
-        "ticket.auto_resolve",
-        &t.ticket.id,
-        AuditOutcome::Success,
-        serde_json::json!({"problem_key": t.ticket.problem_key}),
-    )?;
-    let v = view(state, &t);
-    webhooks::enqueue(state, "ticket.resolved", &v)?;
-    Ok(v)
-}
-
-/// Whether the policy still runs the check `problem_key` names (its kind enabled and,
-/// for disk checks, the mount still listed).
-fn policy_checks(policy: &tend_shared::policy::Policy, problem_key: &str) -> bool {
-    let (kind, subject) = problem_key
-        .split_once(':')
-        .map_or((problem_key, None), |(k, s)| (k, Some(s)));
-    if !tend_shared::policy::checks::ALL.contains(&kind) {
-        return true; // not a policy check (crash:<process>, …)
-    }
-    if !policy.check(kind).enabled {
-        return false;
-    }
-    match (kind, subject) {
-        (tend_shared::policy::checks::DISK_FREE, Some(mount)) => {
-            policy.disk_mounts.iter().any(|m| m == mount)
-        }
-        _ => true,
-    }
-}
-
-/// Called on every check-in with health: counts passing reports toward auto-resolve,
-/// resets the count on a failure, and resolves the device's offline ticket. The caller
-/// flushes.
-pub async fn on_checkin(
-    state: &AppState,
-    device_id: &str,
-    health: &[CheckResult],
-) -> Result<(), ApiError> {
-    if !state.store.has_open_tickets(device_id)? {
-        return Ok(());
-    }
-    let _guard = state.tickets_lock.lock().await;
-    let now = state.now_ms();
-    let policy = state.policy();
-    let recovery = policy.recovery_count.max(1);
-    for mut t in state.store.open_tickets_of(device_id)? {
-        if t.ticket.problem_key == OFFLINE_KEY && t.ticket.source == TicketSource::Collector {
-            auto_resolve(state, t, now, "the device checked in again".into())?;
-            continue;
-        }
-        if t.ticket.source != TicketSource::Agent {
-            continue;
-        }
-        let Some(result) = health.iter().find(|c| c.id == t.ticket.problem_key) else {
-            // a full report without the check: the policy no longer runs it
-            if !health.is_empty() && !policy_checks(&policy, &t.ticket.problem_key) {
-                auto_resolve(
-                    state,
-                    t,
-                    now,
-                    "check disabled by policy: the device no longer runs it".into(),
-                )?;
-            }
-            continue;
-        };
-        match result.status {
-            CheckStatus::Pass => {
-                t.passes += 1;
-                if t.passes >= recovery {
-                    let why = format!(
-                        "check {} passed {} consecutive report(s): {}",
-                        result.id, t.passes, result.message
-                    );
-                    auto_resolve(state, t, now, why)?;
-                } else {
-                    state.store.put_ticket(&t)?;
-                }
-            }
-            CheckStatus::Fail if t.passes > 0 => {
-                t.passes = 0;
-                state.store.put_ticket(&t)?;
-            }
-            _ => {}
-        }
-    }
+    tx.put_problem(&problem);
     Ok(())
 }
 
@@ -442,10 +372,22 @@ pub async fn patch(
             ));
         }
     }
-    let _guard = state.tickets_lock.lock().await;
-    let store = &state.store;
-    let mut t = store
-        .ticket(id)?
+    let v = crate::atomic!(state.store, tx => patch_in(state, &mut tx, actor, id, &p).await)?;
+    state.store.flush().await?;
+    Ok(v)
+}
+
+/// [`patch`] inside a unit of work.
+async fn patch_in(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &str,
+    id: &str,
+    p: &TicketPatch,
+) -> Result<Ticket, ApiError> {
+    let mut t = tx
+        .ticket(id)
+        .await?
         .ok_or_else(|| ApiError::not_found("ticket", id))?;
     let now = state.now_ms();
     let mut changes = serde_json::Map::new();
@@ -477,7 +419,7 @@ pub async fn patch(
                 t.ticket.owned_at_ms.get_or_insert(now);
             }
             t.ticket.status = to;
-            store.append_timeline(
+            tx.append_timeline(
                 id,
                 &entry(
                     now,
@@ -486,17 +428,18 @@ pub async fn patch(
                     format!("{} → {}", from.as_str(), to.as_str()),
                     serde_json::json!({"from": from, "to": to}),
                 ),
-            )?;
+            )
+            .await?;
             changes.insert("status".into(), serde_json::json!({"from": from, "to": to}));
         }
     }
-    if let Some(a) = p.assignee {
+    if let Some(a) = &p.assignee {
         let new = (!a.trim().is_empty()).then(|| a.trim().to_string());
         if new != t.ticket.assignee {
             if new.is_some() {
                 t.ticket.owned_at_ms.get_or_insert(now);
             }
-            store.append_timeline(
+            tx.append_timeline(
                 id,
                 &entry(
                     now,
@@ -505,7 +448,8 @@ pub async fn patch(
                     new.clone().unwrap_or_else(|| "unassigned".into()),
                     serde_json::json!({"from": t.ticket.assignee, "to": new}),
                 ),
-            )?;
+            )
+            .await?;
             changes.insert(
                 "assignee".into(),
                 serde_json::json!({"from": t.ticket.assignee, "to": new}),
@@ -515,7 +459,7 @@ pub async fn patch(
     }
     if let Some(pr) = p.priority {
         if pr != t.ticket.priority {
-            store.append_timeline(
+            tx.append_timeline(
                 id,
                 &entry(
                     now,
@@ -524,7 +468,8 @@ pub async fn patch(
                     format!("{} → {}", t.ticket.priority.as_str(), pr.as_str()),
                     serde_json::Value::Null,
                 ),
-            )?;
+            )
+            .await?;
             changes.insert(
                 "priority".into(),
                 serde_json::json!({"from": t.ticket.priority, "to": pr}),
@@ -532,32 +477,35 @@ pub async fn patch(
             t.ticket.priority = pr;
         }
     }
-    if let Some(c) = p.comment.filter(|c| !c.trim().is_empty()) {
-        store.append_timeline(
+    if let Some(c) = p.comment.as_ref().filter(|c| !c.trim().is_empty()) {
+        tx.append_timeline(
             id,
-            &entry(now, actor, "comment", c, serde_json::Value::Null),
-        )?;
+            &entry(now, actor, "comment", c.clone(), serde_json::Value::Null),
+        )
+        .await?;
         changes.insert("comment".into(), serde_json::Value::Bool(true));
     }
     if changes.is_empty() {
         return Ok(view(state, &t));
     }
     t.ticket.updated_at_ms = now;
-    store.put_ticket(&t)?;
-    state.audit(
-        actor,
-        "ticket.update",
-        id,
-        AuditOutcome::Success,
-        serde_json::Value::Object(changes),
-    )?;
+    tx.put_ticket(&t, &state.ticket_settings()).await?;
+    state
+        .audit_in(
+            tx,
+            actor,
+            "ticket.update",
+            id,
+            AuditOutcome::Success,
+            serde_json::Value::Object(changes),
+        )
+        .await?;
     let v = view(state, &t);
     let event = if v.status == TicketStatus::Resolved {
         "ticket.resolved"
     } else {
         "ticket.updated"
     };
-    webhooks::enqueue(state, event, &v)?;
-    store.flush().await?;
+    webhooks::enqueue(state, tx, event, &v).await?;
     Ok(v)
 }

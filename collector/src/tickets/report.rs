@@ -44,9 +44,12 @@ pub fn age_bucket(age_ms: u64) -> &'static str {
 }
 
 /// The report for tickets created in `[from_ms, to_ms)`; the backlog is as of now.
-pub fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<SlaReport, ApiError> {
+/// Reads compact rows from the creation index (not whole tickets) and the open
+/// index's keys for the backlog.
+pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<SlaReport, ApiError> {
     let now = state.now_ms();
-    let all = super::all_views(state)?;
+    let settings = state.ticket_settings();
+    let mut tx = state.store.read();
     let mut r = SlaReport {
         from_ms,
         to_ms,
@@ -55,27 +58,26 @@ pub fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<SlaRepor
     for b in ["0-1d", "1-3d", "3-7d", "7d+"] {
         r.backlog.insert(b.to_string(), 0);
     }
-    for t in all.iter().filter(|t| t.status.is_open()) {
+    for created in tx.open_created_times().await? {
         *r.backlog
-            .entry(age_bucket(now.saturating_sub(t.created_at_ms)).to_string())
+            .entry(age_bucket(now.saturating_sub(created)).to_string())
             .or_default() += 1;
     }
-    let in_range: Vec<_> = all
-        .iter()
-        .filter(|t| t.created_at_ms >= from_ms && t.created_at_ms < to_ms)
-        .collect();
+    let in_range = tx.ticket_rows(from_ms, to_ms).await?;
     r.created = in_range.len() as u64;
-    let mut problems: BTreeMap<String, u64> = BTreeMap::new();
+    let mut problems: BTreeMap<&str, u64> = BTreeMap::new();
     let (mut breached, mut reopened, mut resolved, mut auto, mut from_agents) = (0, 0, 0, 0, 0);
     let mut own = Vec::new();
     let mut resolve = Vec::new();
+    let mut by_category: BTreeMap<&str, u64> = BTreeMap::new();
     for t in &in_range {
-        *r.by_category.entry(t.category.clone()).or_default() += 1;
+        let sla = super::sla::compute_parts(&t.sla_parts(), &settings, now);
+        *by_category.entry(t.category.as_str()).or_default() += 1;
         *r.by_priority
             .entry(t.priority.as_str().to_string())
             .or_default() += 1;
-        *problems.entry(t.problem_key.clone()).or_default() += 1;
-        if t.sla.own_breached || t.sla.resolve_breached {
+        *problems.entry(t.problem_key.as_str()).or_default() += 1;
+        if sla.own_breached || sla.resolve_breached {
             breached += 1;
         }
         if t.reopen_count > 0 {
@@ -95,20 +97,24 @@ pub fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<SlaRepor
             // pending time is excluded, as in the SLA
             let elapsed = res
                 .saturating_sub(t.created_at_ms)
-                .saturating_sub(t.sla.pending_ms);
+                .saturating_sub(sla.pending_ms);
             resolve.push(elapsed as f64 / 1000.0);
         }
     }
+    r.by_category = by_category
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     r.time_to_own = stats(own);
     r.time_to_resolve = stats(resolve);
     r.breach_rate = ratio(breached, r.created);
     r.reopen_rate = ratio(reopened, r.created);
     r.auto_resolved_share = ratio(auto, resolved);
-    let mut top: Vec<(String, u64)> = problems.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut top: Vec<(&str, u64)> = problems.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     top.truncate(10);
-    r.top_problems = top;
-    r.deflected = state.store.deflections_between(from_ms, to_ms)?;
+    r.top_problems = top.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    r.deflected = tx.deflections_between(from_ms, to_ms).await?;
     r.deflection_rate = ratio(r.deflected, r.deflected + from_agents);
     Ok(r)
 }

@@ -48,20 +48,55 @@ pub fn pending_ms(rec: &TicketRecord, now_ms: u64) -> u64 {
     rec.pending_total_ms + rec.pending_since_ms.map_or(0, |s| now_ms.saturating_sub(s))
 }
 
+/// What the SLA clock needs of a ticket (a full record or a compact report row).
+#[derive(Debug, Clone, Copy)]
+pub struct SlaParts {
+    pub priority: Priority,
+    pub status: TicketStatus,
+    pub created_at_ms: u64,
+    pub owned_at_ms: Option<u64>,
+    pub resolved_at_ms: Option<u64>,
+    pub pending_total_ms: u64,
+    pub pending_since_ms: Option<u64>,
+}
+
+impl SlaParts {
+    pub fn of(rec: &TicketRecord) -> SlaParts {
+        let t = &rec.ticket;
+        SlaParts {
+            priority: t.priority,
+            status: t.status,
+            created_at_ms: t.created_at_ms,
+            owned_at_ms: t.owned_at_ms,
+            resolved_at_ms: t.resolved_at_ms,
+            pending_total_ms: rec.pending_total_ms,
+            pending_since_ms: rec.pending_since_ms,
+        }
+    }
+}
+
+/// The targets for `priority` (built-in defaults when the settings lack it).
+pub fn target(settings: &TicketSettings, priority: Priority) -> tend_shared::tickets::SlaTarget {
+    settings
+        .sla
+        .get(&priority)
+        .copied()
+        .unwrap_or(tend_shared::tickets::SlaTarget {
+            own_minutes: 24 * 60,
+            resolve_minutes: 5 * 24 * 60,
+        })
+}
+
 /// Due times and breach flags at `now_ms`. Time to own ends when someone takes the
 /// ticket (or it is resolved); time to resolve excludes pending periods.
 pub fn compute(rec: &TicketRecord, settings: &TicketSettings, now_ms: u64) -> Sla {
-    let t = &rec.ticket;
-    let target =
-        settings
-            .sla
-            .get(&t.priority)
-            .copied()
-            .unwrap_or(tend_shared::tickets::SlaTarget {
-                own_minutes: 24 * 60,
-                resolve_minutes: 5 * 24 * 60,
-            });
-    let pending = pending_ms(rec, now_ms);
+    compute_parts(&SlaParts::of(rec), settings, now_ms)
+}
+
+/// [`compute`] from the parts.
+pub fn compute_parts(t: &SlaParts, settings: &TicketSettings, now_ms: u64) -> Sla {
+    let target = target(settings, t.priority);
+    let pending = t.pending_total_ms + t.pending_since_ms.map_or(0, |s| now_ms.saturating_sub(s));
     let own_due_ms = t.created_at_ms + target.own_minutes * 60_000;
     let resolve_due_ms = t.created_at_ms + target.resolve_minutes * 60_000 + pending;
     let own_end = t.owned_at_ms.or(t.resolved_at_ms).unwrap_or(now_ms);

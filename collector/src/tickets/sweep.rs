@@ -1,5 +1,6 @@
 //! The periodic sweep: tickets for devices gone silent (an agent cannot report its own
-//! death) and one-time SLA breach notes. `sweep` is a plain function so tests drive it
+//! death) and one-time SLA breach notes, read from index ranges (devices by last
+//! check-in, open tickets by due time), never a scan of every ticket. `sweep` is a plain function so tests drive it
 //! with a manual clock; `run` calls it every 30 s.
 
 use std::time::Duration;
@@ -33,25 +34,50 @@ fn failed(state: &AppState, what: &str, e: &ApiError) {
     tracing::error!(item = %what, error = %e, "sweep item failed; continuing");
 }
 
-/// Opens offline tickets and notes new SLA breaches.
+/// Most items one sweep handles of each kind (the rest wait for the next sweep).
+const PER_SWEEP: usize = 10_000;
+
+/// Opens offline tickets and notes new SLA breaches, reading index ranges: devices
+/// by last check-in, tickets by due time. Every item is its own unit of work, and one
+/// item's failure never stops the rest.
 pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
     let mut report = SweepReport::default();
     let now = state.now_ms();
     let policy = state.policy();
     let threshold_ms = policy.offline_threshold_s * 1000;
-    let silent = state.store.devices(&DeviceFilter {
+    let filter = DeviceFilter {
         last_seen_before_ms: Some(now.saturating_sub(threshold_ms)),
         ..Default::default()
-    })?;
-    for d in silent.into_iter().filter(|d| d.last_seen_ms > 0) {
+    };
+    let mut cursor: Option<crate::store::Cursor> = None;
+    let mut silent = Vec::new();
+    // oldest check-in first, a page at a time
+    while silent.len() < PER_SWEEP {
+        let page = state
+            .store
+            .read()
+            .devices_page(&filter, cursor.as_ref(), 1000)
+            .await?
+            .map_err(ApiError::Internal)?;
+        silent.extend(page.items);
+        match page.next.as_deref().map(crate::store::Cursor::decode) {
+            Some(Ok(c)) => cursor = Some(c),
+            _ => break,
+        }
+    }
+    for d in silent
+        .into_iter()
+        .filter(|d| d.last_seen_ms > 0 && d.decommissioned_at_ms.is_none())
+    {
+        let mut r = state.store.read();
         let exempt = match &d.asset_id {
-            Some(a) => state
-                .store
-                .asset(a)?
+            Some(a) => r
+                .asset(a)
+                .await?
                 .is_some_and(|a| matches!(a.state, AssetState::InRepair | AssetState::Retired)),
             None => false,
         };
-        if exempt || state.store.open_ticket(&d.id, OFFLINE_KEY)?.is_some() {
+        if exempt || r.open_ticket(&d.id, OFFLINE_KEY).await?.is_some() {
             continue;
         }
         let silent_for = now.saturating_sub(d.last_seen_ms);
@@ -74,22 +100,48 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
         }
     }
 
-    if let Err(e) = crate::jobs::expire(state) {
+    if let Err(e) = crate::jobs::expire(state).await {
         failed(state, "job expiry", &e);
     }
     let cutoff = now.saturating_sub(state.limits.event_retention.as_millis() as u64);
-    match state.store.prune_events(cutoff, 50_000) {
-        Ok(n) => report.events_pruned = n,
-        Err(e) => failed(state, "event retention", &e.into()),
+    for _ in 0..10 {
+        let pruned: Result<usize, ApiError> =
+            crate::atomic!(state.store, tx => Ok(tx.prune_events(cutoff, 5_000).await?));
+        match pruned {
+            Ok(n) => {
+                report.events_pruned += n;
+                if n < 5_000 {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed(state, "event retention", &e);
+                break;
+            }
+        }
     }
-    let _guard = state.tickets_lock.lock().await;
+    for which in ["own", "res"] {
+        let due = state.store.read().sla_due(which, now, PER_SWEEP).await?;
+        for t in due {
+            match note_breach(state, &t.ticket.id, now).await {
+                Ok(true) => report.breaches_noted += 1,
+                Ok(false) => {}
+                Err(e) => failed(state, &t.ticket.id, &e),
+            }
+        }
+    }
+    state.store.flush().await?;
+    Ok(report)
+}
+
+/// Notes a ticket's new SLA breaches once (timeline, audit, webhook); false when it
+/// has none to note.
+async fn note_breach(state: &AppState, id: &str, now: u64) -> Result<bool, ApiError> {
     let settings = state.ticket_settings();
-    for mut t in state
-        .store
-        .all_tickets()?
-        .into_iter()
-        .filter(|t| t.ticket.status.is_open())
-    {
+    crate::atomic!(state.store, tx => {
+        let Some(mut t) = tx.ticket(id).await?.filter(|t| t.ticket.status.is_open()) else {
+            return Ok(false);
+        };
         let v = view_at(&t, &settings, now);
         let mut noted = Vec::new();
         if v.sla.own_breached && !t.own_breach_noted {
@@ -101,15 +153,15 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
             noted.push("time to resolve");
         }
         if noted.is_empty() {
-            continue;
+            return Ok(false);
         }
-        state.store.put_ticket(&t)?;
+        tx.put_ticket(&t, &settings).await?;
         let msg = format!(
             "{} SLA target breached ({})",
             noted.join(" and "),
             v.priority.as_str()
         );
-        state.store.append_timeline(
+        tx.append_timeline(
             &t.ticket.id,
             &TimelineEntry {
                 at_ms: now,
@@ -118,19 +170,21 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
                 message: msg,
                 data: serde_json::json!({"sla": v.sla}),
             },
-        )?;
-        state.audit(
-            "system",
-            "ticket.sla_breach",
-            &t.ticket.id,
-            AuditOutcome::Success,
-            serde_json::json!({"breached": noted}),
-        )?;
-        webhooks::enqueue(state, "ticket.updated", &v)?;
-        report.breaches_noted += 1;
-    }
-    state.store.flush().await?;
-    Ok(report)
+        )
+        .await?;
+        state
+            .audit_in(
+                &mut tx,
+                "system",
+                "ticket.sla_breach",
+                &t.ticket.id,
+                AuditOutcome::Success,
+                serde_json::json!({"breached": noted}),
+            )
+            .await?;
+        webhooks::enqueue(state, &mut tx, "ticket.updated", &v).await?;
+        Ok(true)
+    })
 }
 
 /// Sweeps every `every` until `stop` resolves.
@@ -140,8 +194,11 @@ pub async fn run(state: AppState, every: Duration, stop: impl std::future::Futur
         tokio::select! {
             _ = &mut stop => return,
             _ = tokio::time::sleep(every) => {
-                if let Err(e) = sweep(&state).await {
-                    tracing::error!(error = %e, "ticket sweep failed");
+                // with several collectors, one sweeps at a time
+                match state.store.exclusive("sweep", sweep(&state)).await {
+                    Ok(Some(Err(e))) => tracing::error!(error = %e, "ticket sweep failed"),
+                    Err(e) => tracing::error!(error = %e, "ticket sweep failed"),
+                    _ => {}
                 }
             }
         }

@@ -1,7 +1,9 @@
 //! Outgoing webhooks: ticket created/updated/resolved, signed with HMAC-SHA256
-//! (`X-Tend-Signature: sha256=<hex>` over the body), queued in a sled outbox so
-//! deliveries survive restarts, and sent by a background worker with exponential
-//! backoff: never on the ingest path. Targets are https (plain http only to loopback,
+//! (`X-Tend-Signature: sha256=<hex>` over the body), queued in the store's outbox in
+//! the same unit of work as the change they announce (so deliveries survive restarts
+//! and exist exactly when the change does), and sent by a background worker with
+//! exponential backoff: never on the ingest path. With several collectors one worker
+//! delivers at a time (a cluster-wide lock), so each event is sent once. Targets are https (plain http only to loopback,
 //! and only when the collector allows it); each target's queue is sent on its own,
 //! so one dead target never delays the others.
 
@@ -14,7 +16,7 @@ use tend_shared::tickets::Ticket;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{random_hex_id, Delivery, WebhookRecord};
+use crate::store::{random_hex_id, Delivery, Tx, WebhookRecord};
 
 /// Event names a webhook can subscribe to.
 pub const EVENTS: [&str; 3] = ["ticket.created", "ticket.updated", "ticket.resolved"];
@@ -75,21 +77,32 @@ pub async fn register(
         events,
         created_at_ms: state.now_ms(),
     };
-    state.store.put_webhook(&w)?;
-    state.audit(
-        actor,
-        "webhook.create",
-        &w.id,
-        AuditOutcome::Success,
-        serde_json::json!({"url": w.url, "events": w.events}),
-    )?;
+    crate::atomic!(state.store, tx => {
+        tx.put_webhook(&w);
+        state
+            .audit_in(
+                &mut tx,
+                actor,
+                "webhook.create",
+                &w.id,
+                AuditOutcome::Success,
+                serde_json::json!({"url": w.url, "events": w.events}),
+            )
+            .await?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(w)
 }
 
-/// Queues `event` for every webhook that wants it (the caller flushes).
-pub fn enqueue(state: &AppState, event: &str, ticket: &Ticket) -> Result<(), ApiError> {
-    let hooks = state.store.webhooks()?;
+/// Queues `event` for every webhook that wants it, in the caller's unit of work.
+pub async fn enqueue(
+    state: &AppState,
+    tx: &mut Tx,
+    event: &str,
+    ticket: &Ticket,
+) -> Result<(), ApiError> {
+    let hooks = tx.webhooks().await?;
     if hooks.is_empty() {
         return Ok(());
     }
@@ -99,7 +112,7 @@ pub fn enqueue(state: &AppState, event: &str, ticket: &Ticket) -> Result<(), Api
         .iter()
         .filter(|w| w.events.is_empty() || w.events.iter().any(|e| e == event))
     {
-        state.store.enqueue_delivery(Delivery {
+        tx.enqueue_delivery(Delivery {
             id: 0,
             webhook_id: w.id.clone(),
             event: event.to_string(),
@@ -107,9 +120,9 @@ pub fn enqueue(state: &AppState, event: &str, ticket: &Ticket) -> Result<(), Api
             attempts: 0,
             next_attempt_ms: now,
             last_error: None,
-        })?;
+        })
+        .await?;
     }
-    state.webhook_wakeup.notify_one();
     Ok(())
 }
 
@@ -145,14 +158,24 @@ pub async fn deliver_due(
     base: Duration,
 ) -> Result<Option<u64>, ApiError> {
     let now = state.now_ms();
-    let hooks = state.store.webhooks()?;
+    let mut r = state.store.read();
+    let hooks = r.webhooks().await?;
     let mut per_hook: std::collections::BTreeMap<String, Vec<Delivery>> = Default::default();
-    for d in state.store.deliveries()? {
+    let mut orphans = Vec::new();
+    for d in r.deliveries(10_000).await? {
         if hooks.iter().any(|w| w.id == d.webhook_id) {
             per_hook.entry(d.webhook_id.clone()).or_default().push(d);
         } else {
-            state.store.remove_delivery(d.id)?;
+            orphans.push(d.id);
         }
+    }
+    if !orphans.is_empty() {
+        crate::atomic!(state.store, tx => {
+            for id in &orphans {
+                tx.remove_delivery(*id);
+            }
+            Ok(())
+        })?;
     }
     let runs = per_hook.into_iter().map(|(id, queue)| {
         let w = hooks.iter().find(|w| w.id == id).cloned();
@@ -188,25 +211,41 @@ async fn deliver_queue(
             return Ok(Some(d.next_attempt_ms));
         }
         match deliver(client, w, &d).await {
-            Ok(()) => state.store.remove_delivery(d.id)?,
+            Ok(()) => {
+                crate::atomic!(state.store, tx => {
+                    tx.remove_delivery(d.id);
+                    Ok(())
+                })?;
+                // durable before the next one goes out: a restart never sends it again
+                state.store.flush().await?;
+            }
             Err(e) => {
                 d.attempts += 1;
                 d.last_error = Some(e.clone());
                 if d.attempts >= MAX_ATTEMPTS {
-                    state.store.remove_delivery(d.id)?;
-                    state.audit(
-                        "system",
-                        "webhook.give_up",
-                        &w.id,
-                        AuditOutcome::Failure,
-                        serde_json::json!({"event": d.event, "error": e, "attempts": d.attempts}),
-                    )?;
+                    crate::atomic!(state.store, tx => {
+                        tx.remove_delivery(d.id);
+                        state
+                            .audit_in(
+                                &mut tx,
+                                "system",
+                                "webhook.give_up",
+                                &w.id,
+                                AuditOutcome::Failure,
+                                serde_json::json!({"event": d.event, "error": e, "attempts": d.attempts}),
+                            )
+                            .await?;
+                        Ok(())
+                    })?;
                     tracing::error!(webhook = %w.id, error = %e, "webhook delivery given up");
                     continue;
                 }
                 d.next_attempt_ms =
                     state.now_ms() + retry_delay(base, d.attempts).as_millis() as u64;
-                state.store.put_delivery(&d)?;
+                crate::atomic!(state.store, tx => {
+                    tx.put_delivery(&d);
+                    Ok(())
+                })?;
                 tracing::warn!(webhook = %w.id, error = %e, attempts = d.attempts, "webhook delivery failed; will retry");
                 return Ok(Some(d.next_attempt_ms));
             }
@@ -230,8 +269,19 @@ pub async fn run(state: AppState, base: Duration, stop: impl std::future::Future
     };
     tokio::pin!(stop);
     loop {
-        let next = match deliver_due(&state, &client, base).await {
-            Ok(n) => n,
+        // one collector delivers at a time; the others look again shortly, so one
+        // takes over when the deliverer stops
+        let pass = state
+            .store
+            .exclusive("webhooks", deliver_due(&state, &client, base))
+            .await;
+        let next = match pass {
+            Ok(Some(Ok(n))) => n,
+            Ok(None) => Some(state.now_ms() + 5_000),
+            Ok(Some(Err(e))) => {
+                tracing::error!(error = %e, "webhook worker");
+                Some(state.now_ms() + 5_000)
+            }
             Err(e) => {
                 tracing::error!(error = %e, "webhook worker");
                 Some(state.now_ms() + 5_000)

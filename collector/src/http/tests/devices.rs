@@ -8,7 +8,7 @@ use tower::ServiceExt;
 use super::*;
 #[tokio::test]
 async fn same_hardware_uuid_is_the_same_device_and_asset() {
-    let t = setup();
+    let t = setup().await;
     let a = t.enroll("HW-1", Some("C02XYZ")).await;
     // the same machine, proving it with the token it holds
     let (s, b) = t
@@ -46,10 +46,12 @@ async fn same_hardware_uuid_is_the_same_device_and_asset() {
     let (_, devices) = t
         .call(Method::GET, "/api/v1/devices", Some(&t.admin), None)
         .await;
+    let devices = devices["items"].clone();
     assert_eq!(devices.as_array().unwrap().len(), 1);
     let (_, assets) = t
         .call(Method::GET, "/api/v1/assets", Some(&t.admin), None)
         .await;
+    let assets = assets["items"].clone();
     assert_eq!(assets.as_array().unwrap().len(), 1);
     // a different machine is a different device
     let c = t.enroll("HW-2", None).await;
@@ -58,7 +60,7 @@ async fn same_hardware_uuid_is_the_same_device_and_asset() {
 
 #[tokio::test]
 async fn preregistered_asset_is_linked_and_deployed_at_enrollment() {
-    let t = setup();
+    let t = setup().await;
     let body = r#"{"serial":"c02abc ","owner":"dana@example.com","location":"Paris","purchase_date":"2026-10-01"}"#;
     let (s, asset) = t
         .call(
@@ -139,12 +141,13 @@ async fn preregistered_asset_is_linked_and_deployed_at_enrollment() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     assert_eq!(audit[0]["target"], aid);
 }
 
 #[tokio::test]
 async fn checkin_stores_inventory_once_and_reports_changes() {
-    let t = setup();
+    let t = setup().await;
     let dev = t.enroll("HW-C", None).await;
     let token = dev["device_token"].as_str().unwrap();
     let id = dev["device_id"].as_str().unwrap();
@@ -239,6 +242,7 @@ async fn checkin_stores_inventory_once_and_reports_changes() {
             None,
         )
         .await;
+    let l = l["items"].clone();
     assert_eq!(l.as_array().unwrap().len(), 1);
     let (_, l) = t
         .call(
@@ -248,6 +252,7 @@ async fn checkin_stores_inventory_once_and_reports_changes() {
             None,
         )
         .await;
+    let l = l["items"].clone();
     assert_eq!(l.as_array().unwrap().len(), 0);
     let (_, l) = t
         .call(
@@ -257,12 +262,13 @@ async fn checkin_stores_inventory_once_and_reports_changes() {
             None,
         )
         .await;
+    let l = l["items"].clone();
     assert_eq!(l.as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]
 async fn policy_updates_are_versioned_validated_and_audited() {
-    let t = setup();
+    let t = setup().await;
     let (s, v) = t
         .call(
             Method::PUT,
@@ -294,12 +300,13 @@ async fn policy_updates_are_versioned_validated_and_audited() {
             None,
         )
         .await;
+    let a = a["items"].clone();
     assert_eq!(a[0]["action"], "policy.update");
 }
 
 #[tokio::test]
 async fn metrics_and_healthz_are_open() {
-    let t = setup();
+    let t = setup().await;
     t.enroll("HW-M", None).await;
     let req = Request::builder()
         .uri("/metrics")
@@ -336,7 +343,7 @@ fn clock_is_injectable() {
 
 #[tokio::test]
 async fn dashboard_is_served_with_a_strict_csp() {
-    let t = setup();
+    let t = setup().await;
     for (path, ctype, needle) in [
         ("/", "text/html", "/ui/app.js"),
         ("/ui/app.js", "text/javascript", "/api/v1/devices"),

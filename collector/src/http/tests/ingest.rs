@@ -29,10 +29,12 @@ impl T {
         v
     }
 
-    fn agent_events(&self, id: &str) -> Vec<tend_shared::devices::DeviceEvent> {
+    async fn agent_events(&self, id: &str) -> Vec<tend_shared::devices::DeviceEvent> {
         self.state
             .store
-            .all_events(id)
+            .read()
+            .events_since(id, 0, 100_000)
+            .await
             .unwrap()
             .into_iter()
             .filter(|e| e.source == tend_shared::devices::EventSource::Agent)
@@ -42,7 +44,7 @@ impl T {
 
 #[tokio::test]
 async fn acknowledged_events_are_stored_events() {
-    let t = setup();
+    let t = setup().await;
     let d = t.enroll("HW-SEQ", None).await;
     let (id, tok) = (
         d["device_id"].as_str().unwrap(),
@@ -56,7 +58,7 @@ async fn acknowledged_events_are_stored_events() {
     assert_eq!(r["acked_event_seq"], 110);
     // a replay is the same events, not new ones
     t.checkin_events(tok, first).await;
-    assert_eq!(t.agent_events(id).len(), 10);
+    assert_eq!(t.agent_events(id).await.len(), 10);
 
     // the state dir restored from an older copy: seqs 107..110 again, new events
     let restored: Vec<_> = (107..=110)
@@ -71,8 +73,14 @@ async fn acknowledged_events_are_stored_events() {
         .collect();
     let r = t.checkin_events(tok, restored).await;
     assert_eq!(r["acked_event_seq"], 110, "acknowledges what it stored");
-    assert_eq!(t.agent_events(id).len(), 14, "nothing dropped");
-    let all = t.state.store.all_events(id).unwrap();
+    assert_eq!(t.agent_events(id).await.len(), 14, "nothing dropped");
+    let all = t
+        .state
+        .store
+        .read()
+        .events_since(id, 0, 100_000)
+        .await
+        .unwrap();
     assert!(all.iter().any(|e| e.kind == "agent.events_regressed"));
 
     // one event at u64::MAX does not swallow everything after it
@@ -91,7 +99,7 @@ async fn acknowledged_events_are_stored_events() {
         .await;
     assert_eq!(r["acked_event_seq"], 111);
     assert!(
-        t.agent_events(id).iter().any(|e| e.kind == "later"),
+        t.agent_events(id).await.iter().any(|e| e.kind == "later"),
         "stored, not dropped"
     );
     // a check-in with no events acknowledges nothing
@@ -101,7 +109,7 @@ async fn acknowledged_events_are_stored_events() {
 
 #[tokio::test]
 async fn hostile_strings_never_stop_check_ins_or_the_sweep() {
-    let t = setup();
+    let t = setup().await;
     let d = t.enroll("HW-POISON", None).await;
     let (id, tok) = (
         d["device_id"].as_str().unwrap().to_string(),
@@ -134,6 +142,7 @@ async fn hostile_strings_never_stop_check_ins_or_the_sweep() {
             None,
         )
         .await;
+    let tickets = tickets["items"].clone();
     let key = tickets[0]["problem_key"].as_str().unwrap();
     assert!(key.starts_with("crash:aaa") && key.len() <= 200, "{key}");
     assert!(!key.chars().any(char::is_control));
@@ -163,15 +172,15 @@ async fn hostile_strings_never_stop_check_ins_or_the_sweep() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let dev = t.state.store.device(&id).unwrap().unwrap();
+    let dev = t.state.store.read().device(&id).await.unwrap().unwrap();
     assert!(dev.hostname.len() <= 255 && !dev.hostname.contains('\u{7}'));
 
     // both devices fall silent: the sweep files offline tickets for both
     for d in [&id, other["device_id"].as_str().unwrap()] {
         t.state
             .store
-            .update_device(d, |r| r.last_seen_ms = 1_700_000_000_000)
-            .unwrap();
+            .test_update_device(d, |r| r.last_seen_ms = 1_700_000_000_000)
+            .await;
     }
     t.clock.advance_ms(4 * 86_400_000);
     let report = crate::tickets::sweep::sweep(&t.state).await.unwrap();

@@ -31,7 +31,7 @@ struct T {
 
 const SECRET: &str = "tes_test";
 
-fn setup() -> T {
+async fn setup() -> T {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db")).unwrap();
     let keys = Keys::new(
@@ -40,9 +40,12 @@ fn setup() -> T {
         SECRET,
     );
     let clock = ManualClock::new(1_700_000_000_000);
-    let state = AppState::new(store, clock.clone(), keys, Limits::default()).unwrap();
-    let admin =
-        crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin).unwrap();
+    let state = AppState::new(store, clock.clone(), keys, Limits::default())
+        .await
+        .unwrap();
+    let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
+        .await
+        .unwrap();
     T {
         _dir: dir,
         state,
@@ -56,8 +59,10 @@ impl T {
         super::app(self.state.clone())
     }
 
-    fn token(&self, role: Role, name: &str) -> String {
-        crate::service::tokens::operator_token(&self.state.store, 1, name, role).unwrap()
+    async fn token(&self, role: Role, name: &str) -> String {
+        crate::service::tokens::operator_token(&self.state.store, 1, name, role)
+            .await
+            .unwrap()
     }
 
     async fn call(
@@ -130,7 +135,7 @@ fn assert_error(v: &serde_json::Value, code: &str) {
 
 #[tokio::test]
 async fn malformed_and_incomplete_bodies_are_400_with_json() {
-    let t = setup();
+    let t = setup().await;
     let (s, v) = t
         .call(
             Method::POST,
@@ -190,7 +195,7 @@ async fn malformed_and_incomplete_bodies_are_400_with_json() {
 
 #[tokio::test]
 async fn unknown_tokens_and_wrong_secret_are_401_and_audited() {
-    let t = setup();
+    let t = setup().await;
     let (s, v) = t.call(Method::GET, "/api/v1/devices", None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_error(&v, "unauthorized");
@@ -222,6 +227,7 @@ async fn unknown_tokens_and_wrong_secret_are_401_and_audited() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     let e = &audit.as_array().unwrap()[0];
     assert_eq!(e["outcome"], "denied");
     assert_eq!(e["detail"]["hardware_uuid"], "U1");
@@ -229,9 +235,9 @@ async fn unknown_tokens_and_wrong_secret_are_401_and_audited() {
 
 #[tokio::test]
 async fn roles_are_enforced_and_refusals_audited() {
-    let t = setup();
-    let viewer = t.token(Role::Viewer, "vera");
-    let analyst = t.token(Role::Analyst, "ana");
+    let t = setup().await;
+    let viewer = t.token(Role::Viewer, "vera").await;
+    let analyst = t.token(Role::Analyst, "ana").await;
     let asset = r#"{"serial":"SN-1"}"#.to_string();
     let (s, v) = t
         .call(
@@ -288,6 +294,7 @@ async fn roles_are_enforced_and_refusals_audited() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     let denied: Vec<_> = audit
         .as_array()
         .unwrap()
@@ -324,7 +331,7 @@ async fn roles_are_enforced_and_refusals_audited() {
 
 #[tokio::test]
 async fn oversized_bodies_are_413_with_json() {
-    let t = setup();
+    let t = setup().await;
     let big = format!(r#"{{"enroll_secret":"{}"}}"#, "x".repeat(2 << 20));
     let (s, v) = t
         .call(Method::POST, "/api/v1/enroll", None, Some(big))
@@ -335,7 +342,7 @@ async fn oversized_bodies_are_413_with_json() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_get_json_errors() {
-    let t = setup();
+    let t = setup().await;
     let (s, v) = t.call(Method::GET, "/api/v1/nope", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_error(&v, "not_found");

@@ -8,7 +8,7 @@ use tower::ServiceExt;
 use super::*;
 #[tokio::test]
 async fn long_poll_wakes_on_policy_change_and_times_out_cleanly() {
-    let t = setup();
+    let t = setup().await;
     let dev = t.enroll("HW-LP", None).await;
     let token = dev["device_token"].as_str().unwrap().to_string();
     // up to date: waits, then answers with nothing
@@ -67,7 +67,7 @@ async fn long_poll_wakes_on_policy_change_and_times_out_cleanly() {
 
 #[tokio::test]
 async fn long_poll_delivers_a_job_queued_while_waiting() {
-    let t = setup();
+    let t = setup().await;
     let dev = t.enroll("HW-JOB", None).await;
     let token = dev["device_token"].as_str().unwrap().to_string();
     let id = dev["device_id"].as_str().unwrap().to_string();
@@ -85,7 +85,7 @@ async fn long_poll_delivers_a_job_queued_while_waiting() {
         .unwrap()
     });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let analyst = t.token(Role::Analyst, "ana");
+    let analyst = t.token(Role::Analyst, "ana").await;
     let (s, job) = t
         .call(
             Method::POST,
@@ -120,7 +120,7 @@ async fn long_poll_delivers_a_job_queued_while_waiting() {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let viewer = t.token(Role::Viewer, "v");
+    let viewer = t.token(Role::Viewer, "v").await;
     let (s, _) = t
         .call(
             Method::POST,
@@ -165,7 +165,7 @@ async fn long_poll_delivers_a_job_queued_while_waiting() {
 /// at the same time (all of sled's I/O threads waiting on a write queued behind them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
-    let t = setup();
+    let t = setup().await;
     let mut tasks = Vec::new();
     for i in 0..96 {
         let st = t.state.clone();
@@ -200,7 +200,7 @@ async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
     .await
     .expect("96 concurrent enrollments must all be acknowledged");
     assert_eq!(all, 96);
-    assert_eq!(t.state.store.device_count(), 96);
+    assert_eq!(t.state.store.test_device_count().await, 96);
 }
 
 #[tokio::test]
@@ -219,9 +219,11 @@ async fn a_request_past_the_timeout_gets_a_json_408() {
             ..Limits::default()
         },
     )
+    .await
     .unwrap();
-    let admin =
-        crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin).unwrap();
+    let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
+        .await
+        .unwrap();
     // a job that stays queued, waited on longer than the request timeout
     let enrolled = crate::service::enroll::enroll(
         &state,
@@ -234,7 +236,13 @@ async fn a_request_past_the_timeout_gets_a_json_408() {
     )
     .await
     .unwrap();
-    let device = state.store.device(&enrolled.device_id).unwrap().unwrap();
+    let device = state
+        .store
+        .read()
+        .device(&enrolled.device_id)
+        .await
+        .unwrap()
+        .unwrap();
     let job = crate::jobs::queue(
         &state,
         &device,
@@ -261,13 +269,13 @@ async fn a_request_past_the_timeout_gets_a_json_408() {
 
 #[tokio::test]
 async fn unacknowledged_jobs_are_delivered_again_and_stuck_ones_expire() {
-    let t = setup();
+    let t = setup().await;
     let d = t.enroll("HW-JOBS", None).await;
     let (id, tok) = (
         d["device_id"].as_str().unwrap(),
         d["device_token"].as_str().unwrap(),
     );
-    let analyst = t.token(Role::Analyst, "ana");
+    let analyst = t.token(Role::Analyst, "ana").await;
     let (s, job) = t
         .call(
             Method::POST,

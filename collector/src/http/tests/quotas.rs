@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::*;
 
-fn state_with(limits: Limits) -> (tempfile::TempDir, AppState, String) {
+async fn state_with(limits: Limits) -> (tempfile::TempDir, AppState, String) {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(
         Store::open(&dir.path().join("db")).unwrap(),
@@ -18,9 +18,11 @@ fn state_with(limits: Limits) -> (tempfile::TempDir, AppState, String) {
         ),
         limits,
     )
+    .await
     .unwrap();
-    let admin =
-        crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin).unwrap();
+    let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
+        .await
+        .unwrap();
     (dir, state, admin)
 }
 
@@ -61,7 +63,7 @@ use axum::response::Response;
 
 #[tokio::test]
 async fn a_device_checking_in_too_often_gets_429_with_retry_after() {
-    let t = setup();
+    let t = setup().await;
     let d = t.enroll("HW-FAST", None).await;
     let tok = d["device_token"].as_str().unwrap();
     let body = r#"{"agent_version":"1","inventory_hash":""}"#;
@@ -122,7 +124,7 @@ async fn one_device_cannot_open_unlimited_tickets() {
         burst: 1000.0,
         per_s: 1.0,
     };
-    let (_d, state, _) = state_with(limits);
+    let (_d, state, _) = state_with(limits).await;
     let (_, tok) = enroll(&state, "HW-NOISY").await;
     let file = |k: String| {
         let st = state.clone();
@@ -153,7 +155,8 @@ async fn old_events_are_pruned_after_the_retention() {
     let (_d, state, _) = state_with(Limits {
         event_retention: Duration::from_secs(86_400),
         ..Limits::default()
-    });
+    })
+    .await;
     let (id, tok) = enroll(&state, "HW-OLD").await;
     let now = state.now_ms();
     let ev = |seq: u64, at: u64| serde_json::json!({"seq": seq, "at_ms": at, "kind": "k"});
@@ -172,7 +175,9 @@ async fn old_events_are_pruned_after_the_retention() {
     assert!(report.events_pruned >= 1, "{report:?}");
     let left: Vec<u64> = state
         .store
-        .all_events(&id)
+        .read()
+        .events_since(&id, 0, 100_000)
+        .await
         .unwrap()
         .iter()
         .filter_map(|e| e.seq)
@@ -186,7 +191,7 @@ async fn old_events_are_pruned_after_the_retention() {
 
 #[tokio::test]
 async fn artifacts_download_whole_from_chunks() {
-    let (_d, state, admin) = state_with(Limits::default());
+    let (_d, state, admin) = state_with(Limits::default()).await;
     let bytes: Vec<u8> = (0..(3 * crate::store::ARTIFACT_CHUNK + 12_345))
         .map(|i| (i % 251) as u8)
         .collect();
@@ -222,7 +227,7 @@ async fn artifacts_download_whole_from_chunks() {
 
 #[tokio::test]
 async fn a_new_long_poll_replaces_the_old_one() {
-    let (_d, state, _) = state_with(Limits::default());
+    let (_d, state, _) = state_with(Limits::default()).await;
     let (id, tok) = enroll(&state, "HW-POLL").await;
     let first = {
         let (st, tok) = (state.clone(), tok.clone());
@@ -247,7 +252,7 @@ async fn a_new_long_poll_replaces_the_old_one() {
     let v: serde_json::Value = serde_json::from_slice(&replaced).unwrap();
     assert_eq!(v["jobs"].as_array().unwrap().len(), 0);
     // a job goes to the poll that holds the slot
-    let device = state.store.device(&id).unwrap().unwrap();
+    let device = state.store.read().device(&id).await.unwrap().unwrap();
     crate::jobs::queue(
         &state,
         &device,

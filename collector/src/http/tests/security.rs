@@ -17,7 +17,7 @@ fn signed_proof(key: &SigningKey, hw: &str, at_ms: u64) -> serde_json::Value {
 
 #[tokio::test]
 async fn the_enroll_secret_alone_never_moves_a_known_device() {
-    let t = setup();
+    let t = setup().await;
     let now = t.state.now_ms();
     let real = SigningKey::from_bytes(&[7; 32]);
     let (s, first) = t
@@ -82,7 +82,7 @@ async fn the_enroll_secret_alone_never_moves_a_known_device() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let analyst = t.token(Role::Analyst, "ana");
+    let analyst = t.token(Role::Analyst, "ana").await;
     let (s, v) = t
         .call(
             Method::POST,
@@ -114,6 +114,7 @@ async fn the_enroll_secret_alone_never_moves_a_known_device() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     assert!(audit
         .as_array()
         .unwrap()
@@ -123,7 +124,7 @@ async fn the_enroll_secret_alone_never_moves_a_known_device() {
 
 #[tokio::test]
 async fn enrollment_tokens_expire_run_out_and_can_be_revoked() {
-    let t = setup();
+    let t = setup().await;
     let make = |uses: u32, s: u64| {
         serde_json::json!({"expires_in_s": s, "uses": uses, "label": "mdm"}).to_string()
     };
@@ -197,7 +198,7 @@ async fn enrollment_tokens_expire_run_out_and_can_be_revoked() {
         .await;
     assert_eq!(list.as_array().unwrap().len(), 3);
     // analysts cannot mint them
-    let analyst = t.token(Role::Analyst, "ana");
+    let analyst = t.token(Role::Analyst, "ana").await;
     let (s, _) = t
         .call(
             Method::POST,
@@ -211,7 +212,7 @@ async fn enrollment_tokens_expire_run_out_and_can_be_revoked() {
 
 #[tokio::test]
 async fn refused_enrollments_are_rate_limited_and_cannot_fill_the_disk() {
-    let t = setup();
+    let t = setup().await;
     let huge = "x".repeat(100_000);
     // garbage is a 400 before anything is written
     let body = serde_json::json!({"enroll_secret": "nope", "agent_version": "1",
@@ -247,13 +248,14 @@ async fn refused_enrollments_are_rate_limited_and_cannot_fill_the_disk() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     let denied = audit.as_array().unwrap().len();
     assert!(denied <= 15, "{denied} audit entries for one address");
 }
 
 #[tokio::test]
 async fn approvals_need_an_independent_second_admin() {
-    let t = setup();
+    let t = setup().await;
     let alice = t.admin.clone();
     // the old bypass: alice mints an admin token "named bob" — it is still alice
     let (s, v) = t
@@ -305,7 +307,7 @@ async fn approvals_need_an_independent_second_admin() {
     let (s, _) = t.call(Method::POST, &approve, Some(&carl), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // nor can alice mint a token for an independent admin
-    let dora = t.token(Role::Admin, "dora");
+    let dora = t.token(Role::Admin, "dora").await;
     let (_, users) = t
         .call(Method::GET, "/api/v1/users", Some(&alice), None)
         .await;
@@ -333,8 +335,8 @@ async fn approvals_need_an_independent_second_admin() {
 
 #[tokio::test]
 async fn tokens_are_listed_revoked_and_expire() {
-    let t = setup();
-    let ana = t.token(Role::Analyst, "ana");
+    let t = setup().await;
+    let ana = t.token(Role::Analyst, "ana").await;
     let (s, v) = t
         .call(
             Method::POST,
@@ -398,18 +400,19 @@ async fn tokens_are_listed_revoked_and_expire() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     assert_eq!(audit.as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn decommissioning_revokes_retires_and_closes() {
-    let t = setup();
+    let t = setup().await;
     let d = t.enroll("HW-STOLEN", Some("SN-STOLEN")).await;
     let (id, tok) = (
         d["device_id"].as_str().unwrap(),
         d["device_token"].as_str().unwrap(),
     );
-    let analyst = t.token(Role::Analyst, "ana");
+    let analyst = t.token(Role::Analyst, "ana").await;
     let ticket =
         serde_json::json!({"request_id": "r1", "problem_key": "disk.free:/", "summary": "full"});
     let (s, _) = t
@@ -463,7 +466,7 @@ async fn decommissioning_revokes_retires_and_closes() {
 
 #[tokio::test]
 async fn metric_labels_stay_bounded_whatever_the_method() {
-    let t = setup();
+    let t = setup().await;
     for i in 0..300 {
         let req = Request::builder()
             .method(Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap())
@@ -486,7 +489,7 @@ async fn metric_labels_stay_bounded_whatever_the_method() {
 
 #[tokio::test]
 async fn refusals_are_audited_up_to_a_rate() {
-    let t = setup();
+    let t = setup().await;
     for _ in 0..40 {
         let (s, _) = t
             .call(
@@ -501,7 +504,7 @@ async fn refusals_are_audited_up_to_a_rate() {
     let (s, _) = t.call(Method::GET, "/api/v1/devices", None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // an analyst token on a device endpoint
-    let ana = t.token(Role::Analyst, "ana");
+    let ana = t.token(Role::Analyst, "ana").await;
     let (s, _) = t
         .call(
             Method::POST,
@@ -519,6 +522,7 @@ async fn refusals_are_audited_up_to_a_rate() {
             None,
         )
         .await;
+    let audit = audit["items"].clone();
     let entries = audit.as_array().unwrap();
     let refused = entries
         .iter()

@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn webhooks_are_signed_and_retried() {
     use axum::routing::post;
-    let e = env();
+    let e = env().await;
     let received: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
     let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let (r2, c2) = (received.clone(), calls.clone());
@@ -81,12 +81,19 @@ async fn webhooks_are_signed_and_retried() {
     assert_eq!(sig, &webhooks::signature(secret, body.as_bytes()));
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(v["ticket"]["problem_key"], "disk.free:/");
-    assert!(e.state.store.deliveries().unwrap().is_empty());
+    assert!(e
+        .state
+        .store
+        .read()
+        .deliveries(10_000)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
 async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consecutive() {
-    let e = env();
+    let e = env().await;
     let d = e.device(1).await;
     let (fw, _) = e.file(&d, "a", "firewall.enabled").await;
     let (disk, _) = e.file(&d, "b", "disk.free:/data").await;
@@ -102,7 +109,9 @@ async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consec
     assert!(e
         .state
         .store
+        .read()
         .ticket("T-1")
+        .await
         .unwrap()
         .unwrap()
         .ticket
@@ -112,18 +121,33 @@ async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consec
     let mut p = e.state.policy();
     p.checks.get_mut("firewall.enabled").unwrap().enabled = false;
     p.disk_mounts = vec!["/".into()];
-    e.state.set_policy(p).unwrap();
+    crate::atomic!(e.state.store, tx => {
+        e.state.set_policy(&mut tx, &p);
+        Ok(())
+    })
+    .unwrap();
+    e.state.reload().await.unwrap();
     on_checkin(&e.state, &d.id, &[result("cpu.load", CheckStatus::Pass)])
         .await
         .unwrap();
     for id in ["T-1", "T-2"] {
-        let t = e.state.store.ticket(id).unwrap().unwrap().ticket;
+        let t = e
+            .state
+            .store
+            .read()
+            .ticket(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .ticket;
         assert_eq!(t.status, TicketStatus::Resolved, "{id}");
         assert!(t.auto_resolved);
         let why = e
             .state
             .store
+            .read()
             .timeline(id)
+            .await
             .unwrap()
             .last()
             .unwrap()
@@ -135,7 +159,9 @@ async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consec
     assert!(e
         .state
         .store
+        .read()
         .ticket("T-3")
+        .await
         .unwrap()
         .unwrap()
         .ticket
@@ -147,7 +173,7 @@ async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consec
 
 #[tokio::test]
 async fn webhooks_are_https_and_a_dead_target_does_not_stall_the_others() {
-    let e = env();
+    let e = env().await;
     let secret = "0123456789abcdef-secret";
     // plain http only to loopback, and only when allowed
     for bad in ["http://hooks.example.com/x", "ftp://127.0.0.1/x"] {
@@ -211,6 +237,9 @@ async fn webhooks_are_https_and_a_dead_target_does_not_stall_the_others() {
         next.is_some(),
         "the dead target's delivery waits for its retry"
     );
-    assert_eq!(e.state.store.deliveries().unwrap().len(), 1);
+    assert_eq!(
+        e.state.store.read().deliveries(10_000).await.unwrap().len(),
+        1
+    );
     drop(dead);
 }

@@ -26,7 +26,7 @@ struct Env {
     clock: Arc<ManualClock>,
 }
 
-fn env() -> Env {
+async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db")).unwrap();
     let clock = ManualClock::new(T0);
@@ -39,7 +39,9 @@ fn env() -> Env {
         allow_http_loopback_webhooks: true,
         ..Limits::default()
     };
-    let state = AppState::new(store, clock.clone(), keys, limits).unwrap();
+    let state = AppState::new(store, clock.clone(), keys, limits)
+        .await
+        .unwrap();
     Env {
         _dir: dir,
         state,
@@ -68,8 +70,8 @@ impl Env {
             .unwrap();
         self.state
             .store
-            .update_device(&r.device_id, |d| d.last_seen_ms = T0)
-            .unwrap()
+            .test_update_device(&r.device_id, |d| d.last_seen_ms = T0)
+            .await
             .unwrap()
     }
 
@@ -118,7 +120,7 @@ fn result(id: &str, status: CheckStatus) -> CheckResult {
 
 #[tokio::test]
 async fn concurrent_reports_make_one_ticket() {
-    let e = env();
+    let e = env().await;
     let d = e.device(1).await;
     let mut tasks = Vec::new();
     for i in 0..25 {
@@ -143,7 +145,7 @@ async fn concurrent_reports_make_one_ticket() {
         }
     }
     assert_eq!(created, 1);
-    let all = e.state.store.all_tickets().unwrap();
+    let all = e.state.store.test_tickets().await;
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].ticket.occurrences, 25);
     assert_eq!(
@@ -162,7 +164,7 @@ async fn concurrent_reports_make_one_ticket() {
 
 #[tokio::test]
 async fn invalid_transitions_are_conflicts() {
-    let e = env();
+    let e = env().await;
     let d = e.device(1).await;
     let (t, _) = e.file(&d, "a", "disk.free:/").await;
     let err = patch(
@@ -209,7 +211,9 @@ async fn invalid_transitions_are_conflicts() {
     let kinds: Vec<String> = e
         .state
         .store
+        .read()
         .timeline(&t.id)
+        .await
         .unwrap()
         .into_iter()
         .map(|x| x.kind)
@@ -218,18 +222,17 @@ async fn invalid_transitions_are_conflicts() {
     let audit = e
         .state
         .store
-        .audit_entries(&crate::store::AuditFilter {
+        .test_audit(crate::store::AuditFilter {
             action_prefix: Some("ticket.update".into()),
-            limit: 10,
             ..Default::default()
         })
-        .unwrap();
+        .await;
     assert_eq!(audit.len(), 3);
 }
 
 #[tokio::test]
 async fn auto_resolve_is_flap_damped_and_recurrence_reopens() {
-    let e = env();
+    let e = env().await;
     let d = e.device(1).await;
     assert_eq!(e.state.policy().recovery_count, 2);
     let (t, _) = e.file(&d, "a", "disk.free:/").await;
@@ -239,19 +242,29 @@ async fn auto_resolve_is_flap_damped_and_recurrence_reopens() {
     on_checkin(&e.state, &d.id, &fail).await.unwrap(); // a flap resets the count
     on_checkin(&e.state, &d.id, &pass).await.unwrap();
     assert_eq!(
-        e.state.store.ticket(&t.id).unwrap().unwrap().ticket.status,
+        e.state
+            .store
+            .read()
+            .ticket(&t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .ticket
+            .status,
         TicketStatus::New
     );
     e.clock.advance_ms(5 * MIN);
     on_checkin(&e.state, &d.id, &pass).await.unwrap();
-    let r = e.state.store.ticket(&t.id).unwrap().unwrap();
+    let r = e.state.store.read().ticket(&t.id).await.unwrap().unwrap();
     assert_eq!(r.ticket.status, TicketStatus::Resolved);
     assert!(r.ticket.auto_resolved);
     assert_eq!(r.ticket.resolved_at_ms, Some(T0 + 5 * MIN));
     assert!(e
         .state
         .store
+        .read()
         .timeline(&t.id)
+        .await
         .unwrap()
         .iter()
         .any(|x| x.kind == "auto_resolved" && x.message.contains("2 consecutive")));

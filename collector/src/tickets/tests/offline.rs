@@ -4,7 +4,7 @@
 use super::*;
 #[tokio::test]
 async fn silent_devices_get_a_ticket_that_resolves_on_return() {
-    let e = env();
+    let e = env().await;
     let d = e.device(1).await;
     let repair = e.device(2).await;
     crate::service::assets::patch(
@@ -52,7 +52,9 @@ async fn silent_devices_get_a_ticket_that_resolves_on_return() {
     let t = e
         .state
         .store
+        .read()
         .open_ticket(&d.id, OFFLINE_KEY)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(t.ticket.source, TicketSource::Collector);
@@ -62,14 +64,21 @@ async fn silent_devices_get_a_ticket_that_resolves_on_return() {
         t.ticket.summary
     );
     on_checkin(&e.state, &d.id, &[]).await.unwrap();
-    let t = e.state.store.ticket(&t.ticket.id).unwrap().unwrap();
+    let t = e
+        .state
+        .store
+        .read()
+        .ticket(&t.ticket.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.ticket.status, TicketStatus::Resolved);
     assert!(t.ticket.auto_resolved);
 }
 
 #[tokio::test]
 async fn one_problem_key_on_many_devices_is_one_problem() {
-    let e = env();
+    let e = env().await;
     let mut devices = Vec::new();
     for n in 0..6 {
         devices.push(e.device(n).await);
@@ -79,11 +88,27 @@ async fn one_problem_key_on_many_devices_is_one_problem() {
         e.clock.advance_ms(MIN);
     }
     assert!(
-        e.state.store.problems().unwrap().is_empty(),
+        e.state
+            .store
+            .read()
+            .problems_page(None, 1000)
+            .await
+            .unwrap()
+            .unwrap()
+            .items
+            .is_empty(),
         "4 devices are not a pattern"
     );
     e.file(&devices[4], "r4", "process.required").await;
-    let problems = e.state.store.problems().unwrap();
+    let problems = e
+        .state
+        .store
+        .read()
+        .problems_page(None, 1000)
+        .await
+        .unwrap()
+        .unwrap()
+        .items;
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].ticket_ids.len(), 5);
     assert_eq!(problems[0].device_ids.len(), 5);
@@ -92,7 +117,9 @@ async fn one_problem_key_on_many_devices_is_one_problem() {
     assert_eq!(
         e.state
             .store
+            .read()
             .problem(&problems[0].id)
+            .await
             .unwrap()
             .unwrap()
             .ticket_ids
@@ -108,7 +135,7 @@ async fn one_problem_key_on_many_devices_is_one_problem() {
 
 #[tokio::test]
 async fn sla_breach_is_noted_once_and_pending_time_is_excluded() {
-    let e = env();
+    let e = env().await;
     let d = e.device(1).await;
     let (t, _) = e.file(&d, "a", "disk.free:/").await; // P2: own 60 min, resolve 8 h
     e.clock.advance_ms(10 * MIN);
@@ -124,7 +151,10 @@ async fn sla_breach_is_noted_once_and_pending_time_is_excluded() {
     .await
     .unwrap();
     e.clock.advance_ms(600 * MIN);
-    let v = view(&e.state, &e.state.store.ticket(&t.id).unwrap().unwrap());
+    let v = view(
+        &e.state,
+        &e.state.store.read().ticket(&t.id).await.unwrap().unwrap(),
+    );
     assert!(
         !v.sla.own_breached,
         "moving to pending took ownership at minute 10"
@@ -142,7 +172,10 @@ async fn sla_breach_is_noted_once_and_pending_time_is_excluded() {
     )
     .await
     .unwrap();
-    let v = view(&e.state, &e.state.store.ticket(&t.id).unwrap().unwrap());
+    let v = view(
+        &e.state,
+        &e.state.store.read().ticket(&t.id).await.unwrap().unwrap(),
+    );
     assert_eq!(v.sla.pending_ms, 600 * MIN);
     assert_eq!(v.sla.resolve_due_ms, T0 + 480 * MIN + 600 * MIN);
     assert_eq!(v.owned_at_ms, Some(T0 + 10 * MIN));
@@ -161,7 +194,7 @@ async fn sla_breach_is_noted_once_and_pending_time_is_excluded() {
             .breaches_noted,
         0
     );
-    let tl = e.state.store.timeline(&t.id).unwrap();
+    let tl = e.state.store.read().timeline(&t.id).await.unwrap();
     assert_eq!(tl.iter().filter(|x| x.kind == "sla_breached").count(), 1);
     let breached = list(
         &e.state,
@@ -170,13 +203,15 @@ async fn sla_breach_is_noted_once_and_pending_time_is_excluded() {
             ..Default::default()
         },
     )
-    .unwrap();
+    .await
+    .unwrap()
+    .items;
     assert_eq!(breached.len(), 1);
 }
 
 #[tokio::test]
 async fn sla_report_counts() {
-    let e = env();
+    let e = env().await;
     let a = e.device(1).await;
     let b = e.device(2).await;
     let (t1, _) = e.file(&a, "1", "disk.free:/").await;
@@ -212,11 +247,14 @@ async fn sla_report_counts() {
     on_checkin(&e.state, &b.id, &[result("disk.free:/", CheckStatus::Pass)])
         .await
         .unwrap();
-    e.state
-        .store
-        .record_deflection(T0 + MIN, &a.id, "disk.free:/")
+    crate::atomic!(e.state.store, tx => {
+        tx.record_deflection(T0 + MIN, &a.id, "disk.free:/").await?;
+        Ok(())
+    })
+    .unwrap();
+    let r = report::sla_report(&e.state, T0, T0 + 86_400_000)
+        .await
         .unwrap();
-    let r = report::sla_report(&e.state, T0, T0 + 86_400_000).unwrap();
     assert_eq!(r.created, 3);
     assert_eq!(r.by_category["storage"], 2);
     assert_eq!(r.by_category["security"], 1);

@@ -1,0 +1,552 @@
+//! Upgrades a sled store from before the single key space (one sled tree per record
+//! kind, "layout 1") in place, at open.
+//!
+//! Every record is read from its old tree and written through the same typed
+//! methods new records use, so every index and counter is built as if the records
+//! had been written today. The new tree is complete before `meta/layout` says 2 and
+//! before any old tree is dropped: a crash halfway leaves the old trees intact, and the
+//! next open starts the copy again from an empty new tree.
+//!
+//! Sled units of work never wait (sled is synchronous underneath), so this runs their
+//! futures to completion in place, without a runtime.
+
+use futures_util::FutureExt;
+use tend_shared::tickets::TicketSettings;
+
+use super::keys::{k1, k2, Key};
+use super::kv::sled_kv::SledKv;
+use super::kv::{Kv, Order, Range, Tx};
+use super::{from_json, StoreError};
+
+/// The layout this build writes.
+pub const LAYOUT: u64 = 2;
+
+/// Trees of layout 1.
+const OLD_TREES: &[&str] = &[
+    "devices",
+    "devices_by_hw",
+    "inventory",
+    "health",
+    "events",
+    "events_by_time",
+    "assets",
+    "assets_by_serial",
+    "audit",
+    "tokens",
+    "token_ids",
+    "users",
+    "user_names",
+    "enroll_tokens",
+    "enroll_token_ids",
+    "reenroll_requests",
+    "meta",
+    "tickets",
+    "tickets_open",
+    "tickets_last",
+    "ticket_requests",
+    "ticket_timeline",
+    "problems",
+    "webhooks",
+    "webhook_outbox",
+    "deflections",
+    "scripts",
+    "script_names",
+    "jobs",
+    "job_queue",
+    "job_open",
+    "device_jobs",
+    "bulk",
+    "releases",
+    "release_artifacts",
+    "rollout_outcomes",
+];
+
+fn now<F: std::future::Future>(f: F) -> F::Output {
+    f.now_or_never()
+        .expect("a sled unit of work completes without waiting")
+}
+
+/// Records per committed batch.
+const BATCH: usize = 500;
+
+struct Copier {
+    kv: Kv,
+    tx: Tx,
+    n: usize,
+}
+
+impl Copier {
+    fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// Counts one record; commits every `BATCH`.
+    fn step(&mut self) -> Result<(), StoreError> {
+        self.n += 1;
+        if self.n % BATCH == 0 {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        let tx = std::mem::replace(&mut self.tx, self.kv.begin());
+        now(tx.commit())?;
+        Ok(())
+    }
+}
+
+fn split_str(k: &[u8]) -> Option<(&str, &[u8])> {
+    let zero = k.iter().position(|b| *b == 0)?;
+    Some((std::str::from_utf8(&k[..zero]).ok()?, &k[zero + 1..]))
+}
+
+fn be64(b: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
+}
+
+/// Brings the store under `kv` to the current layout.
+pub fn upgrade(kv: &SledKv) -> Result<(), StoreError> {
+    let engine = Kv::Sled(kv.clone());
+    let layout: Option<u64> = now(engine.read().meta_get("layout"))?;
+    if layout == Some(LAYOUT) {
+        return Ok(());
+    }
+    let names = kv.db.tree_names();
+    let old: Vec<&str> = OLD_TREES
+        .iter()
+        .copied()
+        .filter(|t| names.iter().any(|n| n.as_ref() == t.as_bytes()))
+        .collect();
+    if !old.is_empty() {
+        // a copy interrupted earlier starts over
+        kv.tree.clear()?;
+        tracing::info!("upgrading the store to the single key space (layout {LAYOUT})");
+        copy(kv, &engine)?;
+    }
+    let mut tx = engine.begin();
+    tx.meta_put("layout", &LAYOUT);
+    now(tx.commit())?;
+    kv.flush_blocking()?;
+    for t in old {
+        kv.db.drop_tree(t)?;
+    }
+    kv.flush_blocking()?;
+    Ok(())
+}
+
+fn tree(kv: &SledKv, name: &str) -> Result<sled::Tree, StoreError> {
+    Ok(kv.db.open_tree(name)?)
+}
+
+fn copy(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
+    let mut c = Copier {
+        kv: engine.clone(),
+        tx: engine.begin(),
+        n: 0,
+    };
+    // meta first: the ticket settings index the tickets
+    let mut settings = TicketSettings::default();
+    let mut counter = false;
+    for item in tree(kv, "meta")?.iter() {
+        let (k, v) = item?;
+        let key = String::from_utf8_lossy(&k).into_owned();
+        match key.as_str() {
+            "ticket_counter" => {
+                counter = true;
+                c.tx().put(k1("seq/", "ticket"), v.to_vec());
+            }
+            "job_open_indexed" => {}
+            _ => {
+                if key == "ticket_settings" {
+                    settings = from_json("meta", &v)?;
+                }
+                c.tx().put(k1("meta/", &key), v.to_vec());
+            }
+        }
+    }
+    c.commit()?;
+    for item in tree(kv, "devices")?.iter() {
+        let (_, v) = item?;
+        let d = from_json("devices", &v)?;
+        now(c.tx().put_device(&d))?;
+        c.step()?;
+    }
+    for (old, new) in [
+        ("inventory", "inv/"),
+        ("health", "hl/"),
+        ("reenroll_requests", "rr/"),
+    ] {
+        for item in tree(kv, old)?.iter() {
+            let (k, v) = item?;
+            c.tx()
+                .put(k1(new, &String::from_utf8_lossy(&k)), v.to_vec());
+            c.step()?;
+        }
+    }
+    for item in tree(kv, "events")?.iter() {
+        let (k, v) = item?;
+        if let Some((dev, rest)) = split_str(&k) {
+            if let (Some(at), Some(seq)) = (be64(rest), rest.get(8..).and_then(be64)) {
+                let key = Key::new("ev/").s(dev).n(at).n(seq).build();
+                c.tx()
+                    .put(Key::new("ev.t/").n(at).s(dev).n(seq).build(), key.clone());
+                c.tx().put(key, v.to_vec());
+                c.step()?;
+            }
+        }
+    }
+    for item in tree(kv, "assets")?.iter() {
+        let (_, v) = item?;
+        now(c.tx().put_asset(&from_json("assets", &v)?))?;
+        c.step()?;
+    }
+    for item in tree(kv, "audit")?.iter() {
+        let (_, v) = item?;
+        let e: tend_shared::api::AuditEntry = from_json("audit", &v)?;
+        let main = Key::new("au/").n(e.seq).build();
+        c.tx().put(
+            Key::new("au.actor/").s(&e.actor).n(e.seq).build(),
+            main.clone(),
+        );
+        if !e.target.is_empty() {
+            c.tx().put(
+                Key::new("au.target/").s(&e.target).n(e.seq).build(),
+                main.clone(),
+            );
+        }
+        c.tx().put(main, v.to_vec());
+        c.step()?;
+    }
+    for item in tree(kv, "tokens")?.iter() {
+        let (k, v) = item?;
+        c.tx().put_token_hash(&k, &from_json("tokens", &v)?);
+        c.step()?;
+    }
+    for item in tree(kv, "users")?.iter() {
+        let (_, v) = item?;
+        let u: super::UserRecord = from_json("users", &v)?;
+        c.tx().put(
+            k1("usr.name/", &u.name.to_ascii_lowercase()),
+            u.id.clone().into_bytes(),
+        );
+        c.tx().put_user(&u);
+        c.step()?;
+    }
+    let ids = tree(kv, "enroll_token_ids")?;
+    for item in ids.iter() {
+        let (id, hash) = item?;
+        if let Some(v) = tree(kv, "enroll_tokens")?.get(&hash)? {
+            let k = Key::new("et/").raw(&hash).build();
+            c.tx()
+                .put(k1("et.id/", &String::from_utf8_lossy(&id)), k.clone());
+            c.tx().put(k, v.to_vec());
+            c.step()?;
+        }
+    }
+    let mut highest = 0u64;
+    for item in tree(kv, "tickets")?.iter() {
+        let (_, v) = item?;
+        let t: super::TicketRecord = from_json("tickets", &v)?;
+        if let Some(n) = t
+            .ticket
+            .id
+            .strip_prefix("T-")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            highest = highest.max(n);
+        }
+        now(c.tx().put_ticket(&t, &settings))?;
+        c.step()?;
+    }
+    if !counter {
+        // a store from before the counter continues after its highest number
+        c.tx()
+            .put(k1("seq/", "ticket"), highest.to_be_bytes().to_vec());
+    }
+    for (old, new) in [("tickets_last", "tk.last/"), ("ticket_requests", "tk.req/")] {
+        for item in tree(kv, old)?.iter() {
+            let (k, v) = item?;
+            if let Some((a, b)) = split_str(&k) {
+                c.tx()
+                    .put(k2(new, a, &String::from_utf8_lossy(b)), v.to_vec());
+                c.step()?;
+            }
+        }
+    }
+    for item in tree(kv, "ticket_timeline")?.iter() {
+        let (k, v) = item?;
+        if let Some((ticket, rest)) = split_str(&k) {
+            if let Some(seq) = be64(rest) {
+                c.tx()
+                    .put(Key::new("tl/").s(ticket).n(seq).build(), v.to_vec());
+                c.step()?;
+            }
+        }
+    }
+    for item in tree(kv, "problems")?.iter() {
+        let (_, v) = item?;
+        c.tx().put_problem(&from_json("problems", &v)?);
+        c.step()?;
+    }
+    for item in tree(kv, "webhooks")?.iter() {
+        let (_, v) = item?;
+        c.tx().put_webhook(&from_json("webhooks", &v)?);
+    }
+    for item in tree(kv, "webhook_outbox")?.iter() {
+        let (_, v) = item?;
+        c.tx().put_delivery(&from_json("webhook outbox", &v)?);
+        c.step()?;
+    }
+    for item in tree(kv, "deflections")?.iter() {
+        let (k, v) = item?;
+        if let (Some(at), Some(id)) = (be64(&k), k.get(8..).and_then(be64)) {
+            c.tx().put(Key::new("df/").n(at).n(id).build(), v.to_vec());
+            c.step()?;
+        }
+    }
+    for item in tree(kv, "scripts")?.iter() {
+        let (_, v) = item?;
+        now(c.tx().put_script(&from_json("scripts", &v)?))?;
+        c.step()?;
+    }
+    for item in tree(kv, "jobs")?.iter() {
+        let (_, v) = item?;
+        now(c.tx().put_job(&from_json("jobs", &v)?))?;
+        c.step()?;
+    }
+    for item in tree(kv, "bulk")?.iter() {
+        let (_, v) = item?;
+        c.tx().put_bulk(&from_json("bulk", &v)?);
+        c.step()?;
+    }
+    c.commit()?;
+    copy_releases(kv, &mut c)?;
+    c.commit()
+}
+
+fn copy_releases(kv: &SledKv, c: &mut Copier) -> Result<(), StoreError> {
+    for item in tree(kv, "releases")?.iter() {
+        let (_, v) = item?;
+        let r: tend_shared::releases::Release = from_json("releases", &v)?;
+        for (i, s) in r.rollout.stages.iter().enumerate() {
+            for (field, n) in [
+                ("attempted", s.attempted),
+                ("succeeded", s.succeeded),
+                ("failed", s.failed),
+            ] {
+                now(c.tx().count_set(
+                    &super::releases::stage_counter(&r.version, i, field),
+                    n as i64,
+                ))?;
+            }
+        }
+        c.tx().put_release(&r);
+        c.commit()?;
+    }
+    for item in tree(kv, "release_artifacts")?.iter() {
+        let (k, v) = item?;
+        let Some((version, rest)) = split_str(&k) else {
+            continue;
+        };
+        let (platform, index) = match rest.iter().position(|b| *b == 0) {
+            Some(z) => (
+                &rest[..z],
+                rest.get(z + 1..z + 5)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(u32::from_be_bytes),
+            ),
+            None => (rest, None),
+        };
+        let Ok(platform) =
+            String::from_utf8_lossy(platform).parse::<tend_shared::releases::ReleasePlatform>()
+        else {
+            continue;
+        };
+        match index {
+            Some(i) => c.tx().put(
+                Key::new("rl.art/")
+                    .s(version)
+                    .s(platform.as_str())
+                    .n(u64::from(i))
+                    .build(),
+                v.to_vec(),
+            ),
+            // before chunking: the whole artifact in one value
+            None => c.tx().put_release_artifact(version, platform, &v),
+        }
+        c.commit()?;
+    }
+    for item in tree(kv, "rollout_outcomes")?.iter() {
+        let (k, _) = item?;
+        let parts: Vec<String> = k
+            .split(|b| *b == 0)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        if let [version, stage, kind, device] = parts.as_slice() {
+            if let Ok(stage) = stage.parse::<u64>() {
+                c.tx().put(
+                    Key::new("rl.out/")
+                        .s(version)
+                        .n(stage)
+                        .s(kind)
+                        .s(device)
+                        .build(),
+                    vec![1u8],
+                );
+                c.step()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every key and value of a store, in key order, `batch` at a time (the migration
+/// to PostgreSQL copies these verbatim).
+pub async fn dump_batch(
+    tx: &mut Tx,
+    after: Option<&[u8]>,
+    batch: usize,
+) -> Result<Vec<(bytes::Bytes, bytes::Bytes)>, StoreError> {
+    let mut range = Range {
+        start: Vec::new(),
+        end: vec![0xff; 9],
+    };
+    if let Some(a) = after {
+        range.start = a.to_vec();
+        range.start.push(0);
+    }
+    tx.scan(&range, Order::Asc, batch).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{to_json, Store};
+
+    fn rec<T: serde::Serialize>(v: &T) -> Vec<u8> {
+        to_json(v)
+    }
+
+    /// A store written the way layout 1 wrote it (one tree per kind) opens as layout 2
+    /// with every record, index and counter in place, and the old trees gone.
+    #[tokio::test]
+    async fn a_layout_1_store_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let mut d = crate::store::conformance_device(7);
+        d.health = tend_shared::health::HealthStatus::Failing;
+        {
+            let db = sled::open(&path).unwrap();
+            db.open_tree("devices")
+                .unwrap()
+                .insert(d.id.as_bytes(), rec(&d))
+                .unwrap();
+            db.open_tree("devices_by_hw")
+                .unwrap()
+                .insert(d.hardware_uuid.as_bytes(), d.id.as_bytes())
+                .unwrap();
+            let mut ek = d.id.as_bytes().to_vec();
+            ek.push(0);
+            ek.extend_from_slice(&5u64.to_be_bytes());
+            ek.extend_from_slice(&9u64.to_be_bytes());
+            let ev = serde_json::json!({"at_ms": 5, "source": "agent", "seq": 9, "kind": "x", "message": "old event"});
+            db.open_tree("events")
+                .unwrap()
+                .insert(ek, rec(&ev))
+                .unwrap();
+            let entry = tend_shared::api::AuditEntry {
+                seq: 41,
+                at_ms: 1,
+                actor: "user:old".into(),
+                action: "device.enroll".into(),
+                target: d.id.clone(),
+                outcome: tend_shared::api::AuditOutcome::Success,
+                detail: serde_json::Value::Null,
+            };
+            db.open_tree("audit")
+                .unwrap()
+                .insert(41u64.to_be_bytes(), rec(&entry))
+                .unwrap();
+            let t = crate::store::conformance_ticket("T-12", &d.id);
+            db.open_tree("tickets")
+                .unwrap()
+                .insert("T-12", rec(&t))
+                .unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("policy", rec(&tend_shared::policy::Policy::default()))
+                .unwrap();
+            let mut art = b"0.2.0\0linux-x86_64".to_vec();
+            db.open_tree("release_artifacts")
+                .unwrap()
+                .insert(art.clone(), &b"whole binary"[..])
+                .unwrap();
+            art.clear();
+            db.flush().unwrap();
+        }
+        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut r = store.read();
+        assert_eq!(r.device(&d.id).await.unwrap(), Some(d.clone()));
+        assert_eq!(
+            r.device_by_hardware_uuid(&d.hardware_uuid)
+                .await
+                .unwrap()
+                .map(|x| x.id),
+            Some(d.id.clone())
+        );
+        let c = r.counts().await.unwrap();
+        assert_eq!(
+            (c.devices, c.by_health["failing"], c.open_tickets),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            r.events_since(&d.id, 0, 10).await.unwrap()[0].message,
+            "old event"
+        );
+        let audit = r
+            .audit_page(&Default::default(), None, 10)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(audit.items[0].seq, 41);
+        assert_eq!(
+            r.open_ticket(&d.id, "disk.free:/")
+                .await
+                .unwrap()
+                .unwrap()
+                .ticket
+                .id,
+            "T-12"
+        );
+        // a store from before the counter continues after its highest number
+        let mut tx = store.begin();
+        assert_eq!(tx.next_ticket_number().await.unwrap(), 13);
+        tx.rollback().await;
+        // an artifact stored whole before chunking reads as chunk 0
+        let chunk = r
+            .release_artifact_chunk(
+                "0.2.0",
+                tend_shared::releases::ReleasePlatform::LinuxX86_64,
+                0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(chunk.as_deref(), Some(&b"whole binary"[..]));
+        assert!(r
+            .meta_get::<tend_shared::policy::Policy>("policy")
+            .await
+            .unwrap()
+            .is_some());
+        let Kv::Sled(kv) = store.kv() else {
+            unreachable!()
+        };
+        assert!(
+            !kv.db.tree_names().iter().any(|n| n.as_ref() == b"devices"),
+            "old trees dropped"
+        );
+    }
+}
