@@ -4,6 +4,8 @@
 //! time, device-list latency), `storm` (every agent back at once after an outage),
 //! `longpoll` (agents holding long-polls while diagnostics are queued). Prints JSON.
 
+mod fleet;
+mod longpoll;
 mod proc;
 mod sim;
 
@@ -25,6 +27,8 @@ struct Cli {
     /// Connection pools shared by the simulated devices (HTTP/2 multiplexed).
     #[arg(long, global = true, default_value_t = 256)]
     connections: usize,
+    #[command(flatten)]
+    backend: fleet::Backend,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -60,6 +64,13 @@ enum Cmd {
         #[arg(long, default_value_t = 10_000)]
         devices: u32,
     },
+    /// A large fleet with tickets: device and ticket pages, the SLA report.
+    Lists {
+        #[arg(long, default_value_t = 100_000)]
+        devices: u32,
+        #[arg(long, default_value_t = 1)]
+        tickets_per_device: u32,
+    },
     /// Agents hold long-polls while diagnostics are queued.
     Longpoll {
         #[arg(long, default_value_t = 1_000)]
@@ -70,7 +81,10 @@ enum Cmd {
 }
 
 struct Env {
+    /// The first collector (the admin's); `others` share its database.
     collector: proc::Collector,
+    others: Vec<proc::Collector>,
+    pg: Option<fleet::Pg>,
     pools: Vec<reqwest::Client>,
     _tmp: tempfile::TempDir,
 }
@@ -84,13 +98,38 @@ impl Env {
                 .with_file_name("tend-collector")
         });
         let tmp = tempfile::tempdir()?;
-        let collector = proc::Collector::spawn(&bin, &tmp.path().join("data"), 0)?;
+        let (mut all, pg) = fleet::start(&bin, &cli.backend, tmp.path())?;
+        let collector = all.remove(0);
         let pools = sim::pools(&collector.ca_pem, cli.connections)?;
         Ok(Env {
             collector,
+            others: all,
+            pg,
             pools,
             _tmp: tmp,
         })
+    }
+
+    /// The URL device `i` talks to (devices spread over the collectors).
+    fn url_for(&self, i: usize) -> String {
+        let n = 1 + self.others.len();
+        match i % n {
+            0 => self.collector.url.clone(),
+            k => self.others[k - 1].url.clone(),
+        }
+    }
+
+    /// CPU seconds of every collector, and of PostgreSQL.
+    fn cpu_s(&self) -> (f64, f64) {
+        let c = self.collector.cpu_s() + self.others.iter().map(|o| o.cpu_s()).sum::<f64>();
+        (c, self.pg.as_ref().map_or(0.0, fleet::Pg::cpu_s))
+    }
+
+    fn stop(self) {
+        for o in self.others {
+            o.stop();
+        }
+        self.collector.stop();
     }
 
     fn admin(&self) -> Client {
@@ -114,7 +153,7 @@ impl Env {
         for i in 0..n {
             let pool = self.pools[i as usize % self.pools.len()].clone();
             let (url, secret, stats, sem) = (
-                self.collector.url.clone(),
+                self.url_for(i as usize),
                 self.collector.enroll_secret.clone(),
                 stats.clone(),
                 sem.clone(),
@@ -131,6 +170,7 @@ impl Env {
                             client: Client::with_http(pool, &url, Some(r.device_token)),
                             failing: (i as f64) < n as f64 * fail_share,
                             checkins: Arc::new(AtomicU64::new(0)),
+                            inventory_hash: Arc::default(),
                         })
                     }
                     Err(e) => {
@@ -218,11 +258,18 @@ fn spawn_longpolls(devices: &[Device], stop: Arc<AtomicU64>, answer_jobs: bool) 
     }
 }
 
-fn collector_figures(env: &Env, devices: usize, cpu0: f64, secs: f64) -> serde_json::Value {
-    let bytes = env.collector.store_bytes();
+fn collector_figures(env: &Env, devices: usize, cpu0: (f64, f64), secs: f64) -> serde_json::Value {
+    let bytes = match &env.pg {
+        Some(pg) => pg.bytes(),
+        None => env.collector.store_bytes(),
+    };
+    let (c, p) = env.cpu_s();
     serde_json::json!({
+        "engine": if env.pg.is_some() { "postgres" } else { "sled" },
+        "collectors": 1 + env.others.len(),
         "rss_mib": env.collector.rss_kib() as f64 / 1024.0,
-        "cpu_percent_of_one_core": (env.collector.cpu_s() - cpu0) / secs * 100.0,
+        "cpu_percent_of_one_core": (c - cpu0.0) / secs * 100.0,
+        "postgres_cpu_percent_of_one_core": (p - cpu0.1) / secs * 100.0,
         "store_bytes": bytes,
         "store_bytes_per_device": if devices > 0 { bytes / devices as u64 } else { 0 },
     })
@@ -290,7 +337,7 @@ async fn steady(
     // the sustained phase
     let stats = Arc::new(Stats::default());
     let sem = Arc::new(tokio::sync::Semaphore::new(4096));
-    let cpu0 = env.collector.cpu_s();
+    let cpu0 = env.cpu_s();
     let start = Instant::now();
     let end = start + Duration::from_secs(duration);
     let mut sent = 0u64;
@@ -318,16 +365,51 @@ async fn steady(
     stop.store(1, Ordering::Relaxed);
     let summary = stats.summary();
     let done = summary["count"].as_u64().unwrap_or(0);
+    let (c1, p1) = env.cpu_s();
+    let per = |cpu: f64| {
+        if done > 0 {
+            cpu * 1000.0 / done as f64
+        } else {
+            0.0
+        }
+    };
     let out = serde_json::json!({
         "scenario": "steady", "devices": devs.len(), "offered_per_second": rate, "duration_s": secs,
         "longpolls_open": if longpolls { devs.len() } else { 0 }, "connections": cli.connections,
         "enroll": enroll,
         "first_contact": {"seconds": first_took.as_secs_f64(), "latency": first.summary()},
-        "checkins": {"completed": done, "per_second": done as f64 / secs, "latency": summary},
+        "checkins": {"completed": done, "per_second": done as f64 / secs, "latency": summary,
+            "cpu_ms_per_checkin": {"collectors": per(c1 - cpu0.0), "postgres": per(p1 - cpu0.1)}},
         "ticket_visible_ms": {"samples": visible_ms.len(), "p50": visible_ms.get(visible_ms.len() / 2), "max": visible_ms.last()},
         "collector": collector_figures(&env, devs.len(), cpu0, secs),
     });
-    env.collector.stop();
+    env.stop();
+    Ok(out)
+}
+
+async fn lists(cli: &Cli, devices: u32, per_device: u32) -> anyhow::Result<serde_json::Value> {
+    let env = Env::start(cli)?;
+    phase("enrolling");
+    let (devs, enroll) = env.enroll(devices, 0.1).await?;
+    phase("first contact");
+    let first = Arc::new(Stats::default());
+    let f2 = first.clone();
+    let took = for_all(&devs, 512, move |d| {
+        let s = f2.clone();
+        async move {
+            sim::checkin(&d, 1_000_000, &s).await;
+        }
+    })
+    .await;
+    phase("tickets and reads");
+    let reads = fleet::lists(env.admin(), &devs, per_device).await?;
+    let out = serde_json::json!({
+        "scenario": "lists", "devices": devs.len(), "enroll": enroll,
+        "first_contact": {"seconds": took.as_secs_f64(), "latency": first.summary()},
+        "lists": reads,
+        "collector": collector_figures(&env, devs.len(), env.cpu_s(), 1.0),
+    });
+    env.stop();
     Ok(out)
 }
 
@@ -384,7 +466,7 @@ async fn enrolled(cli: &Cli, devices: u32) -> anyhow::Result<serde_json::Value> 
         "restart_to_listening_ms": startup_ms, "rss_mib_after_restart_and_lists": env.collector.rss_kib() as f64 / 1024.0,
         "device_list_latency": lists,
     });
-    env.collector.stop();
+    env.stop();
     Ok(out)
 }
 
@@ -402,7 +484,7 @@ async fn storm(cli: &Cli, devices: u32) -> anyhow::Result<serde_json::Value> {
     .await;
     // outage: the collector stops and comes back on the same port
     env.collector.restart()?;
-    let cpu0 = env.collector.cpu_s();
+    let cpu0 = env.cpu_s();
     let stats = Arc::new(Stats::default());
     let s2 = stats.clone();
     // everyone at once: as many in flight as there are devices
@@ -419,61 +501,7 @@ async fn storm(cli: &Cli, devices: u32) -> anyhow::Result<serde_json::Value> {
         "all_checked_in_s": secs, "per_second": devs.len() as f64 / secs, "latency": stats.summary(),
         "collector": collector_figures(&env, devs.len(), cpu0, secs),
     });
-    env.collector.stop();
-    Ok(out)
-}
-
-async fn longpoll(cli: &Cli, devices: u32, diagnostics: u32) -> anyhow::Result<serde_json::Value> {
-    let env = Env::start(cli)?;
-    let (devs, enroll) = env.enroll(devices, 0.0).await?;
-    let stop = Arc::new(AtomicU64::new(0));
-    spawn_longpolls(&devs, stop.clone(), true);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let admin = env.admin();
-    let stats = Arc::new(Stats::default());
-    let cpu0 = env.collector.cpu_s();
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..diagnostics {
-        let d = devs[(i as usize * 7919) % devs.len()].clone();
-        let (admin, stats) = (admin.clone(), stats.clone());
-        tasks.push(tokio::spawn(async move {
-            let t = Instant::now();
-            let j: Result<tend_shared::jobs::JobView, _> = admin
-                .post(
-                    &format!("/api/v1/devices/{}/diagnostics", d.id),
-                    &serde_json::json!({"name": "interfaces"}),
-                )
-                .await;
-            let Ok(j) = j else {
-                return stats.err("queue failed");
-            };
-            match admin
-                .get_with_timeout::<tend_shared::jobs::JobView>(
-                    &format!("/api/v1/jobs/{}?wait=30", j.id),
-                    Duration::from_secs(45),
-                )
-                .await
-            {
-                Ok(v) if v.state.is_final() => stats.ok(t),
-                Ok(v) => stats.err(format!("still {:?}", v.state)),
-                Err(e) => stats.err(e),
-            }
-        }));
-        // spread the queueing over time, like analysts clicking
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    stop.store(1, Ordering::Relaxed);
-    let out = serde_json::json!({
-        "scenario": "longpoll", "devices": devs.len(), "longpolls_open": devs.len(), "enroll": enroll,
-        "queue_to_result": stats.summary(),
-        "collector": collector_figures(&env, devs.len(), cpu0, secs),
-    });
-    env.collector.stop();
+    env.stop();
     Ok(out)
 }
 
@@ -502,10 +530,14 @@ async fn main() {
         }
         Cmd::Enrolled { devices } => enrolled(&cli, *devices).await,
         Cmd::Storm { devices } => storm(&cli, *devices).await,
+        Cmd::Lists {
+            devices,
+            tickets_per_device,
+        } => lists(&cli, *devices, *tickets_per_device).await,
         Cmd::Longpoll {
             devices,
             diagnostics,
-        } => longpoll(&cli, *devices, *diagnostics).await,
+        } => longpoll::run(&cli, *devices, *diagnostics).await,
     };
     match r {
         Ok(v) => println!("{}", serde_json::to_string_pretty(&v).expect("json")),

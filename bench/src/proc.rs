@@ -5,10 +5,19 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+/// How collectors are started: extra `serve` arguments and CPU pinning.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    pub args: Vec<String>,
+    /// `taskset -c` list for the collector process.
+    pub cpus: Option<String>,
+}
+
 /// A spawned collector.
 pub struct Collector {
     pub child: Child,
     pub bin: PathBuf,
+    pub launch: Launch,
     pub url: String,
     pub data: PathBuf,
     pub admin_token: String,
@@ -18,11 +27,20 @@ pub struct Collector {
 
 impl Collector {
     /// Starts `bin serve` on a free loopback port.
-    pub fn spawn(bin: &Path, data: &Path, port: u16) -> anyhow::Result<Collector> {
-        let mut child = Command::new(bin)
+    pub fn spawn(bin: &Path, data: &Path, port: u16, launch: &Launch) -> anyhow::Result<Collector> {
+        let mut cmd = match &launch.cpus {
+            Some(cpus) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", cpus]).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = cmd
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(&launch.args)
             .env(
                 "RUST_LOG",
                 std::env::var("TEND_BENCH_COLLECTOR_LOG").unwrap_or_else(|_| "error".into()),
@@ -47,6 +65,7 @@ impl Collector {
         Ok(Collector {
             child,
             bin: bin.to_owned(),
+            launch: launch.clone(),
             url,
             admin_token,
             ca_pem: std::fs::read_to_string(data.join("ca.pem"))?,
@@ -71,13 +90,7 @@ impl Collector {
 
     /// User + system CPU seconds so far.
     pub fn cpu_s(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // fields 14 and 15 of /proc/pid/stat, counted after the comm field
-        (ticks(11) + ticks(12)) / 100.0
+        cpu_s(self.child.id(), false)
     }
 
     /// Bytes of the sled store on disk.
@@ -112,7 +125,12 @@ impl Collector {
             .status();
         let _ = self.child.wait();
         let start = std::time::Instant::now();
-        let fresh = Collector::spawn(&self.bin.clone(), &self.data.clone(), port)?;
+        let fresh = Collector::spawn(
+            &self.bin.clone(),
+            &self.data.clone(),
+            port,
+            &self.launch.clone(),
+        )?;
         let took = start.elapsed();
         let token = std::mem::take(&mut self.admin_token);
         let old = std::mem::replace(self, fresh);
@@ -133,4 +151,37 @@ impl Drop for Collector {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// User + system CPU seconds of process `pid` (and of its reaped children when
+/// `children`), from /proc.
+pub fn cpu_s(pid: u32, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // fields 14-17 of /proc/pid/stat (utime, stime, cutime, cstime), counted after comm
+    let own = ticks(11) + ticks(12);
+    let reaped = if children { ticks(13) + ticks(14) } else { 0.0 };
+    (own + reaped) / 100.0
+}
+
+/// CPU seconds of a process tree: `root` (with its reaped children) and every live
+/// process whose parent is `root` (PostgreSQL: the postmaster and its backends).
+pub fn tree_cpu_s(root: u32) -> f64 {
+    let mut total = cpu_s(root, true);
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(root) {
+            total += cpu_s(pid, false);
+        }
+    }
+    total
 }

@@ -177,7 +177,7 @@ impl CollectorConfig {
             )));
         }
         if let Some(url) = &self.database {
-            url.parse::<tokio_postgres::Config>().map_err(|e| {
+            crate::store::PgOptions::check_url(url).map_err(|e| {
                 invalid(format!(
                     "database is not a PostgreSQL connection string: {e}"
                 ))

@@ -42,6 +42,8 @@ pub struct Options {
     pub settings: Vec<(String, String)>,
     /// Serve TLS with this certificate and key (PEM).
     pub tls: Option<(String, String)>,
+    /// Pin the server to these CPUs (`taskset -c`), for benchmarks.
+    pub cpus: Option<String>,
 }
 
 static SHARED: OnceLock<Cluster> = OnceLock::new();
@@ -145,13 +147,17 @@ impl Cluster {
             )?;
         }
         let cmd = |name: &str| -> Command {
+            let mut argv: Vec<std::ffi::OsString> = Vec::new();
             if as_postgres {
-                let mut c = Command::new("runuser");
-                c.args(["-u", "postgres", "--"]).arg(bin.join(name));
-                c
-            } else {
-                Command::new(bin.join(name))
+                argv.extend(["runuser", "-u", "postgres", "--"].map(Into::into));
             }
+            if let (Some(cpus), "pg_ctl") = (&opts.cpus, name) {
+                argv.extend(["taskset".into(), "-c".into(), cpus.into()]);
+            }
+            argv.push(bin.join(name).into());
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
         };
         let mut init = cmd("initdb");
         init.arg("-D").arg(&data).args([
@@ -217,6 +223,17 @@ impl Cluster {
             }
         }
         Err(format!("PostgreSQL did not start: {last}"))
+    }
+
+    /// The postmaster's pid (benchmarks add up the server's CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The port it listens on (127.0.0.1).

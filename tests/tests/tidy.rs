@@ -34,6 +34,7 @@ fn sources() -> Vec<(String, String)> {
         "tendctl",
         "tests",
         "bench",
+        "pgtest",
     ] {
         rust_files(&root().join(c), &mut files);
     }
@@ -90,6 +91,42 @@ fn only_the_store_touches_sled() {
             !text.contains("sled::"),
             "{path} uses sled directly; go through the store"
         );
+    }
+}
+
+#[test]
+fn each_engine_is_the_only_user_of_its_driver() {
+    for (path, text) in sources() {
+        if path.starts_with("tests/") || path.starts_with("pgtest/") {
+            continue;
+        }
+        let pg = text.contains("tokio_postgres") || text.contains("deadpool_postgres");
+        assert!(
+            !pg || path.starts_with("collector/src/store/kv/pg"),
+            "{path} uses the PostgreSQL driver; only the store's engine may"
+        );
+        // above the engine boundary nothing knows which engine it runs on, except
+        // the store's own front (choosing one) and the sled engine and its upgrade
+        let sled_engine = text.contains("SledKv") || text.contains("sled_kv::");
+        assert!(
+            !sled_engine
+                || path.starts_with("collector/src/store/kv/")
+                || path == "collector/src/store/mod.rs"
+                || path == "collector/src/store/legacy.rs",
+            "{path} reaches into the sled engine; use the store's units of work"
+        );
+    }
+}
+
+#[test]
+fn no_global_lock_serialises_ticket_changes() {
+    for (path, text) in sources() {
+        if path.starts_with("collector/src/") {
+            assert!(
+                !text.contains("tickets_lock"),
+                "{path}: ticket changes are units of work, not a process-wide lock"
+            );
+        }
     }
 }
 

@@ -134,13 +134,17 @@ impl Agent {
         let creds = state.credentials()?;
         let client = Client::new(&creds.server_url, &creds.ca_pem, Some(creds.device_token))?;
         let spool = Spool::open(&state.spool_dir(), SpoolLimits::default())?;
+        // a transition is spooled just before the states file is saved: an agent
+        // killed between the two would report it again, so unsent events win
+        let mut check_states = state.check_states()?;
+        check_states.extend(spool.pending_check_states());
         Ok(Agent {
             signing_key: creds.signing_public_key.clone(),
             work_dir: crate::jobs::exec::work_root(state.path()),
             ledger: crate::remediate::Ledger::open(&state),
             ledger_jobs: crate::results::JobLedger::open(&state),
             policy: state.policy()?,
-            check_states: state.check_states()?,
+            check_states,
             status: state.status()?,
             state,
             client,

@@ -303,6 +303,27 @@ impl Spool {
         self.store_event(kind, check_id, message, data)
     }
 
+    /// The check states the waiting (unsent) transition events end in, oldest first
+    /// so the latest wins.
+    pub fn pending_check_states(
+        &self,
+    ) -> std::collections::BTreeMap<String, tend_shared::health::CheckStatus> {
+        use tend_shared::health::CheckStatus;
+        let mut out = std::collections::BTreeMap::new();
+        for e in self.pending_events(usize::MAX).unwrap_or_default() {
+            let Some(id) = e.check_id else { continue };
+            let status = match e.data.get("to").and_then(|t| t.as_str()) {
+                Some("pass") => CheckStatus::Pass,
+                Some("warn") => CheckStatus::Warn,
+                Some("error") => CheckStatus::Error,
+                Some("fail") => CheckStatus::Fail,
+                _ => continue,
+            };
+            out.insert(id, status);
+        }
+        out
+    }
+
     /// Up to `limit` waiting events, oldest first.
     pub fn pending_events(&self, limit: usize) -> Result<Vec<AgentEvent>, SpoolError> {
         let dir = self.dir.join("events");

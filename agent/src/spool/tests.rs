@@ -203,3 +203,49 @@ fn a_refused_event_is_set_aside_and_reported_not_dropped() {
     let sp = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
     assert_eq!(sp.event_depth(), 2);
 }
+
+#[test]
+fn unsent_transitions_say_where_each_check_stands() {
+    use tend_shared::health::CheckStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Spool::open(dir.path(), SpoolLimits::default()).unwrap();
+    let t = |to: &str| serde_json::json!({"from": "pass", "to": to});
+    s.push_event(
+        "check.failed",
+        Some("disk.free:/".into()),
+        String::new(),
+        t("fail"),
+    )
+    .unwrap();
+    s.push_event(
+        "agent.started",
+        None,
+        String::new(),
+        serde_json::Value::Null,
+    )
+    .unwrap();
+    s.push_event(
+        "check.recovered",
+        Some("disk.free:/".into()),
+        String::new(),
+        t("pass"),
+    )
+    .unwrap();
+    s.push_event(
+        "check.failed",
+        Some("cpu.load".into()),
+        String::new(),
+        t("fail"),
+    )
+    .unwrap();
+    let states = s.pending_check_states();
+    assert_eq!(
+        states.get("disk.free:/"),
+        Some(&CheckStatus::Pass),
+        "the latest wins"
+    );
+    assert_eq!(states.get("cpu.load"), Some(&CheckStatus::Fail));
+    // once sent and acknowledged, the states file is the truth again
+    s.ack_events(4).unwrap();
+    assert!(s.pending_check_states().is_empty());
+}

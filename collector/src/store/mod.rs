@@ -20,6 +20,7 @@ pub mod kv;
 mod legacy;
 pub mod paging;
 mod releases;
+mod ticket_list;
 mod tickets;
 mod tokens;
 mod users;
@@ -28,7 +29,9 @@ mod webhooks;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
-pub(crate) use conformance::{device as conformance_device, ticket as conformance_ticket};
+mod fixtures;
+#[cfg(test)]
+pub(crate) use fixtures::{device as conformance_device, ticket as conformance_ticket};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -44,7 +47,8 @@ pub use kv::Tx;
 pub use legacy::dump_batch;
 pub use paging::{Cursor, Page};
 pub use releases::{stage_counter, ARTIFACT_CHUNK};
-pub use tickets::{TicketFilter, TicketRecord, TicketRow, TicketSort};
+pub use ticket_list::{TicketFilter, TicketSort};
+pub use tickets::{TicketRecord, TicketRow};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 pub use users::UserRecord;
 pub use webhooks::{Delivery, WebhookRecord};

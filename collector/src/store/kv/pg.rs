@@ -57,6 +57,13 @@ pub struct PgOptions {
 }
 
 impl PgOptions {
+    /// Whether `url` is a PostgreSQL connection string this engine understands.
+    pub fn check_url(url: &str) -> Result<(), String> {
+        url.parse::<tokio_postgres::Config>()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     pub fn new(url: &str) -> PgOptions {
         PgOptions {
             url: url.to_string(),

@@ -195,3 +195,67 @@ async fn signals_and_exclusive_tasks_span_every_store_on_one_database() {
         "free again"
     );
 }
+
+/// A CA and a server certificate for 127.0.0.1 signed by it (PEM).
+fn private_ca() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_to_the_database_and_a_newer_schema_is_refused() {
+    let (ca, cert, key) = private_ca();
+    let cluster = tend_pgtest::Cluster::start(&tend_pgtest::Options {
+        tls: Some((cert, key)),
+        ..Default::default()
+    })
+    .unwrap();
+    cluster.sql("postgres", "CREATE DATABASE tls").unwrap();
+    let url = format!(
+        "postgres://tend@127.0.0.1:{}/tls?sslmode=require",
+        cluster.port()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("db-ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    // the server's certificate is checked: without its CA the connection is refused
+    let untrusted = Store::connect(&PgOptions::new(&url)).await.unwrap_err();
+    assert!(
+        matches!(untrusted, StoreError::Unavailable(_)),
+        "{untrusted}"
+    );
+    let opts = PgOptions {
+        ca_file: Some(ca_file),
+        ..PgOptions::new(&url)
+    };
+    let s = Store::connect(&opts).await.unwrap();
+    crate::atomic!(s, tx: StoreError => {
+        tx.put(b"t/1".to_vec(), b"over tls".to_vec());
+        Ok(())
+    })
+    .unwrap();
+    assert!(cluster
+        .sql(
+            "tls",
+            "SELECT ssl FROM pg_stat_ssl WHERE pid <> pg_backend_pid() AND ssl"
+        )
+        .unwrap()
+        .contains('t'));
+    // a database migrated by a newer collector is refused, not misread
+    cluster
+        .sql("tls", "UPDATE tend_schema SET version = 99")
+        .unwrap();
+    let e = Store::connect(&opts).await.unwrap_err();
+    assert!(e.to_string().contains("schema version 99"), "{e}");
+    cluster.stop();
+}
