@@ -48,7 +48,7 @@ pub use legacy::dump_batch;
 pub use paging::{Cursor, Page};
 pub use releases::{stage_counter, ARTIFACT_CHUNK};
 pub use ticket_list::{TicketFilter, TicketSort};
-pub use tickets::{TicketRecord, TicketRow};
+pub use tickets::{RowRef, TicketRecord, TicketRow};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
 pub use users::UserRecord;
 pub use webhooks::{Delivery, WebhookRecord};

@@ -185,13 +185,13 @@ impl Tx {
                 .iter()
                 .map(|(_, v)| {
                     let id = if created_rows {
-                        super::from_json::<TicketRow>("ticket rows", v).map(|r| r.id)
+                        TicketRow::decode(v).map(|r| r.id).unwrap_or_default()
                     } else {
-                        Ok(String::from_utf8_lossy(v).into_owned())
+                        String::from_utf8_lossy(v).into_owned()
                     };
-                    id.map(|id| k1("tk/", &id))
+                    k1("tk/", &id)
                 })
-                .collect::<Result<_, _>>()?;
+                .collect();
             let found = self.get_many(&keys).await?;
             for ((k, _), v) in rows.iter().zip(found) {
                 let t: Option<TicketRecord> =

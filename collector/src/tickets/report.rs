@@ -8,6 +8,7 @@ use tend_shared::tickets::{DurationStats, SlaReport, TicketSource};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::RowRef;
 
 /// Mean and median of `v` (seconds).
 pub fn stats(mut v: Vec<f64>) -> DurationStats {
@@ -58,25 +59,36 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
     for b in ["0-1d", "1-3d", "3-7d", "7d+"] {
         r.backlog.insert(b.to_string(), 0);
     }
-    for created in tx.open_created_times().await? {
-        *r.backlog
-            .entry(age_bucket(now.saturating_sub(created)).to_string())
-            .or_default() += 1;
+    const DAY: u64 = 86_400_000;
+    for (bucket, newest, oldest) in [
+        ("0-1d", 0, DAY),
+        ("1-3d", DAY, 3 * DAY),
+        ("3-7d", 3 * DAY, 7 * DAY),
+        ("7d+", 7 * DAY, u64::MAX),
+    ] {
+        // created in (now - oldest, now - newest]
+        let from = now.saturating_sub(oldest).saturating_add(1);
+        let to = now.saturating_sub(newest).saturating_add(1);
+        let n = tx
+            .open_created_between(if oldest == u64::MAX { 0 } else { from }, to)
+            .await?;
+        r.backlog.insert(bucket.to_string(), n);
     }
-    let in_range = tx.ticket_rows(from_ms, to_ms).await?;
+    let encoded = tx.ticket_rows(from_ms, to_ms).await?;
+    let in_range: Vec<RowRef> = encoded.iter().filter_map(|b| RowRef::parse(b)).collect();
     r.created = in_range.len() as u64;
     let mut problems: BTreeMap<&str, u64> = BTreeMap::new();
     let (mut breached, mut reopened, mut resolved, mut auto, mut from_agents) = (0, 0, 0, 0, 0);
     let mut own = Vec::new();
     let mut resolve = Vec::new();
     let mut by_category: BTreeMap<&str, u64> = BTreeMap::new();
-    for t in &in_range {
+    let mut by_priority: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in &in_range {
+        let t = &row.fixed;
         let sla = super::sla::compute_parts(&t.sla_parts(), &settings, now);
-        *by_category.entry(t.category.as_str()).or_default() += 1;
-        *r.by_priority
-            .entry(t.priority.as_str().to_string())
-            .or_default() += 1;
-        *problems.entry(t.problem_key.as_str()).or_default() += 1;
+        *by_category.entry(row.category).or_default() += 1;
+        *by_priority.entry(t.priority.as_str()).or_default() += 1;
+        *problems.entry(row.problem_key).or_default() += 1;
         if sla.own_breached || sla.resolve_breached {
             breached += 1;
         }
@@ -101,6 +113,10 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
             resolve.push(elapsed as f64 / 1000.0);
         }
     }
+    r.by_priority = by_priority
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     r.by_category = by_category
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -225,6 +225,18 @@ impl Tx {
         Ok(out)
     }
 
+    /// How many keys `range` holds (committed data; for read-only views and reports).
+    pub async fn count_keys(&mut self, range: &Range) -> Result<u64, StoreError> {
+        debug_assert!(self.writes.is_empty(), "count in a unit with writes");
+        if range.start >= range.end {
+            return Ok(0);
+        }
+        match &mut self.engine {
+            TxEngine::Sled(t) => t.count(range),
+            TxEngine::Pg(t) => t.count(range).await,
+        }
+    }
+
     /// Writes `v` under `k` at commit.
     pub fn put(&mut self, k: Vec<u8>, v: impl Into<Bytes>) {
         debug_assert!(!self.read_only, "write in a read-only unit");

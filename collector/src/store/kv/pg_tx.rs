@@ -170,6 +170,25 @@ impl PgTx {
             .collect())
     }
 
+    pub(crate) async fn count(&mut self, range: &Range) -> Result<u64, StoreError> {
+        let r = self.count_on(range).await;
+        self.release();
+        r
+    }
+
+    async fn count_on(&mut self, range: &Range) -> Result<u64, StoreError> {
+        let c = self.ready().await?;
+        let st = c
+            .prepare_cached("SELECT count(*) FROM tend_kv WHERE k >= $1 AND k < $2")
+            .await
+            .map_err(pg_err)?;
+        let row = c
+            .query_one(&st, &[&range.start.as_slice(), &range.end.as_slice()])
+            .await
+            .map_err(pg_err)?;
+        Ok(row.get::<_, i64>(0).max(0) as u64)
+    }
+
     pub(crate) async fn commit(
         mut self,
         writes: Vec<(Vec<u8>, Option<Bytes>)>,

@@ -176,6 +176,19 @@ impl SledTx {
         Ok(out)
     }
 
+    pub(crate) fn count(&mut self, range: &Range) -> Result<u64, StoreError> {
+        let mut n = 0u64;
+        for k in self
+            .tree
+            .range(range.start.as_slice()..range.end.as_slice())
+            .keys()
+        {
+            k?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     pub(crate) fn commit(self, writes: Vec<(Vec<u8>, Option<Bytes>)>) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());
