@@ -125,6 +125,24 @@ impl Env {
         (c, self.pg.as_ref().map_or(0.0, fleet::Pg::cpu_s))
     }
 
+    /// Store flushes so far, summed over the collectors (`tend_store_flushes_total`).
+    async fn flushes(&self) -> u64 {
+        let mut n = 0;
+        let urls = std::iter::once(&self.collector.url).chain(self.others.iter().map(|o| &o.url));
+        for url in urls {
+            let Ok(r) = self.pools[0].get(format!("{url}/metrics")).send().await else {
+                continue;
+            };
+            let text = r.text().await.unwrap_or_default();
+            n += text
+                .lines()
+                .find_map(|l| l.strip_prefix("tend_store_flushes_total "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        n
+    }
+
     fn stop(self) {
         for o in self.others {
             o.stop();
@@ -337,6 +355,7 @@ async fn steady(
     // the sustained phase
     let stats = Arc::new(Stats::default());
     let sem = Arc::new(tokio::sync::Semaphore::new(4096));
+    let flushes0 = env.flushes().await;
     let cpu0 = env.cpu_s();
     let start = Instant::now();
     let end = start + Duration::from_secs(duration);
@@ -366,6 +385,7 @@ async fn steady(
     let summary = stats.summary();
     let done = summary["count"].as_u64().unwrap_or(0);
     let (c1, p1) = env.cpu_s();
+    let flushes = env.flushes().await - flushes0;
     let per = |cpu: f64| {
         if done > 0 {
             cpu * 1000.0 / done as f64
@@ -379,7 +399,8 @@ async fn steady(
         "enroll": enroll,
         "first_contact": {"seconds": first_took.as_secs_f64(), "latency": first.summary()},
         "checkins": {"completed": done, "per_second": done as f64 / secs, "latency": summary,
-            "cpu_ms_per_checkin": {"collectors": per(c1 - cpu0.0), "postgres": per(p1 - cpu0.1)}},
+            "cpu_ms_per_checkin": {"collectors": per(c1 - cpu0.0), "postgres": per(p1 - cpu0.1)},
+            "store_flushes": flushes, "checkins_per_flush": if flushes > 0 { done as f64 / flushes as f64 } else { 0.0 }},
         "ticket_visible_ms": {"samples": visible_ms.len(), "p50": visible_ms.get(visible_ms.len() / 2), "max": visible_ms.last()},
         "collector": collector_figures(&env, devs.len(), cpu0, secs),
     });

@@ -1,9 +1,12 @@
-//! Prometheus text-format metrics, kept with atomics and one small mutex-guarded map.
+//! Prometheus text-format metrics, kept with atomics. Request figures live per route
+//! template (a fixed set: the router's routes and `unmatched`) in a map read under a
+//! shared lock; recording a request allocates nothing and takes no exclusive lock once
+//! its route has been seen.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, RwLock};
 
 use tend_shared::health::HealthStatus;
 
@@ -12,11 +15,33 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Debug, Default, Clone)]
+/// The methods request figures are kept for; anything else is `other`.
+pub const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other",
+];
+
+#[derive(Debug, Default)]
 struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_ns: AtomicU64,
+}
+
+/// One route's figures: a latency histogram per method, responses per status.
+#[derive(Debug)]
+struct RouteStats {
+    latency: [Histogram; METHODS.len()],
+    /// Index: status - 100 (100..=599).
+    statuses: Box<[AtomicU64]>,
+}
+
+impl Default for RouteStats {
+    fn default() -> Self {
+        RouteStats {
+            latency: Default::default(),
+            statuses: (100..600).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
 }
 
 /// Counters the collector exports at `GET /metrics`.
@@ -34,8 +59,7 @@ pub struct Metrics {
     pub shed: AtomicU64,
     /// Refused requests not audited (their source was over its audit rate).
     pub refusals_unaudited: AtomicU64,
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
-    responses: Mutex<BTreeMap<(String, u16), u64>>,
+    routes: RwLock<HashMap<String, Arc<RouteStats>>>,
 }
 
 impl Metrics {
@@ -43,27 +67,38 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Records one request: route template (not the raw path), method, status, seconds.
-    pub fn observe(&self, route: &str, method: &str, status: u16, secs: f64) {
-        {
-            let mut map = self.latency.lock().expect("metrics lock poisoned");
-            let h = map
-                .entry((route.to_string(), method.to_string()))
-                .or_default();
-            for (i, b) in BUCKETS.iter().enumerate() {
-                if secs <= *b {
-                    h.counts[i] += 1;
-                }
-            }
-            h.count += 1;
-            h.sum += secs;
-        }
-        *self
-            .responses
-            .lock()
+    /// Records one request: route template (not the raw path), method (an index into
+    /// [`METHODS`]), status, duration.
+    pub fn observe(&self, route: &str, method: usize, status: u16, took: std::time::Duration) {
+        let seen = self
+            .routes
+            .read()
             .expect("metrics lock poisoned")
-            .entry((route.to_string(), status))
-            .or_default() += 1;
+            .get(route)
+            .cloned();
+        let r = match seen {
+            Some(r) => r,
+            None => self
+                .routes
+                .write()
+                .expect("metrics lock poisoned")
+                .entry(route.to_string())
+                .or_default()
+                .clone(),
+        };
+        let h = &r.latency[method.min(METHODS.len() - 1)];
+        let secs = took.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                h.counts[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        h.count.fetch_add(1, Ordering::Relaxed);
+        h.sum_ns
+            .fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+        if let Some(c) = r.statuses.get(usize::from(status).wrapping_sub(100)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Renders everything in Prometheus text format 0.0.4.
@@ -134,25 +169,42 @@ impl Metrics {
         let _ = writeln!(out, "# HELP tend_store_bytes Size of the sled store on disk.\n# TYPE tend_store_bytes gauge\ntend_store_bytes {store_bytes}");
 
         let _ = writeln!(out, "# HELP tend_http_responses_total HTTP responses by route and status.\n# TYPE tend_http_responses_total counter");
-        for ((route, status), n) in self.responses.lock().expect("metrics lock poisoned").iter() {
-            let _ = writeln!(
-                out,
-                "tend_http_responses_total{{route=\"{route}\",status=\"{status}\"}} {n}"
-            );
+        let routes = self.routes.read().expect("metrics lock poisoned");
+        let mut sorted: Vec<(&String, &Arc<RouteStats>)> = routes.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        for (route, r) in &sorted {
+            for (i, c) in r.statuses.iter().enumerate() {
+                let n = c.load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "tend_http_responses_total{{route=\"{route}\",status=\"{}\"}} {n}",
+                        i + 100
+                    );
+                }
+            }
         }
         let name = "tend_http_request_duration_seconds";
         let _ = writeln!(
             out,
             "# HELP {name} HTTP request latency.\n# TYPE {name} histogram"
         );
-        for ((route, method), h) in self.latency.lock().expect("metrics lock poisoned").iter() {
-            let labels = format!("route=\"{route}\",method=\"{method}\"");
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b}\"}} {}", h.counts[i]);
+        for (route, r) in &sorted {
+            for (m, h) in METHODS.iter().zip(&r.latency) {
+                let count = h.count.load(Ordering::Relaxed);
+                if count == 0 {
+                    continue;
+                }
+                let labels = format!("route=\"{route}\",method=\"{m}\"");
+                for (i, b) in BUCKETS.iter().enumerate() {
+                    let n = h.counts[i].load(Ordering::Relaxed);
+                    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b}\"}} {n}");
+                }
+                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+                let sum = h.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+                let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+                let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
             }
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
         }
         out
     }
@@ -161,12 +213,13 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn histogram_is_cumulative() {
         let m = Metrics::default();
-        m.observe("/api/v1/checkin", "POST", 200, 0.003);
-        m.observe("/api/v1/checkin", "POST", 200, 0.2);
+        m.observe("/api/v1/checkin", 1, 200, Duration::from_millis(3));
+        m.observe("/api/v1/checkin", 1, 200, Duration::from_millis(200));
         let text = m.render(&[(HealthStatus::Healthy, 2)], 10);
         assert!(text.contains(r#"tend_http_request_duration_seconds_bucket{route="/api/v1/checkin",method="POST",le="0.005"} 1"#));
         assert!(text.contains(r#"tend_http_request_duration_seconds_bucket{route="/api/v1/checkin",method="POST",le="0.25"} 2"#));

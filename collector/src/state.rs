@@ -112,9 +112,21 @@ impl Default for Limits {
     }
 }
 
-/// Shared state of one collector.
+/// Shared state of one collector: one pointer, so handing it to every layer of every
+/// request is a reference count, not a dozen.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<StateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+#[derive(Debug)]
+pub struct StateInner {
     pub store: Store,
     pub clock: SharedClock,
     pub keys: Arc<Keys>,
@@ -123,7 +135,7 @@ pub struct AppState {
     pub rates: Arc<crate::limits::RateLimits>,
     /// Load shedding: permits for requests in flight.
     pub in_flight: Arc<tokio::sync::Semaphore>,
-    policy: Arc<RwLock<Policy>>,
+    policy: Arc<RwLock<Arc<Policy>>>,
     policy_version: tokio::sync::watch::Sender<u64>,
     shutting_down: tokio::sync::watch::Sender<bool>,
     ticket_settings: Arc<RwLock<TicketSettings>>,
@@ -165,7 +177,7 @@ impl AppState {
             .await?
             .unwrap_or_default();
         let (policy_version, _) = tokio::sync::watch::channel(policy.version);
-        let state = AppState {
+        let state = AppState(Arc::new(StateInner {
             policy_version,
             shutting_down: tokio::sync::watch::channel(false).0,
             ticket_settings: Arc::new(RwLock::new(settings)),
@@ -180,8 +192,8 @@ impl AppState {
             rates: Arc::new(crate::limits::RateLimits::new(&limits.rates)),
             in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
             limits,
-            policy: Arc::new(RwLock::new(policy)),
-        };
+            policy: Arc::new(RwLock::new(Arc::new(policy))),
+        }));
         tokio::spawn(follow_signals(state.clone(), state.store.subscribe()));
         Ok(state)
     }
@@ -190,8 +202,8 @@ impl AppState {
         self.clock.now_ms()
     }
 
-    /// The current policy (cheap clone of a small document).
-    pub fn policy(&self) -> Policy {
+    /// The current policy (shared: a check-in reads it without copying it).
+    pub fn policy(&self) -> Arc<Policy> {
         self.policy.read().expect("policy lock poisoned").clone()
     }
 
@@ -222,7 +234,7 @@ impl AppState {
         let mut r = self.store.read();
         if let Some(p) = r.meta_get::<Policy>(POLICY_KEY).await? {
             let version = p.version;
-            *self.policy.write().expect("policy lock poisoned") = p;
+            *self.policy.write().expect("policy lock poisoned") = Arc::new(p);
             self.policy_version.send_if_modified(|v| {
                 let changed = *v != version;
                 *v = version;

@@ -213,7 +213,7 @@ pub async fn audit(
 
 pub async fn policy(State(state): State<AppState>, auth: Auth) -> Result<Json<Policy>, ApiError> {
     auth.require(&state, Role::Viewer, "policy.read").await?;
-    Ok(Json(state.policy()))
+    Ok(Json((*state.policy()).clone()))
 }
 
 pub async fn put_policy(

@@ -18,6 +18,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -28,6 +29,12 @@ use crate::state::AppState;
 
 /// Builds the whole router.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The router with `extra` routes under the same layers (router tests add a handler
+/// that panics).
+pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.limits.body_limit_bytes;
     // artifact uploads get their own, larger body limit
     let uploads = Router::new()
@@ -146,10 +153,13 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/releases/{version}/{platform}/artifact",
             get(releases::artifact),
         )
+        .merge(extra)
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .merge(uploads)
+        // a panicking handler is one request's 500, never a dead collector
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(drain_unread_body))
         .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .layer(middleware::from_fn_with_state(
@@ -165,6 +175,22 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The answer to a request whose handler panicked: logged, counted as a 500 with the
+/// JSON error body; the process and every other request go on.
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    tracing::error!(panic = %what, "request handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "internal error; see the collector log",
+    )
 }
 
 /// Requests that wait by design (long-polls) and are not counted as load.
@@ -226,28 +252,25 @@ async fn drain_unread_body(req: Request, next: Next) -> Response {
 /// Records latency per route template and status.
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    // the matched template is shared (`Arc<str>` inside): no allocation per request
+    let route = req.extensions().get::<MatchedPath>().cloned();
     // a fixed set: made-up methods (any token up to 70 KB) collapse into one label
     let method = match *req.method() {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::PATCH => 3,
+        Method::DELETE => 4,
+        Method::HEAD => 5,
+        Method::OPTIONS => 6,
+        _ => 7,
     };
     let resp = next.run(req).await;
     state.metrics.observe(
-        &route,
+        route.as_ref().map_or("unmatched", |p| p.as_str()),
         method,
         resp.status().as_u16(),
-        start.elapsed().as_secs_f64(),
+        start.elapsed(),
     );
     resp
 }

@@ -28,6 +28,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     body.push_str(&format!(
         "# HELP tend_tickets_open Open tickets.\n# TYPE tend_tickets_open gauge\ntend_tickets_open {open}\n"
     ));
+    body.push_str(&format!(
+        "# HELP tend_store_flushes_total Store flushes (group commit: one covers every request waiting).\n# TYPE tend_store_flushes_total counter\ntend_store_flushes_total {}\n",
+        state.store.flushes()
+    ));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 

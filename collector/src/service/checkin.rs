@@ -95,7 +95,7 @@ pub async fn checkin(
 
     Ok(CheckinResponse {
         policy_version: policy.version,
-        policy: (req.policy_version != policy.version).then_some(policy),
+        policy: (req.policy_version != policy.version).then(|| (*policy).clone()),
         need_inventory: a.need_inventory,
         acked_event_seq: a.acked,
         jobs: Vec::new(),

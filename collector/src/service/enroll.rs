@@ -183,7 +183,7 @@ pub async fn enroll(
         device_token: token,
         reenrolled,
         signing_public_key: state.keys.signing_public_key(),
-        policy: state.policy(),
+        policy: (*state.policy()).clone(),
     })
 }
 

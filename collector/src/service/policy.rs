@@ -20,7 +20,7 @@ pub async fn replace(
     let _previous = crate::atomic!(state.store, tx => {
         // the stored policy, not this collector's copy: versions stay consecutive
         // when two collectors take changes at once
-        let old: Policy = tx.meta_get("policy").await?.unwrap_or_else(|| state.policy());
+        let old: Policy = tx.meta_get("policy").await?.unwrap_or_else(|| (*state.policy()).clone());
         policy.version = old.version + 1;
         state.set_policy(&mut tx, &policy);
         state

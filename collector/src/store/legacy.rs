@@ -10,7 +10,6 @@
 //! Sled units of work never wait (sled is synchronous underneath), so this runs their
 //! futures to completion in place, without a runtime.
 
-use futures_util::FutureExt;
 use tend_shared::tickets::TicketSettings;
 
 use super::keys::{k1, k2, Key};
@@ -61,9 +60,25 @@ const OLD_TREES: &[&str] = &[
     "rollout_outcomes",
 ];
 
+/// Runs a sled unit of work to completion on this thread: reads never wait, and a
+/// commit waits only for the writer thread (no async runtime is needed, and none is
+/// blocked for long: the upgrade runs once, at open).
 fn now<F: std::future::Future>(f: F) -> F::Output {
-    f.now_or_never()
-        .expect("a sled unit of work completes without waiting")
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
 }
 
 /// Records per committed batch.

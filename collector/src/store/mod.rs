@@ -256,6 +256,14 @@ impl Store {
         }
     }
 
+    /// Flushes run so far (sled group commit; PostgreSQL commits need none).
+    pub fn flushes(&self) -> u64 {
+        match &self.kv {
+            Kv::Sled(s) => s.flushes(),
+            Kv::Pg(_) => 0,
+        }
+    }
+
     /// Synchronous flush, for CLI commands outside the runtime's async context.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         match &self.kv {

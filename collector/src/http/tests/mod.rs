@@ -5,6 +5,7 @@
 
 mod devices;
 mod ingest;
+mod panics;
 mod polls;
 mod quotas;
 mod security;

@@ -21,6 +21,7 @@
 pub mod pg;
 mod pg_tx;
 pub mod sled_kv;
+mod sled_writer;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -269,7 +270,7 @@ impl Tx {
         }
         let writes: Vec<(Vec<u8>, Option<Bytes>)> = self.writes.into_iter().collect();
         match self.engine {
-            TxEngine::Sled(t) => t.commit(writes)?,
+            TxEngine::Sled(t) => t.commit(writes).await?,
             TxEngine::Pg(t) => (*t).commit(writes, &self.signals).await?,
         }
         Ok(self.signals)

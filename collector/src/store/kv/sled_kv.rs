@@ -1,42 +1,40 @@
 //! The embedded engine: one sled tree holding every key (the default store, nothing
 //! to install).
 //!
-//! A unit of work reads the tree directly and remembers what it read; at commit one
-//! sled transaction checks that every value read is unchanged and applies the
-//! buffered writes (optimistic concurrency: a changed value aborts with
-//! `Conflict` and the unit runs again). A unit that read nothing commits as one
-//! atomic batch. Durability is explicit: [`SledKv::flush`] (group commit) before
+//! A unit of work reads the tree directly and remembers what it read; at commit the
+//! single writer thread (`sled_writer`) checks that every value read is unchanged and
+//! applies the buffered writes with those of every other unit waiting, as one atomic
+//! batch (optimistic concurrency: a changed value answers `Conflict` and the unit
+//! runs again). Durability is explicit: [`SledKv::flush`] (group commit) before
 //! anything is acknowledged.
 
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use super::sled_writer::Writer;
 use super::{Order, Range};
 use crate::store::StoreError;
 
 /// The tree every v2 key lives in.
 pub const TREE: &str = "kv2";
 
-/// A sled database and its key tree.
+/// A sled database and its key tree (one pointer: a unit of work clones it once).
 #[derive(Clone)]
-pub struct SledKv {
+pub struct SledKv(Arc<SledInner>);
+
+/// What [`SledKv`] points to.
+pub struct SledInner {
     pub(crate) db: sled::Db,
     pub(crate) tree: sled::Tree,
-    flusher: Arc<Flusher>,
+    writer: Writer,
 }
 
-/// Group-commit bookkeeping for `flush`.
-#[derive(Debug, Default)]
-struct Flusher {
-    /// Calls registered (each after its writes).
-    requested: AtomicU64,
-    /// Highest registration number a completed flush covers.
-    completed: AtomicU64,
-    /// One flush at a time.
-    lock: tokio::sync::Mutex<()>,
+impl std::ops::Deref for SledKv {
+    type Target = SledInner;
+    fn deref(&self) -> &SledInner {
+        &self.0
+    }
 }
 
 fn bytes(v: sled::IVec) -> Bytes {
@@ -58,17 +56,16 @@ impl SledKv {
                 other => other.into(),
             })?;
         let tree = db.open_tree(TREE)?;
-        Ok(SledKv {
+        Ok(SledKv(Arc::new(SledInner {
+            writer: Writer::start(db.clone(), tree.clone())?,
             db,
             tree,
-            flusher: Arc::default(),
-        })
+        })))
     }
 
     pub(crate) fn tx(&self, read_only: bool) -> SledTx {
         SledTx {
-            db: self.db.clone(),
-            tree: self.tree.clone(),
+            kv: self.clone(),
             reads: Vec::new(),
             validate: !read_only,
         }
@@ -84,30 +81,24 @@ impl SledKv {
         self.db.size_on_disk().unwrap_or(0)
     }
 
-    /// Makes everything committed so far durable.
-    ///
-    /// Group commit: callers that arrive while a flush runs share the next one, so a
-    /// burst of N requests costs about two fsyncs, not N. A caller returns once a flush
-    /// that *started after its call* has completed, which covers its writes.
+    /// Makes everything committed so far durable (group commit on the writer thread:
+    /// returns once a flush that started after this call has completed).
     ///
     /// Not `sled::Db::flush_async`: in sled 0.34 it runs on sled's own small thread
     /// pool and waits there for a log write queued on that same pool, so a handful of
-    /// concurrent callers deadlock it for good. The synchronous flush on tokio's
-    /// blocking pool leaves sled's pool free to write.
+    /// concurrent callers deadlock it for good.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let f = &self.flusher;
-        let mine = f.requested.fetch_add(1, SeqCst) + 1;
-        let _turn = f.lock.lock().await;
-        if f.completed.load(SeqCst) >= mine {
-            return Ok(());
-        }
-        let covers = f.requested.load(SeqCst);
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Transaction(format!("flush task: {e}")))??;
-        f.completed.fetch_max(covers, SeqCst);
-        Ok(())
+        self.writer.flush().await
+    }
+
+    /// Flushes run so far (far fewer than calls under load).
+    pub fn flushes(&self) -> u64 {
+        self.writer.flushes()
+    }
+
+    /// Write batches applied so far (each holds every unit waiting at the time).
+    pub fn batches(&self) -> u64 {
+        self.writer.batches()
     }
 
     /// Synchronous flush, for commands outside an async context.
@@ -119,19 +110,18 @@ impl SledKv {
 
 /// A sled unit of work: reads straight from the tree, validated at commit.
 pub(crate) struct SledTx {
-    db: sled::Db,
-    tree: sled::Tree,
+    kv: SledKv,
     reads: Vec<(Vec<u8>, Option<sled::IVec>)>,
     validate: bool,
 }
 
 impl SledTx {
     pub(crate) fn next_id(&self) -> Result<u64, StoreError> {
-        Ok(self.db.generate_id()?)
+        Ok(self.kv.db.generate_id()?)
     }
 
     pub(crate) fn get(&mut self, k: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        let v = self.tree.get(k)?;
+        let v = self.kv.tree.get(k)?;
         if self.validate {
             self.reads.push((k.to_vec(), v.clone()));
         }
@@ -149,6 +139,7 @@ impl SledTx {
         limit: usize,
     ) -> Result<Vec<(Bytes, Bytes)>, StoreError> {
         let iter = self
+            .kv
             .tree
             .range(range.start.as_slice()..range.end.as_slice());
         let mut out = Vec::new();
@@ -179,6 +170,7 @@ impl SledTx {
     pub(crate) fn count(&mut self, range: &Range) -> Result<u64, StoreError> {
         let mut n = 0u64;
         for k in self
+            .kv
             .tree
             .range(range.start.as_slice()..range.end.as_slice())
             .keys()
@@ -189,44 +181,16 @@ impl SledTx {
         Ok(n)
     }
 
-    pub(crate) fn commit(self, writes: Vec<(Vec<u8>, Option<Bytes>)>) -> Result<(), StoreError> {
+    /// Hands the unit to the writer thread: validated there against what it read
+    /// (`Conflict` when something changed), applied atomically with the other units
+    /// waiting at the time.
+    pub(crate) async fn commit(
+        self,
+        writes: Vec<(Vec<u8>, Option<Bytes>)>,
+    ) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());
         }
-        if self.reads.is_empty() {
-            let mut batch = sled::Batch::default();
-            for (k, v) in writes {
-                match v {
-                    Some(v) => batch.insert(k, v.as_ref()),
-                    None => batch.remove(k),
-                }
-            }
-            self.tree.apply_batch(batch)?;
-            return Ok(());
-        }
-        let reads = self.reads;
-        let result = self.tree.transaction(|t| {
-            for (k, seen) in &reads {
-                if t.get(k)? != *seen {
-                    return Err(ConflictableTransactionError::Abort(()));
-                }
-            }
-            for (k, v) in &writes {
-                match v {
-                    Some(v) => {
-                        t.insert(k.as_slice(), v.as_ref())?;
-                    }
-                    None => {
-                        t.remove(k.as_slice())?;
-                    }
-                }
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Abort(())) => Err(StoreError::Conflict),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
-        }
+        self.kv.writer.commit(self.reads, writes).await
     }
 }

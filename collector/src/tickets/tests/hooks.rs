@@ -118,7 +118,7 @@ async fn a_check_the_policy_disables_resolves_its_ticket_and_numbers_stay_consec
         .status
         .is_open());
     // the firewall check disabled, /data no longer watched
-    let mut p = e.state.policy();
+    let mut p = (*e.state.policy()).clone();
     p.checks.get_mut("firewall.enabled").unwrap().enabled = false;
     p.disk_mounts = vec!["/".into()];
     crate::atomic!(e.state.store, tx => {
