@@ -24,6 +24,9 @@ struct Cli {
     /// The collector binary (default: beside this one).
     #[arg(long, global = true)]
     collector_bin: Option<std::path::PathBuf>,
+    /// Simulate agents from before heartbeats: every check-in carries all 12 results.
+    #[arg(long, global = true)]
+    full_health: bool,
     /// Connection pools shared by the simulated devices (HTTP/2 multiplexed).
     #[arg(long, global = true, default_value_t = 256)]
     connections: usize,
@@ -92,6 +95,7 @@ struct Env {
 impl Env {
     fn start(cli: &Cli) -> anyhow::Result<Env> {
         tend_client::install_crypto_provider();
+        sim::FULL_HEALTH.store(cli.full_health, Ordering::Relaxed);
         let bin = cli.collector_bin.clone().unwrap_or_else(|| {
             std::env::current_exe()
                 .expect("exe")
@@ -189,6 +193,7 @@ impl Env {
                             failing: (i as f64) < n as f64 * fail_share,
                             checkins: Arc::new(AtomicU64::new(0)),
                             inventory_hash: Arc::default(),
+                            health_acked: Arc::default(),
                         })
                     }
                     Err(e) => {

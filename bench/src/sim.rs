@@ -23,6 +23,24 @@ pub struct Device {
     /// The inventory hash of the current generation (the generator builds the
     /// inventory only when it sends it, as an agent would).
     pub inventory_hash: Arc<Mutex<(u32, String)>>,
+    /// The health hash the collector acknowledged (heartbeats build on it); the
+    /// generator sends every result when `FULL_HEALTH` is set (an older agent).
+    pub health_acked: Arc<Mutex<Option<String>>>,
+}
+
+/// Simulate agents from before heartbeats: every check-in carries every result.
+pub static FULL_HEALTH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The two health sets the simulated devices report, and their hashes, built once.
+fn health_sets() -> &'static [(Vec<CheckResult>, String); 2] {
+    static SETS: std::sync::OnceLock<[(Vec<CheckResult>, String); 2]> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        [false, true].map(|failing| {
+            let h = health(failing);
+            let hash = tend_shared::health::results_hash(&h);
+            (h, hash)
+        })
+    })
 }
 
 /// Request latencies and errors.
@@ -168,11 +186,17 @@ pub async fn checkin(d: &Device, k: u64, stats: &Stats) -> Option<CheckinRespons
             (h, send_inventory.then_some(inv))
         }
     };
+    let (set, set_hash) = &health_sets()[usize::from(d.failing)];
+    let old_agent = FULL_HEALTH.load(Ordering::Relaxed);
+    let acked = d.health_acked.lock().expect("health ack").clone();
+    let heartbeat = !old_agent && acked.as_deref() == Some(set_hash.as_str());
     let req = CheckinRequest {
         agent_version: "bench".into(),
         inventory_hash,
         inventory: inv,
-        health: health(d.failing),
+        health: if heartbeat { Vec::new() } else { set.clone() },
+        health_hash: (!old_agent).then(|| set_hash.clone()),
+        health_partial: heartbeat,
         events: Vec::new(),
         policy_version: 1,
         observed_at_ms: tend_shared::now_ms(),
@@ -186,6 +210,10 @@ pub async fn checkin(d: &Device, k: u64, stats: &Stats) -> Option<CheckinRespons
     {
         Ok(r) => {
             stats.ok(start);
+            if !old_agent {
+                *d.health_acked.lock().expect("health ack") =
+                    r.health_hash.clone().filter(|_| !r.need_health);
+            }
             Some(r)
         }
         Err(e) => {

@@ -48,6 +48,15 @@ pub struct CheckinRequest {
     /// The release target this agent runs on; absent on platforms without releases.
     #[serde(default)]
     pub release_platform: Option<ReleasePlatform>,
+    /// `health::results_hash` of the agent's full set of results (agents that send
+    /// heartbeats; absent from older agents, whose `health` is always the full set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_hash: Option<String>,
+    /// `health` holds only the results that changed materially since the set the
+    /// collector acknowledged (its last `health_hash`); empty: a heartbeat, nothing
+    /// changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub health_partial: bool,
 }
 
 /// The collector's answer.
@@ -70,4 +79,12 @@ pub struct CheckinResponse {
     /// A signed release this device should update to (its rollout ring reached it).
     #[serde(default)]
     pub release: Option<ReleaseOffer>,
+    /// `health::results_hash` of the results the collector now holds for the device
+    /// (absent from older collectors: the agent then always sends every result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_hash: Option<String>,
+    /// The collector does not hold the set a partial report was based on: send every
+    /// result.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub need_health: bool,
 }

@@ -128,6 +128,48 @@ impl std::str::FromStr for HealthStatus {
     }
 }
 
+/// SHA-256 (hex) of a full set of results, in id order: what the collector holds for
+/// a device and what its agent believes it holds. Equal hashes let a check-in carry
+/// no results at all (a heartbeat).
+pub fn results_hash(results: &[CheckResult]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&CheckResult> = results.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut h = Sha256::new();
+    for r in sorted {
+        h.update(serde_json::to_vec(r).unwrap_or_default());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// Whether `new` differs from `old` enough to be reported before the next full
+/// report: another status, severity or threshold, or a value that moved materially
+/// (a number by more than 5 % of the old value and more than 1 unit; anything else
+/// on any change). Messages alone are not material (they embed drifting figures).
+pub fn material_change(old: &CheckResult, new: &CheckResult) -> bool {
+    if old.status != new.status || old.severity != new.severity || old.threshold != new.threshold {
+        return true;
+    }
+    match (old.value.as_f64(), new.value.as_f64()) {
+        (Some(a), Some(b)) => {
+            let d = (a - b).abs();
+            d > 1.0 && d > a.abs() * 0.05
+        }
+        _ => old.value != new.value,
+    }
+}
+
+/// Replaces (by id) or adds each of `changed` in `base`.
+pub fn merge_results(base: &mut Vec<CheckResult>, changed: &[CheckResult]) {
+    for c in changed {
+        match base.iter_mut().find(|b| b.id == c.id) {
+            Some(b) => *b = c.clone(),
+            None => base.push(c.clone()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +221,64 @@ mod tests {
             serde_json::to_string(&c).unwrap(),
             r#"{"id":"disk.free:/","status":"fail","value":3.0,"threshold":10.0,"message":"low","severity":"high"}"#
         );
+    }
+
+    fn res(id: &str, status: CheckStatus, value: f64) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            status,
+            value: serde_json::json!(value),
+            threshold: serde_json::json!({"fail": 5.0}),
+            message: format!("{value}"),
+            severity: Severity::Medium,
+        }
+    }
+
+    #[test]
+    fn results_hash_ignores_order_and_tracks_content() {
+        let a = vec![
+            res("a", CheckStatus::Pass, 1.0),
+            res("b", CheckStatus::Pass, 2.0),
+        ];
+        let b = vec![
+            res("b", CheckStatus::Pass, 2.0),
+            res("a", CheckStatus::Pass, 1.0),
+        ];
+        assert_eq!(results_hash(&a), results_hash(&b));
+        let c = vec![
+            res("a", CheckStatus::Fail, 1.0),
+            res("b", CheckStatus::Pass, 2.0),
+        ];
+        assert_ne!(results_hash(&a), results_hash(&c));
+    }
+
+    #[test]
+    fn only_material_changes_count() {
+        let base = res("disk.free:/", CheckStatus::Pass, 40.0);
+        assert!(!material_change(
+            &base,
+            &res("disk.free:/", CheckStatus::Pass, 39.0)
+        ));
+        assert!(material_change(
+            &base,
+            &res("disk.free:/", CheckStatus::Pass, 30.0)
+        ));
+        assert!(material_change(
+            &base,
+            &res("disk.free:/", CheckStatus::Warn, 40.0)
+        ));
+        let mut msg = base.clone();
+        msg.message = "other words".into();
+        assert!(!material_change(&base, &msg));
+        let mut merged = vec![base.clone()];
+        merge_results(
+            &mut merged,
+            &[
+                res("disk.free:/", CheckStatus::Warn, 10.0),
+                res("x", CheckStatus::Pass, 0.0),
+            ],
+        );
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].status, CheckStatus::Warn);
     }
 }

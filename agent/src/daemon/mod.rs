@@ -24,6 +24,7 @@ use tend_shared::policy::Policy;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+mod heartbeat;
 mod incidents;
 mod jobs;
 mod lifecycle;
@@ -112,6 +113,8 @@ pub struct Agent {
     inventory: Option<Inventory>,
     inventory_at: Option<Instant>,
     sent_inventory_hash: Option<String>,
+    /// The health the collector acknowledged holding (heartbeats build on it).
+    acked_health: Option<heartbeat::Acked>,
     status: Status,
     /// The collector's script-signing key, pinned at enrollment.
     signing_key: String,
@@ -155,6 +158,7 @@ impl Agent {
             inventory: None,
             inventory_at: None,
             sent_inventory_hash: None,
+            acked_health: None,
             life: lifecycle::Lifecycle::new(&opts),
             config: opts.config,
         })
@@ -260,6 +264,7 @@ impl Agent {
         health: Vec<CheckResult>,
         observed_at_ms: u64,
         with_inventory: bool,
+        beat: Option<(&str, bool)>,
     ) -> Result<CheckinRequest, DaemonError> {
         let hash = self
             .inventory
@@ -279,6 +284,8 @@ impl Agent {
             policy_version: self.policy.version,
             observed_at_ms,
             release_platform: tend_shared::releases::ReleasePlatform::current(),
+            health_hash: beat.map(|(h, _)| h.to_string()),
+            health_partial: beat.is_some_and(|(_, partial)| partial),
         })
     }
 
@@ -306,9 +313,10 @@ impl Agent {
         health: &[CheckResult],
         observed_at_ms: u64,
         with_inventory: bool,
+        beat: Option<(&str, bool)>,
     ) -> Result<CheckinResponse, DaemonError> {
         loop {
-            let req = self.request(health.to_vec(), observed_at_ms, with_inventory)?;
+            let req = self.request(health.to_vec(), observed_at_ms, with_inventory, beat)?;
             match self.send(&req).await {
                 Err(DaemonError::Transport(e))
                     if matches!(e.status(), Some(400 | 413 | 422)) && !req.events.is_empty() =>
@@ -326,7 +334,7 @@ impl Agent {
     pub async fn report(&mut self) -> Result<bool, DaemonError> {
         let version = self.policy.version;
         while let Some((id, snap)) = self.spool.oldest_report()? {
-            self.send_report(&snap.health, snap.observed_at_ms, false)
+            self.send_report(&snap.health, snap.observed_at_ms, false, None)
                 .await?;
             self.spool.remove_report(id);
         }
@@ -335,23 +343,43 @@ impl Agent {
         self.file_results().await?;
         let hash = self.inventory.as_ref().map(Inventory::content_hash);
         let with_inventory = hash.is_some() && self.sent_inventory_hash != hash;
-        let health = self.health.clone();
+        let at = self.health_at_ms.max(1);
+        let now = tend_shared::now_ms();
+        let p = heartbeat::payload(self.acked_health.as_ref(), &self.health, now);
+        let beat = Some((p.hash.as_str(), p.partial));
         let resp = self
-            .send_report(&health, self.health_at_ms.max(1), with_inventory)
+            .send_report(&p.health, at, with_inventory, beat)
             .await?;
         if with_inventory || !resp.need_inventory {
             self.sent_inventory_hash = hash;
         }
         if resp.need_inventory && !with_inventory {
             self.sent_inventory_hash = None;
-            self.send_report(&health, self.health_at_ms.max(1), true)
-                .await?;
+            self.send_report(&p.health, at, true, beat).await?;
             self.sent_inventory_hash = self.inventory.as_ref().map(Inventory::content_hash);
+        }
+        let need_health = resp.need_health;
+        let answered = resp.health_hash.clone();
+        let prev = self.acked_health.take();
+        self.acked_health =
+            heartbeat::after(p, prev.as_ref(), answered.as_deref(), need_health, now);
+        if need_health {
+            // the collector lost the set this built on: every result, at once
+            let full = heartbeat::payload(None, &self.health, now);
+            let resp = self
+                .send_report(&full.health, at, false, Some((full.hash.as_str(), false)))
+                .await?;
+            self.acked_health = heartbeat::after(
+                full,
+                None,
+                resp.health_hash.as_deref(),
+                resp.need_health,
+                now,
+            );
         }
         while self.spool.event_depth() > 0 {
             let before = self.spool.event_depth();
-            self.send_report(&[], self.health_at_ms.max(1), false)
-                .await?;
+            self.send_report(&[], at, false, None).await?;
             if self.spool.event_depth() >= before {
                 break;
             }

@@ -15,7 +15,7 @@
 
 use tend_shared::checkin::{CheckinRequest, CheckinResponse};
 use tend_shared::devices::{DeviceEvent, EventSource};
-use tend_shared::health::HealthStatus;
+use tend_shared::health::{self as health_wire, CheckResult, HealthStatus};
 
 use super::{inventory_diff, sanitize};
 use crate::error::ApiError;
@@ -53,7 +53,11 @@ fn validate(req: &mut CheckinRequest) -> Result<(), ApiError> {
 struct Applied {
     acked: u64,
     need_inventory: bool,
+    need_health: bool,
     crashes: Vec<tend_shared::checkin::AgentEvent>,
+    /// The full set of results as now held, when this unit had it in hand (`None`:
+    /// unchanged since the stored report, or a stale report).
+    merged: Option<Vec<CheckResult>>,
     stale: bool,
     device: DeviceRecord,
 }
@@ -78,8 +82,18 @@ pub async fn checkin(
     })?;
     let id = device.id.as_str();
 
-    // tickets: passing checks count toward auto-resolve; a silent device is back
-    crate::tickets::on_checkin(state, id, if a.stale { &[] } else { &req.health }).await?;
+    // tickets: passing checks count toward auto-resolve (a heartbeat re-affirms the
+    // stored results); a silent device is back
+    let seen: Option<&[CheckResult]> = if a.stale {
+        Some(&[])
+    } else if let Some(m) = &a.merged {
+        Some(m)
+    } else if req.health_partial {
+        None
+    } else {
+        Some(&req.health)
+    };
+    crate::tickets::automation::on_checkin_with(state, id, seen).await?;
     for e in &a.crashes {
         if let Err(err) = crate::tickets::crashes::on_crash(state, &a.device, e).await {
             Metrics::inc(&state.metrics.derived_ticket_failures);
@@ -101,6 +115,8 @@ pub async fn checkin(
         jobs: Vec::new(),
         server_time_ms: now,
         release,
+        health_hash: a.device.health_hash.clone(),
+        need_health: a.need_health,
     })
 }
 
@@ -160,13 +176,50 @@ async fn apply(
         None => need_inventory = req.inventory_hash != current.inventory_hash,
     }
 
-    // health: a spooled report older than what we hold does not overwrite it
-    let previous = tx.health(id).await?;
-    let stale = previous.as_ref().is_some_and(|(at, _)| *at > observed);
+    // health: a spooled report older than what we hold does not overwrite it (the
+    // device record knows when its health was observed; older records ask the store)
+    let stale = if current.health_at_ms > 0 {
+        current.health_at_ms > observed
+    } else {
+        tx.health(id).await?.is_some_and(|(at, _)| at > observed)
+    };
     let mut health = current.health;
-    if !stale && !req.health.is_empty() {
+    let mut health_at_ms = current.health_at_ms;
+    let mut health_hash = current.health_hash.clone();
+    let mut need_health = false;
+    let mut merged = None;
+    if stale {
+    } else if req.health_partial {
+        // a heartbeat or the changed results, on top of the set we acknowledged
+        match (&current.health_hash, &req.health_hash) {
+            (Some(held), Some(claimed)) if req.health.is_empty() => {
+                if held == claimed {
+                    health_at_ms = observed;
+                } else {
+                    need_health = true;
+                }
+            }
+            (Some(_), Some(claimed)) => {
+                let mut set = tx.health(id).await?.map(|(_, h)| h).unwrap_or_default();
+                health_wire::merge_results(&mut set, &req.health);
+                let hash = health_wire::results_hash(&set);
+                need_health = &hash != claimed;
+                tx.put_health(id, observed, &set);
+                health = HealthStatus::from_results(&set);
+                health_at_ms = observed;
+                health_hash = Some(hash);
+                merged = Some(set);
+            }
+            _ => need_health = true,
+        }
+    } else if !req.health.is_empty() {
         tx.put_health(id, observed, &req.health);
         health = HealthStatus::from_results(&req.health);
+        health_at_ms = observed;
+        health_hash = req
+            .health_hash
+            .as_ref()
+            .map(|_| health_wire::results_hash(&req.health));
     }
 
     // agent events: all stored (a replay overwrites itself), side effects once
@@ -233,7 +286,10 @@ async fn apply(
         last_seq = acked;
     }
 
+    let before = Some((current.index(), current.health));
     let mut d = current;
+    d.health_at_ms = health_at_ms;
+    d.health_hash = health_hash;
     d.last_seen_ms = d.last_seen_ms.max(now);
     d.agent_version = req.agent_version.clone();
     d.health = health;
@@ -248,10 +304,12 @@ async fn apply(
     d.policy_version = req.policy_version;
     d.update = update;
     d.failed_versions = failed_versions;
-    tx.put_device(&d).await?;
+    tx.put_device_over(before, &d).await?;
     Ok(Applied {
         acked,
         need_inventory,
+        need_health,
+        merged,
         crashes,
         stale,
         device: d,

@@ -287,6 +287,8 @@ async fn enroll_in(
             failed_versions: Vec::new(),
             device_key: req.device_key.clone(),
             decommissioned_at_ms: None,
+            health_at_ms: 0,
+            health_hash: None,
         },
     };
 

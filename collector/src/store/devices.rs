@@ -64,6 +64,12 @@ pub struct DeviceRecord {
     /// Set when an analyst decommissioned the device (its token was revoked).
     #[serde(default)]
     pub decommissioned_at_ms: Option<u64>,
+    /// When the stored health was observed (0: unknown, records from before).
+    #[serde(default)]
+    pub health_at_ms: u64,
+    /// `results_hash` of the stored health, when its agent sends heartbeats.
+    #[serde(default)]
+    pub health_hash: Option<String>,
 }
 
 impl DeviceRecord {
@@ -87,7 +93,7 @@ impl DeviceRecord {
     }
 
     /// Every index entry of this record: (key, value).
-    fn index(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn index(&self) -> Vec<Vec<u8>> {
         let mut out = vec![
             k1("dev.hw/", &self.hardware_uuid),
             Key::new("dev.health/")
@@ -210,26 +216,37 @@ impl Tx {
 
     /// Writes a device, keeping its indexes and the device counters in step.
     pub async fn put_device(&mut self, d: &DeviceRecord) -> Result<(), StoreError> {
-        let old = self.device(&d.id).await?;
+        let old = self.device(&d.id).await?.map(|o| (o.index(), o.health));
+        self.put_device_over(old, d).await
+    }
+
+    /// Stores `d` over the version this unit read, given as its index keys and
+    /// health (`None`: a new device), without decoding it again.
+    pub async fn put_device_over(
+        &mut self,
+        old: Option<(Vec<Vec<u8>>, HealthStatus)>,
+        d: &DeviceRecord,
+    ) -> Result<(), StoreError> {
         let new_index = d.index();
         match &old {
             None => {
                 self.count_add(DEVICES, &d.id, 1).await?;
                 self.count_add(&health_counter(d.health), &d.id, 1).await?;
             }
-            Some(o) => {
-                if o.health != d.health {
-                    self.count_add(&health_counter(o.health), &d.id, -1).await?;
+            Some((old_index, old_health)) => {
+                if *old_health != d.health {
+                    self.count_add(&health_counter(*old_health), &d.id, -1)
+                        .await?;
                     self.count_add(&health_counter(d.health), &d.id, 1).await?;
                 }
-                for k in o.index() {
-                    if !new_index.contains(&k) {
-                        self.delete(k);
+                for k in old_index {
+                    if !new_index.contains(k) {
+                        self.delete(k.clone());
                     }
                 }
             }
         }
-        let old_index = old.as_ref().map(DeviceRecord::index).unwrap_or_default();
+        let old_index = old.map(|o| o.0).unwrap_or_default();
         for k in new_index {
             if !old_index.contains(&k) {
                 self.put(k, d.id.clone().into_bytes());

@@ -58,6 +58,8 @@ pub(crate) fn device(n: usize) -> DeviceRecord {
         failed_versions: Vec::new(),
         device_key: None,
         decommissioned_at_ms: None,
+        health_at_ms: 0,
+        health_hash: None,
     }
 }
 

@@ -77,14 +77,35 @@ pub async fn on_checkin(
     device_id: &str,
     health: &[CheckResult],
 ) -> Result<(), ApiError> {
-    let open = {
+    on_checkin_with(state, device_id, Some(health)).await
+}
+
+/// [`on_checkin`], where `None` means "the stored results, unchanged" (a heartbeat):
+/// they are read only when the device has an open ticket.
+pub async fn on_checkin_with(
+    state: &AppState,
+    device_id: &str,
+    health: Option<&[CheckResult]>,
+) -> Result<(), ApiError> {
+    let (open, stored) = {
         let mut r = state.store.read();
         if !r.has_open_tickets(device_id).await? {
             return Ok(());
         }
-        r.open_tickets_of(device_id, MAX_OPEN_PER_DEVICE * 2)
-            .await?
+        let open = r
+            .open_tickets_of(device_id, MAX_OPEN_PER_DEVICE * 2)
+            .await?;
+        let stored = match health {
+            Some(_) => Vec::new(),
+            None => r
+                .health(device_id)
+                .await?
+                .map(|(_, h)| h)
+                .unwrap_or_default(),
+        };
+        (open, stored)
     };
+    let health = health.unwrap_or(&stored);
     let now = state.now_ms();
     let policy = state.policy();
     let recovery = policy.recovery_count.max(1);

@@ -4,6 +4,7 @@
 //! the group-committed flush) beside it.
 
 mod devices;
+mod heartbeat;
 mod ingest;
 mod panics;
 mod polls;
