@@ -119,6 +119,35 @@ fn each_engine_is_the_only_user_of_its_driver() {
 }
 
 #[test]
+fn only_the_writer_thread_writes_the_sled_tree() {
+    // validating a unit's reads at commit is serialisable only while the writer thread
+    // is the tree's one writer
+    for (path, text) in sources() {
+        if path.starts_with("tests/") || path == "collector/src/store/kv/sled_writer.rs" {
+            continue;
+        }
+        if !path.starts_with("collector/src/store/") {
+            continue;
+        }
+        for call in [
+            "tree.insert(",
+            "tree.remove(",
+            "tree.apply_batch(",
+            "tree.transaction(",
+            ".compare_and_swap(",
+        ] {
+            let in_test = text
+                .find("#[cfg(test)]")
+                .is_some_and(|t| text.find(call).is_some_and(|c| c > t));
+            assert!(
+                !text.contains(call) || in_test,
+                "{path} calls {call} on the sled tree; commit a unit of work instead"
+            );
+        }
+    }
+}
+
+#[test]
 fn no_global_lock_serialises_ticket_changes() {
     for (path, text) in sources() {
         if path.starts_with("collector/src/") {
