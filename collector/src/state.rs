@@ -156,6 +156,11 @@ pub struct StateInner {
 struct ReleaseCache {
     cached: RwLock<Option<Arc<Vec<tend_shared::releases::Release>>>>,
     generation: std::sync::atomic::AtomicU64,
+    /// Signed offers by (version, platform, sha256, rollback), reused while more than
+    /// half their lifetime remains: a device inside a rollout ring costs no ed25519
+    /// signature per check-in.
+    signed:
+        std::sync::Mutex<std::collections::HashMap<String, tend_shared::releases::ReleaseOffer>>,
 }
 
 const POLICY_KEY: &str = "policy";
@@ -251,6 +256,26 @@ impl AppState {
     }
 
     /// Approved, active-or-not releases as offers need them (cached).
+    /// A signed offer for `key` still valid until at least `fresh_until_ms`, or a new
+    /// one from `sign` (kept for the next check-ins).
+    pub fn signed_offer(
+        &self,
+        key: String,
+        fresh_until_ms: u64,
+        sign: impl FnOnce() -> tend_shared::releases::ReleaseOffer,
+    ) -> tend_shared::releases::ReleaseOffer {
+        let mut m = self.releases.signed.lock().expect("offer cache");
+        if let Some(o) = m.get(&key).filter(|o| o.expires_at_ms > fresh_until_ms) {
+            return o.clone();
+        }
+        let o = sign();
+        if m.len() >= 256 {
+            m.clear();
+        }
+        m.insert(key, o.clone());
+        o
+    }
+
     pub async fn releases_for_offers(
         &self,
     ) -> Result<Arc<Vec<tend_shared::releases::Release>>, StoreError> {

@@ -11,6 +11,10 @@ use tend_collector::state::Limits;
 use tend_collector::Collector;
 use tend_shared::api::Role;
 
+/// mimalloc: per-thread free lists; glibc malloc/free was ~20 % of a check-in's CPU.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tend-collector",

@@ -242,6 +242,10 @@ async fn uploads_rings_offers_and_failed_versions() {
     tend_shared::signing::verify_b64(&pk, &msg, &offer.signature).unwrap();
     assert_eq!(offer.sha256, tend_shared::signing::sha256_hex(b"binary-v2"));
     assert_eq!(offer.platform, ReleasePlatform::LinuxX86_64);
+    // the next check-in reuses the signed offer (no signature per check-in)
+    let (_, b) = checkin(&state, dev, serde_json::json!([])).await;
+    let again: tend_shared::checkin::CheckinResponse = serde_json::from_slice(&b).unwrap();
+    assert_eq!(again.release.as_ref(), Some(&offer));
     let (_, b) = call(
         &state,
         Method::GET,

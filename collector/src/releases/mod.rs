@@ -349,7 +349,10 @@ pub async fn offer_for(
         .max_by(|a, b| version_cmp(&a.0, &b.0));
     Ok(best.map(|(version, a)| {
         let rollback = version_cmp(&version, running) == Ordering::Less;
-        sign_offer(state, &version, &a, rollback)
+        let key = format!("{version}\0{}\0{}\0{rollback}", a.platform, a.sha256);
+        state.signed_offer(key, state.now_ms() + OFFER_TTL_MS / 2, || {
+            sign_offer(state, &version, &a, rollback)
+        })
     }))
 }
 
