@@ -354,6 +354,8 @@ mod tests {
 }
 
 /// Small helpers Tend's command-line tools share.
+pub mod docs;
+
 pub mod cli {
     use std::io::Write;
 

@@ -45,6 +45,11 @@ impl PageArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: tend_client::docs::Shell },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
     /// List devices.
     Devices {
         /// linux | macos

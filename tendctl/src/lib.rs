@@ -35,6 +35,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
     })?;
     let ctl = Ctl::new(&cli.server, &cli.token, &ca, cli.json)?;
     let text = match cli.cmd {
+        // answered before parsing by `main` (they need no server); here for completeness
+        Cmd::Completions { shell } => {
+            tend_client::docs::completions(<Cli as clap::CommandFactory>::command(), shell)
+        }
+        Cmd::Man => tend_client::docs::man(<Cli as clap::CommandFactory>::command()),
         Cmd::Devices {
             platform,
             health,

@@ -8,6 +8,20 @@ use tend_client::cli;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    // `tendctl completions SHELL` and `tendctl man` need no server, token or CA
+    let raw: Vec<String> = std::env::args().collect();
+    if let Some(out) =
+        tend_client::docs::early(&raw, <tendctl::args::Cli as clap::CommandFactory>::command)
+    {
+        match out {
+            Ok(text) => cli::print(&text),
+            Err(e) => {
+                eprintln!("tendctl: {e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     let args = tendctl::args::Cli::parse();
     match tendctl::run(args).await {
         Ok(out) => {

@@ -65,6 +65,10 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
         "./opt/tend/bin/tend-agent",
         "./lib/systemd/system/tend-agent.service",
         "./etc/tend/agent.toml",
+        "./usr/share/man/man1/tend-agent.1",
+        "./usr/share/bash-completion/completions/tend-agent",
+        "./usr/share/zsh/vendor-completions/_tend-agent",
+        "./usr/share/fish/vendor_completions.d/tend-agent.fish",
     ] {
         assert!(
             files.contains(f),
@@ -102,6 +106,8 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
         "./usr/bin/tend-collector",
         "./lib/systemd/system/tend-collector.service",
         "./etc/tend/collector.toml",
+        "./usr/share/man/man1/tend-collector.1",
+        "./usr/share/bash-completion/completions/tend-collector",
     ] {
         assert!(
             files.contains(f),

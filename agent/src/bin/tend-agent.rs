@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tend_agent::config::AgentConfig;
 use tend_agent::daemon::RunOptions;
 use tend_agent::state::StateDir;
@@ -18,6 +18,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: tend_client::docs::Shell },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
     /// Enroll with a collector using an enrollment bundle.
     Enroll {
         #[arg(long)]
@@ -118,6 +123,10 @@ fn state_dir(flag: Option<PathBuf>) -> PathBuf {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
+        Cmd::Completions { shell } => {
+            cli::print(&tend_client::docs::completions(Cli::command(), shell));
+        }
+        Cmd::Man => cli::print(&tend_client::docs::man(Cli::command())),
         Cmd::Enroll {
             bundle,
             state,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tend_collector::clock::SystemClock;
 use tend_collector::config::CollectorConfig;
 use tend_collector::state::Limits;
@@ -28,6 +28,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: tend_client::docs::Shell },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
     /// Serve HTTPS until SIGINT/SIGTERM.
     Serve {
         /// Config file (TOML); flags below override it. Missing is fine unless given.
@@ -479,6 +484,14 @@ async fn main() {
     tend_collector::server::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Cmd::Completions { shell } => {
+            tend_client::cli::print(&tend_client::docs::completions(Cli::command(), shell));
+            Ok(())
+        }
+        Cmd::Man => {
+            tend_client::cli::print(&tend_client::docs::man(Cli::command()));
+            Ok(())
+        }
         Cmd::Serve {
             config,
             data,
