@@ -28,7 +28,7 @@ if [ "$MODE" = uninstall ]; then
         systemctl disable --now tend-agent.service >/dev/null 2>&1 || true
     fi
     rm -f "$PREFIX/etc/systemd/system/tend-agent.service" "$PREFIX/usr/bin/tend-agent"
-    rm -rf "$PREFIX/opt/tend"
+    rm -rf "$PREFIX/usr/lib/tend"
     if [ "$PURGE" = 1 ]; then
         rm -rf "$PREFIX/var/lib/tend/agent"
         rm -f "$PREFIX/etc/tend/agent.toml" "$PREFIX/etc/tend/enroll.json"
@@ -42,19 +42,19 @@ fi
 
 [ -n "$BINARY" ] || { echo "install.sh: --binary PATH is required" >&2; exit 2; }
 [ -x "$BINARY" ] || { echo "install.sh: $BINARY is not an executable" >&2; exit 2; }
-install -d -m 0755 "$PREFIX/opt/tend/bin" "$PREFIX/usr/bin" "$PREFIX/etc/tend" "$PREFIX/etc/systemd/system"
+install -d -m 0755 "$PREFIX/usr/lib/tend/bin" "$PREFIX/usr/bin" "$PREFIX/etc/tend" "$PREFIX/etc/systemd/system"
 install -d -m 0700 "$PREFIX/var/lib/tend/agent"
-install -m 0755 "$BINARY" "$PREFIX/opt/tend/bin/tend-agent"
-ln -sf /opt/tend/bin/tend-agent "$PREFIX/usr/bin/tend-agent"
+install -m 0755 "$BINARY" "$PREFIX/usr/lib/tend/bin/tend-agent"
+ln -sf /usr/lib/tend/bin/tend-agent "$PREFIX/usr/bin/tend-agent"
 install -m 0644 "$HERE/systemd/tend-agent.service" "$PREFIX/etc/systemd/system/tend-agent.service"
 if [ ! -f "$PREFIX/etc/tend/agent.toml" ]; then
     sed "s#\"/var/lib/tend/agent\"#\"$PREFIX/var/lib/tend/agent\"#" "$HERE/config/agent.toml" > "$PREFIX/etc/tend/agent.toml"
 fi
-"$PREFIX/opt/tend/bin/tend-agent" validate --config "$PREFIX/etc/tend/agent.toml"
+"$PREFIX/usr/lib/tend/bin/tend-agent" validate --config "$PREFIX/etc/tend/agent.toml"
 if [ -n "$BUNDLE" ]; then
     install -m 0600 "$BUNDLE" "$PREFIX/etc/tend/enroll.json"
     if [ ! -f "$PREFIX/var/lib/tend/agent/credentials.json" ]; then
-        "$PREFIX/opt/tend/bin/tend-agent" enroll --bundle "$PREFIX/etc/tend/enroll.json" --state "$PREFIX/var/lib/tend/agent"
+        "$PREFIX/usr/lib/tend/bin/tend-agent" enroll --bundle "$PREFIX/etc/tend/enroll.json" --state "$PREFIX/var/lib/tend/agent"
     fi
 fi
 if systemd_up; then
@@ -62,5 +62,5 @@ if systemd_up; then
     systemctl enable --now tend-agent.service
     echo "tend-agent installed and started"
 else
-    echo "tend-agent installed in ${PREFIX:-/} (no systemd here: start it with $PREFIX/opt/tend/bin/tend-agent run --config $PREFIX/etc/tend/agent.toml)"
+    echo "tend-agent installed in ${PREFIX:-/} (no systemd here: start it with $PREFIX/usr/lib/tend/bin/tend-agent run --config $PREFIX/etc/tend/agent.toml)"
 fi

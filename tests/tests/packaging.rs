@@ -62,7 +62,7 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
     let agent = build_deb("tend-agent", tmp.path());
     let files = run(Command::new("dpkg-deb").arg("-c").arg(&agent));
     for f in [
-        "./opt/tend/bin/tend-agent",
+        "./usr/lib/tend/bin/tend-agent",
         "./lib/systemd/system/tend-agent.service",
         "./etc/tend/agent.toml",
         "./usr/share/man/man1/tend-agent.1",
@@ -130,7 +130,7 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
 fn systemd_units_are_hardened_and_verify() {
     let units = root().join("packaging/systemd");
     for (unit, exe) in [
-        ("tend-agent.service", "opt/tend/bin/tend-agent"),
+        ("tend-agent.service", "usr/lib/tend/bin/tend-agent"),
         ("tend-collector.service", "usr/bin/tend-collector"),
     ] {
         let text = std::fs::read_to_string(units.join(unit)).unwrap();
@@ -160,14 +160,14 @@ fn systemd_units_are_hardened_and_verify() {
     let tmp = tempfile::tempdir().unwrap();
     let r = tmp.path();
     for d in [
-        "opt/tend/bin",
+        "usr/lib/tend/bin",
         "usr/bin",
         "etc/systemd/system",
         "usr/lib/systemd/system",
     ] {
         std::fs::create_dir_all(r.join(d)).unwrap();
     }
-    for exe in ["opt/tend/bin/tend-agent", "usr/bin/tend-collector"] {
+    for exe in ["usr/lib/tend/bin/tend-agent", "usr/bin/tend-collector"] {
         std::fs::copy(bin("tend-agent"), r.join(exe)).unwrap();
     }
     for e in std::fs::read_dir(targets).unwrap().flatten() {
@@ -233,13 +233,13 @@ fn install_sh_installs_and_uninstalls_keeping_state_unless_purged() {
     };
     let out = install(&["--binary", bin("tend-agent").to_str().unwrap()]);
     assert!(out.contains("ok (state"), "{out}");
-    assert!(prefix.join("opt/tend/bin/tend-agent").is_file());
+    assert!(prefix.join("usr/lib/tend/bin/tend-agent").is_file());
     assert!(prefix
         .join("etc/systemd/system/tend-agent.service")
         .is_file());
     std::fs::write(prefix.join("var/lib/tend/agent/status.json"), "{}").unwrap();
     install(&["--uninstall"]);
-    assert!(!prefix.join("opt/tend/bin/tend-agent").exists());
+    assert!(!prefix.join("usr/lib/tend/bin/tend-agent").exists());
     assert!(
         prefix.join("var/lib/tend/agent/status.json").exists(),
         "state kept"
