@@ -274,3 +274,66 @@ fn validate_commands_reject_bad_configs_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
+
+#[test]
+fn rpms_carry_units_configs_docs_and_scriptlets() {
+    // rpmbuild comes with Debian's `rpm` package (.ci/run installs it)
+    bin("tend-agent");
+    let tmp = tempfile::tempdir().unwrap();
+    let bins = bin("tend-agent").parent().unwrap().to_path_buf();
+    run(Command::new(root().join("packaging/rpm/build.sh"))
+        .arg(&bins)
+        .arg(tmp.path()));
+    let agent = tmp.path().join("tend-agent-0.1.0-1.x86_64.rpm");
+    let files = run(Command::new("rpm").arg("-qpl").arg(&agent));
+    for f in [
+        "/usr/lib/tend/bin/tend-agent",
+        "/usr/lib/systemd/system/tend-agent.service",
+        "/etc/tend/agent.toml",
+        "/usr/share/man/man1/tend-agent.1.gz",
+        "/usr/share/bash-completion/completions/tend-agent",
+    ] {
+        assert!(
+            files.contains(f),
+            "{f} missing from the agent rpm:\n{files}"
+        );
+    }
+    let config = run(Command::new("rpm").arg("-qpc").arg(&agent));
+    assert!(config.contains("/etc/tend/agent.toml"), "{config}");
+    let scripts = run(Command::new("rpm").args(["-qp", "--scripts"]).arg(&agent));
+    // %post enrolls from the dropped bundle and enables on first install only; %preun
+    // stops on erase only; the state stays after erase
+    assert!(
+        scripts.contains("tend-agent enroll --bundle \"$BUNDLE\""),
+        "{scripts}"
+    );
+    assert!(scripts.contains("if [ \"$1\" -eq 1 ]; then"), "{scripts}");
+    assert!(
+        scripts.contains("if [ \"$1\" -eq 0 ] && [ -d /run/systemd/system ]; then"),
+        "{scripts}"
+    );
+    assert!(
+        !scripts
+            .lines()
+            .any(|l| !l.trim_start().starts_with('#') && l.contains("rm -rf /var/lib/tend")),
+        "erasing the rpm must keep the state:\n{scripts}"
+    );
+
+    let collector = tmp.path().join("tend-collector-0.1.0-1.x86_64.rpm");
+    let files = run(Command::new("rpm").arg("-qpl").arg(&collector));
+    for f in [
+        "/usr/bin/tend-collector",
+        "/usr/lib/systemd/system/tend-collector.service",
+        "/etc/tend/collector.toml",
+        "/usr/share/man/man1/tend-collector.1.gz",
+    ] {
+        assert!(
+            files.contains(f),
+            "{f} missing from the collector rpm:\n{files}"
+        );
+    }
+    let scripts = run(Command::new("rpm")
+        .args(["-qp", "--scripts"])
+        .arg(&collector));
+    assert!(scripts.contains("useradd --system"), "{scripts}");
+}
