@@ -13,9 +13,14 @@ use tend_shared::tickets::{SlaReport, Ticket, TicketStatus};
 
 const KEY: &str = "disk.free%3A%2F";
 
+/// Sets the disk check's fail threshold (percent free); the warn threshold follows it
+/// down, so "recovered" means a pass on any host with more than that free, not a
+/// warning on a build machine whose disk is 85 % full.
 async fn set_disk_fail(api: &tend_client::Client, fail: f64) {
     let mut p: Policy = api.get("/api/v1/policy").await.unwrap();
-    p.checks.get_mut("disk.free").unwrap().fail = Some(fail);
+    let c = p.checks.get_mut("disk.free").unwrap();
+    c.fail = Some(fail);
+    c.warn = Some(fail);
     let _: Policy = api.put("/api/v1/policy", &p).await.unwrap();
 }
 
@@ -99,7 +104,7 @@ async fn failing_check_files_one_ticket_that_resolves_and_reopens() {
     agent_proc = AgentProc::start(&state, Some("E2E-TICKET-1"));
 
     // recovery: two passing reports resolve it on its own
-    set_disk_fail(&api, 5.0).await;
+    set_disk_fail(&api, 1.0).await;
     let resolved = wait_for("auto-resolve", Duration::from_secs(30), || async {
         tickets_for_key(&api)
             .await?
