@@ -72,6 +72,85 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (!token.is_empty() && token.len() <= 256).then_some(token)
 }
 
+/// The console's session cookie, if the request carries one.
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    session_cookie_in(&parts.headers)
+}
+
+/// [`session_cookie`] from the headers alone.
+pub fn session_cookie_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == crate::service::sessions::COOKIE)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A signed-in browser: the session must be live, its user enabled, and every
+/// request that is not a GET, HEAD or OPTIONS must echo the session's CSRF token in
+/// `X-CSRF-Token` (a page on another site can make the browser send the cookie,
+/// never read the token).
+async fn session_principal(
+    state: &AppState,
+    source: &str,
+    parts: &Parts,
+    cookie: &str,
+) -> Result<Auth, ApiError> {
+    let s = match crate::service::sessions::current(state, cookie).await? {
+        Ok(s) => s,
+        Err(why) => return Err(refused(state, source, parts, why).await),
+    };
+    let user = state
+        .store
+        .read()
+        .user(&s.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| ApiError::Unauthorized("user disabled or removed".into()))?;
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe {
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !same(sent, s.csrf.as_bytes()) {
+            state
+                .audit(
+                    &format!("user:{}", user.name),
+                    "session.csrf",
+                    parts.uri.path(),
+                    AuditOutcome::Denied,
+                    serde_json::json!({"source": source, "method": parts.method.as_str()}),
+                )
+                .await?;
+            return Err(ApiError::Forbidden(
+                "missing or wrong X-CSRF-Token for this session".into(),
+            ));
+        }
+    }
+    Ok(Auth(Principal::Api(ApiUser {
+        id: user.id,
+        name: user.name,
+        role: user.role,
+        token_id: SESSION_TOKEN_ID.into(),
+    })))
+}
+
+/// `ApiUser::token_id` of a request authenticated by a console session.
+pub const SESSION_TOKEN_ID: &str = "session";
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
@@ -84,6 +163,9 @@ impl FromRequestParts<AppState> for Auth {
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
         let Some(token) = bearer(parts) else {
+            if let Some(cookie) = session_cookie(parts) {
+                return session_principal(state, &source, parts, cookie).await;
+            }
             return Err(
                 refused(state, &source, parts, "missing Authorization: Bearer token").await,
             );

@@ -66,6 +66,23 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `key` has a token at `now_ms`, without taking it (a key never seen
+    /// has a full bucket): `Err` with the wait when it has none.
+    pub fn peek(&self, key: &str, now_ms: u64) -> Result<(), Duration> {
+        let map = self.buckets.lock().expect("rate limiter lock poisoned");
+        let Some(b) = map.get(key) else {
+            return Ok(());
+        };
+        let elapsed_s = now_ms.saturating_sub(b.at_ms) as f64 / 1000.0;
+        let tokens = (b.tokens + elapsed_s * self.rate.per_s).min(self.rate.burst);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            let wait_s = (1.0 - tokens) / self.rate.per_s.max(f64::MIN_POSITIVE);
+            Err(Duration::from_secs_f64(wait_s.clamp(0.001, 86_400.0)))
+        }
+    }
+
     /// Keys currently tracked.
     pub fn len(&self) -> usize {
         self.buckets
@@ -92,6 +109,8 @@ pub struct RateLimits {
     pub device_tickets: RateLimiter,
     /// Job results per device.
     pub job_results: RateLimiter,
+    /// Failed sign-ins per source address and per user name.
+    pub sign_in_failures: RateLimiter,
 }
 
 impl RateLimits {
@@ -102,6 +121,7 @@ impl RateLimits {
             checkins: RateLimiter::new(r.checkins, 1_000_000),
             device_tickets: RateLimiter::new(r.device_tickets, 1_000_000),
             job_results: RateLimiter::new(r.job_results, 1_000_000),
+            sign_in_failures: RateLimiter::new(r.sign_in_failures, 100_000),
         }
     }
 }
@@ -114,6 +134,7 @@ pub struct RateConfig {
     pub checkins: Rate,
     pub device_tickets: Rate,
     pub job_results: Rate,
+    pub sign_in_failures: Rate,
 }
 
 impl Default for RateConfig {
@@ -140,6 +161,11 @@ impl Default for RateConfig {
             job_results: Rate {
                 burst: 60.0,
                 per_s: 2.0,
+            },
+            // 5 wrong passwords, then one every 2 minutes per address and per name
+            sign_in_failures: Rate {
+                burst: 5.0,
+                per_s: 1.0 / 120.0,
             },
         }
     }

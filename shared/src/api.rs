@@ -94,6 +94,44 @@ pub struct User {
     pub disabled: bool,
 }
 
+/// `POST /api/v1/session`: console sign-in.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    pub name: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signed-in console user (`POST`/`GET /api/v1/session`); the session itself
+/// travels in an `HttpOnly` cookie, never in a body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: User,
+    /// To send back as `X-CSRF-Token` on every request that changes something.
+    pub csrf_token: String,
+    /// A session unused this long ends.
+    pub idle_timeout_s: u64,
+}
+
+/// `PUT /api/v1/users/{id}/password` (an admin, or the user itself).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordSet {
+    pub password: String,
+}
+
+impl std::fmt::Debug for PasswordSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordSet { .. }")
+    }
+}
+
 /// `POST /api/v1/users` (admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCreate {

@@ -387,6 +387,12 @@ pub enum UserCmd {
         role: Role,
     },
     List,
+    /// Set a user's console password (admins: anyone's; everyone: their own), read
+    /// from the first line of standard input (at least 12 characters).
+    Password {
+        /// Name or id.
+        user: String,
+    },
     /// Disable a user (its tokens stop working at once).
     Disable {
         /// Name or id.

@@ -251,6 +251,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
         Cmd::User {
             cmd: UserCmd::Disable { user },
         } => ctl.user_disable(&user).await?,
+        Cmd::User {
+            cmd: UserCmd::Password { user },
+        } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the new password from standard input")?;
+            let password = line.trim_end_matches(['\n', '\r']);
+            ctl.user_password(&user, password).await?
+        }
     };
     Ok(Output::ok(text))
 }

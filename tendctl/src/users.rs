@@ -92,6 +92,25 @@ impl Ctl {
         Ok(self.show(&u, |u| format!("user {} ({}) disabled", u.name, u.id)))
     }
 
+    pub async fn user_password(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<String, TransportError> {
+        let u: User = self
+            .client
+            .put(
+                &format!("/api/v1/users/{}/password", encode(user)),
+                &tend_shared::api::PasswordSet {
+                    password: password.to_string(),
+                },
+            )
+            .await?;
+        Ok(self.show(&u, |u| {
+            format!("password set for user {} ({})", u.name, u.id)
+        }))
+    }
+
     pub async fn tokens(&self) -> Result<String, TransportError> {
         self.get_show("/api/v1/tokens", |l: &Vec<_>| tokens_text(l))
             .await

@@ -6,6 +6,7 @@ mod analyst;
 mod jobs;
 mod ops;
 mod releases;
+mod session;
 mod tickets;
 mod ui;
 mod users;
@@ -84,6 +85,13 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             get(users::list_users).post(users::create_user),
         )
         .route("/api/v1/users/{id}/disable", post(users::disable_user))
+        .route("/api/v1/users/{id}/password", put(session::set_password))
+        .route(
+            "/api/v1/session",
+            get(session::whoami)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
         .route(
             "/api/v1/devices/{id}/reenroll/approve",
             post(users::approve_reenroll),

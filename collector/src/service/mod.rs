@@ -9,6 +9,7 @@ pub mod inventory_diff;
 pub mod policy;
 pub mod revocation;
 pub mod sanitize;
+pub mod sessions;
 pub mod tokens;
 
 use crate::error::ApiError;

@@ -21,6 +21,8 @@
 //! | `au/`, `au.actor/`, `au.target/` | seq / actor, seq / target, seq | entry / seq key |
 //! | `tok/`, `tok.id/` | token hash / token id | token record / hash |
 //! | `usr/`, `usr.name/` | user id / lowercase name | user / id |
+//! | `usr.pw/` | user id | argon2id PHC string |
+//! | `sess/` | SHA-256 hex of the session cookie | session |
 //! | `et/`, `et.id/`, `rr/` | enroll token hash / id, hardware UUID | … |
 //! | `tk/` | ticket id | ticket record |
 //! | `tk.open/` `tk.last/` | device, problem key | ticket id (the dedup rule) |

@@ -10,6 +10,7 @@ mod panics;
 mod polls;
 mod quotas;
 mod security;
+mod sessions;
 
 use std::sync::Arc;
 
