@@ -25,6 +25,9 @@ pub struct ApiUser {
     pub role: Role,
     /// The token used (`tk_…`).
     pub token_id: String,
+    /// The CSRF token of the console session the request came with (`None`: an API
+    /// token).
+    pub session_csrf: Option<String>,
 }
 
 impl ApiUser {
@@ -145,6 +148,7 @@ async fn session_principal(
         name: user.name,
         role: user.role,
         token_id: SESSION_TOKEN_ID.into(),
+        session_csrf: Some(s.csrf),
     })))
 }
 
@@ -195,6 +199,7 @@ impl FromRequestParts<AppState> for Auth {
                     name: user.name,
                     role: role.min(user.role),
                     token_id: id,
+                    session_csrf: None,
                 })))
             }
             TokenKind::Api { .. } => Err(ApiError::Unauthorized("unknown or revoked token".into())),

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::service;
 use crate::state::AppState;
 use crate::store::paging;
-use crate::store::{AuditFilter, Cursor, DeviceFilter};
+use crate::store::{AuditFilter, DeviceFilter};
 
 #[derive(Debug, Deserialize)]
 pub struct DeviceQuery {
@@ -54,12 +54,7 @@ pub async fn list_devices(
             .map(|s| state.now_ms().saturating_sub(s.saturating_mul(1000))),
         search: q.q.filter(|s| !s.trim().is_empty()),
     };
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     service::devices::list(&state, &filter, cursor.as_ref(), paging::limit(q.limit))
         .await
         .map(Json)
@@ -90,12 +85,7 @@ pub async fn device_events(
     ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Json<Page<tend_shared::devices::DeviceEvent>>, ApiError> {
     auth.require(&state, Role::Viewer, "device.events").await?;
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     let mut r = state.store.read();
     if r.device(&id).await?.is_none() && r.asset(&id).await?.is_none() {
         return Err(ApiError::not_found("device", &id));
@@ -122,12 +112,7 @@ pub async fn list_assets(
     ApiQuery(q): ApiQuery<AssetQuery>,
 ) -> Result<Json<Page<Asset>>, ApiError> {
     auth.require(&state, Role::Viewer, "asset.list").await?;
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     let page = state
         .store
         .read()
@@ -196,12 +181,7 @@ pub async fn audit(
         target: q.target,
         before_seq: q.before,
     };
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     let page = state
         .store
         .read()

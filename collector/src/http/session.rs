@@ -9,17 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tend_shared::api::{AuditOutcome, PasswordSet, Role, SessionInfo, SignIn, User};
 
-use crate::auth::{Auth, ClientAddr, Principal, SESSION_TOKEN_ID};
+use crate::auth::{Auth, ClientAddr, Principal};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::service::sessions::{self, ABSOLUTE_MS, COOKIE, IDLE_MS};
 use crate::state::AppState;
 
 fn cookie_header(value: &str, max_age_s: u64) -> String {
     format!("{COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_s}")
-}
-
-fn cookie_of(headers: &HeaderMap) -> Option<String> {
-    crate::auth::session_cookie_in(headers).map(str::to_string)
 }
 
 pub async fn sign_in(
@@ -42,19 +38,14 @@ pub async fn sign_in(
 
 pub async fn whoami(
     State(state): State<AppState>,
-    headers: HeaderMap,
     auth: Auth,
 ) -> Result<Json<SessionInfo>, ApiError> {
     let me = auth.require(&state, Role::Viewer, "session.show").await?;
-    if me.token_id != SESSION_TOKEN_ID {
+    let Some(csrf_token) = me.session_csrf else {
         return Err(ApiError::BadRequest(
             "this request used an API token, not a console session".into(),
         ));
-    }
-    let cookie = cookie_of(&headers).unwrap_or_default();
-    let s = sessions::current(&state, &cookie)
-        .await?
-        .map_err(|why| ApiError::Unauthorized(why.into()))?;
+    };
     let user = state
         .store
         .read()
@@ -63,7 +54,7 @@ pub async fn whoami(
         .ok_or_else(|| ApiError::Unauthorized("user removed".into()))?;
     Ok(Json(SessionInfo {
         user,
-        csrf_token: s.csrf,
+        csrf_token,
         idle_timeout_s: IDLE_MS / 1000,
     }))
 }
@@ -76,8 +67,8 @@ pub async fn sign_out(
     let me = auth
         .require(&state, Role::Viewer, "session.sign_out")
         .await?;
-    if let Some(cookie) = cookie_of(&headers) {
-        sessions::sign_out(&state, &cookie, &me.actor()).await?;
+    if let Some(cookie) = crate::auth::session_cookie_in(&headers) {
+        sessions::sign_out(&state, cookie, &me.actor()).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie_header("", 0))]).into_response())
 }

@@ -133,11 +133,7 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
-        self.cursor
-            .as_deref()
-            .map(Cursor::decode)
-            .transpose()
-            .map_err(ApiError::BadRequest)
+        crate::store::paging::cursor(self.cursor.as_deref()).map_err(ApiError::BadRequest)
     }
 
     pub fn limit(&self) -> usize {

@@ -189,6 +189,7 @@ async fn apply(
     let mut need_health = false;
     let mut merged = None;
     if stale {
+        // kept as it is
     } else if req.health_partial {
         // a heartbeat or the changed results, on top of the set we acknowledged
         match (&current.health_hash, &req.health_hash) {

@@ -326,6 +326,7 @@ mod tests {
             name: u.name.clone(),
             role: u.role,
             token_id: String::new(),
+            session_csrf: None,
         }
     }
 

@@ -58,6 +58,11 @@ pub fn limit(asked: Option<usize>) -> usize {
     asked.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
 }
 
+/// The `cursor` a list request gave, decoded (`Err`: why it is not a cursor).
+pub fn cursor(asked: Option<&str>) -> Result<Option<Cursor>, String> {
+    asked.map(Cursor::decode).transpose()
+}
+
 /// One index range to read.
 #[derive(Debug, Clone)]
 pub struct Source {

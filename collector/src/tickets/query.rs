@@ -7,7 +7,7 @@ use tend_shared::tickets::{Ticket, TicketDetail, TicketSettings, TicketStatus};
 use super::sla;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::paging::{self, Cursor};
+use crate::store::paging;
 use crate::store::{TicketFilter, TicketRecord, TicketSort};
 
 /// A ticket with its SLA fields computed for now.
@@ -109,12 +109,7 @@ pub fn filter(q: &TicketQuery) -> Result<TicketFilter, ApiError> {
 /// One page of tickets matching `q` (`assignee=me` was resolved by the handler).
 pub async fn list(state: &AppState, q: &TicketQuery) -> Result<Page<Ticket>, ApiError> {
     let f = filter(q)?;
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     let (settings, now) = (state.ticket_settings(), state.now_ms());
     let page = state
         .store

@@ -17,21 +17,6 @@ fn res(id: &str, status: CheckStatus, value: f64) -> CheckResult {
     }
 }
 
-impl T {
-    async fn report(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
-        let (s, v) = self
-            .call(
-                Method::POST,
-                "/api/v1/checkin",
-                Some(token),
-                Some(body.to_string()),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        v
-    }
-}
-
 fn body(health: &[CheckResult], hash: Option<&str>, partial: bool, at: u64) -> serde_json::Value {
     let mut b = serde_json::json!({"agent_version": "1", "inventory_hash": "",
         "health": health, "observed_at_ms": at});
@@ -58,7 +43,9 @@ async fn heartbeats_carry_only_changes_and_still_resolve_tickets() {
         res("cpu.load", CheckStatus::Pass, 0.5),
     ];
     let h1 = results_hash(&failing);
-    let r = t.report(&tok, body(&failing, Some(&h1), false, at)).await;
+    let r = t
+        .checkin_ok(&tok, body(&failing, Some(&h1), false, at))
+        .await;
     assert_eq!(r["health_hash"], h1.as_str(), "{r}");
     assert_eq!(r["need_health"], serde_json::Value::Null, "{r}");
     let dev = t.state.store.read().device(&id).await.unwrap().unwrap();
@@ -86,7 +73,9 @@ async fn heartbeats_carry_only_changes_and_still_resolve_tickets() {
     let fixed = res("disk.free:/", CheckStatus::Pass, 40.0);
     let merged = vec![fixed.clone(), res("cpu.load", CheckStatus::Pass, 0.5)];
     let h2 = results_hash(&merged);
-    let r = t.report(&tok, body(&[fixed], Some(&h2), true, at)).await;
+    let r = t
+        .checkin_ok(&tok, body(&[fixed], Some(&h2), true, at))
+        .await;
     assert_eq!(r["health_hash"], h2.as_str(), "{r}");
     let (_, stored) = t.state.store.read().health(&id).await.unwrap().unwrap();
     assert_eq!(results_hash(&stored), h2);
@@ -98,7 +87,7 @@ async fn heartbeats_carry_only_changes_and_still_resolve_tickets() {
     for _ in 1..recovery {
         t.clock.advance_ms(60_000);
         at += 60_000;
-        let r = t.report(&tok, body(&[], Some(&h2), true, at)).await;
+        let r = t.checkin_ok(&tok, body(&[], Some(&h2), true, at)).await;
         assert_eq!(r["health_hash"], h2.as_str(), "{r}");
     }
     let (_, v) = t
@@ -121,7 +110,7 @@ async fn heartbeats_carry_only_changes_and_still_resolve_tickets() {
     t.clock.advance_ms(60_000);
     at += 60_000;
     let r = t
-        .report(&tok, body(&[], Some("not-the-hash"), true, at))
+        .checkin_ok(&tok, body(&[], Some("not-the-hash"), true, at))
         .await;
     assert_eq!(r["need_health"], true, "{r}");
     let (_, stored) = t.state.store.read().health(&id).await.unwrap().unwrap();
@@ -130,11 +119,11 @@ async fn heartbeats_carry_only_changes_and_still_resolve_tickets() {
     // an older agent (no hash): stored in full, no hash answered
     t.clock.advance_ms(60_000);
     at += 60_000;
-    let r = t.report(&tok, body(&failing, None, false, at)).await;
+    let r = t.checkin_ok(&tok, body(&failing, None, false, at)).await;
     assert_eq!(r["health_hash"], serde_json::Value::Null, "{r}");
     let dev = t.state.store.read().device(&id).await.unwrap().unwrap();
     assert_eq!(dev.health, HealthStatus::Failing);
     // and a partial report without a held hash is refused politely
-    let r = t.report(&tok, body(&[], Some(&h2), true, at + 1)).await;
+    let r = t.checkin_ok(&tok, body(&[], Some(&h2), true, at + 1)).await;
     assert_eq!(r["need_health"], true, "{r}");
 }

@@ -17,16 +17,7 @@ impl T {
     ) -> serde_json::Value {
         let body =
             serde_json::json!({"agent_version": "1", "inventory_hash": "", "events": events});
-        let (s, v) = self
-            .call(
-                Method::POST,
-                "/api/v1/checkin",
-                Some(token),
-                Some(body.to_string()),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        v
+        self.checkin_ok(token, body).await
     }
 
     async fn agent_events(&self, id: &str) -> Vec<tend_shared::devices::DeviceEvent> {

@@ -98,6 +98,20 @@ impl T {
         (status, json)
     }
 
+    /// A check-in by `token` that must succeed; its answer.
+    async fn checkin_ok(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
+        let (s, v) = self
+            .call(
+                Method::POST,
+                "/api/v1/checkin",
+                Some(token),
+                Some(body.to_string()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    }
+
     async fn enroll(&self, hw: &str, serial: Option<&str>) -> serde_json::Value {
         let (status, v) = self.enroll_with(hw, serial, serde_json::Value::Null).await;
         assert_eq!(status, StatusCode::OK, "{v}");

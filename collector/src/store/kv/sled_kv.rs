@@ -96,11 +96,6 @@ impl SledKv {
         self.writer.flushes()
     }
 
-    /// Write batches applied so far (each holds every unit waiting at the time).
-    pub fn batches(&self) -> u64 {
-        self.writer.batches()
-    }
-
     /// Synchronous flush, for commands outside an async context.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.db.flush()?;

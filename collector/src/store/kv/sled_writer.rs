@@ -40,7 +40,7 @@ pub(crate) struct Commit {
     pub reads: Vec<(Vec<u8>, Option<sled::IVec>)>,
     /// Keys to set (`Some`) or remove (`None`).
     pub writes: Vec<(Vec<u8>, Option<Bytes>)>,
-    done: Option<oneshot::Sender<Outcome>>,
+    done: oneshot::Sender<Outcome>,
 }
 
 enum Outcome {
@@ -61,7 +61,6 @@ struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     flushes: AtomicU64,
-    batches: AtomicU64,
 }
 
 /// The writer thread and its queue.
@@ -76,7 +75,6 @@ impl Writer {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             flushes: AtomicU64::new(0),
-            batches: AtomicU64::new(0),
         });
         let s2 = shared.clone();
         let thread = std::thread::Builder::new()
@@ -113,7 +111,7 @@ impl Writer {
             q.commits.push(Commit {
                 reads,
                 writes,
-                done: Some(tx),
+                done: tx,
             })
         })?;
         match rx.await {
@@ -138,11 +136,6 @@ impl Writer {
     /// Flushes run so far.
     pub fn flushes(&self) -> u64 {
         self.shared.flushes.load(Relaxed)
-    }
-
-    /// Batches applied so far.
-    pub fn batches(&self) -> u64 {
-        self.shared.batches.load(Relaxed)
     }
 }
 
@@ -184,7 +177,6 @@ fn run(s: &Shared, db: &sled::Db, tree: &sled::Tree) {
         };
         if !commits.is_empty() {
             apply_group(tree, commits);
-            s.batches.fetch_add(1, Relaxed);
         }
         if !flushes.is_empty() {
             let r = db.flush().map(|_| ()).map_err(|e| e.to_string());
@@ -202,29 +194,28 @@ fn apply_group(tree: &sled::Tree, commits: Vec<Commit>) {
     let mut overlay: HashMap<Vec<u8>, Option<Bytes>> = HashMap::new();
     let mut batch = sled::Batch::default();
     let mut accepted = Vec::with_capacity(commits.len());
-    for mut c in commits {
-        let done = c.done.take();
-        let verdict = validate(tree, &overlay, &c.reads);
-        match verdict {
+    for Commit {
+        reads,
+        writes,
+        done,
+    } in commits
+    {
+        match validate(tree, &overlay, &reads) {
             Ok(true) => {
-                for (k, v) in c.writes {
+                for (k, v) in writes {
                     match &v {
                         Some(v) => batch.insert(k.as_slice(), v.as_ref()),
                         None => batch.remove(k.as_slice()),
                     }
                     overlay.insert(k, v);
                 }
-                accepted.extend(done);
+                accepted.push(done);
             }
             Ok(false) => {
-                if let Some(d) = done {
-                    let _ = d.send(Outcome::Conflict);
-                }
+                let _ = done.send(Outcome::Conflict);
             }
             Err(e) => {
-                if let Some(d) = done {
-                    let _ = d.send(Outcome::Failed(e));
-                }
+                let _ = done.send(Outcome::Failed(e));
             }
         }
     }

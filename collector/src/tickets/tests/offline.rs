@@ -14,6 +14,7 @@ async fn silent_devices_get_a_ticket_that_resolves_on_return() {
             name: "ana".into(),
             role: tend_shared::api::Role::Analyst,
             token_id: "tk_ana".into(),
+            session_csrf: None,
         },
         repair.asset_id.as_deref().unwrap(),
         tend_shared::assets::AssetPatch {
