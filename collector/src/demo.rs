@@ -40,6 +40,9 @@ pub struct DemoInfo {
     pub admin_token: String,
     /// A second, distinct admin: approves what the first one submitted.
     pub second_admin_token: String,
+    /// The console password of the three demo users (demo-admin, demo-admin-2,
+    /// demo-analyst), kept in `demo-console.password`.
+    pub console_password: String,
     pub device_id: String,
     pub hostname: String,
     pub agent_state: PathBuf,
@@ -146,6 +149,43 @@ async fn demo_token(
     .map_err(|e| DemoError::Other(e.to_string()))?;
     crate::pki::write_private(&path, t.as_bytes()).map_err(ServeError::from)?;
     Ok(t)
+}
+
+/// The demo users' console password: read from `demo-console.password`, or made up,
+/// set on the three demo users and written there on the first run.
+async fn demo_password(collector: &Collector, data: &Path) -> Result<String, DemoError> {
+    let path = data.join("demo-console.password");
+    let users = ["demo-admin", "demo-admin-2", "demo-analyst"];
+    let other = |e: crate::error::ApiError| DemoError::Other(e.to_string());
+    let mut ids = Vec::new();
+    let mut missing = false;
+    for name in users {
+        let mut tx = collector.state.store.read();
+        let Some(u) = tx.user_by_name(name).await.map_err(ServeError::from)? else {
+            continue;
+        };
+        missing |= tx
+            .password_hash(&u.id)
+            .await
+            .map_err(ServeError::from)?
+            .is_none();
+        ids.push(u.id);
+    }
+    if let Ok(pw) = std::fs::read_to_string(&path) {
+        if !missing && !pw.trim().is_empty() {
+            return Ok(pw.trim().to_string());
+        }
+    }
+    let mut raw = [0u8; 9];
+    getrandom::getrandom(&mut raw).map_err(|e| DemoError::Other(e.to_string()))?;
+    let pw = format!("tend-{}", hex::encode(raw));
+    for id in &ids {
+        crate::service::sessions::set_password(&collector.state, id, &pw)
+            .await
+            .map_err(other)?;
+    }
+    crate::pki::write_private(&path, pw.as_bytes()).map_err(ServeError::from)?;
+    Ok(pw)
 }
 
 /// Binds `listen`; the default address falls back to a free port when it is taken.
@@ -259,6 +299,7 @@ pub async fn start(
         "demo-admin-2",
     )
     .await?;
+    let console_password = demo_password(&collector, &data).await?;
     collector
         .state
         .store
@@ -384,6 +425,7 @@ pub async fn start(
             analyst_token: analyst,
             admin_token: admin,
             second_admin_token: admin2,
+            console_password,
             device_id,
             hostname,
             agent_state,

@@ -199,6 +199,77 @@ pub fn valid_disk_path(p: &str) -> bool {
             .any(|r| p == *r || p.starts_with(&format!("{r}/")))
 }
 
+/// The catalogue with typed arguments, for forms (`GET /api/v1/diagnostics`); the
+/// same names as [`CATALOGUE`], and [`validate`] stays the judge of the values.
+pub fn specs() -> Vec<crate::console::DiagnosticSpec> {
+    use crate::console::{ArgKind, ArgSpec, DiagnosticSpec};
+    let arg = |name: &str, kind: ArgKind, help: &str| ArgSpec {
+        name: name.into(),
+        kind,
+        required: true,
+        choices: Vec::new(),
+        default: None,
+        help: help.into(),
+    };
+    let host = || arg("host", ArgKind::Host, "a host name or IP address");
+    let spec = |name: &str, summary: &str, args: Vec<ArgSpec>| DiagnosticSpec {
+        name: name.into(),
+        summary: summary.into(),
+        args,
+    };
+    vec![
+        spec("ping", "Is a host reachable (ICMP echo)?", vec![host()]),
+        spec("dns", "What a host name resolves to", vec![host()]),
+        spec(
+            "http",
+            "Can the device reach a web address (status, time)?",
+            vec![arg("url", ArgKind::Url, "http(s)://host[:port][/path]")],
+        ),
+        spec(
+            "disk-usage",
+            "The largest entries under a folder",
+            vec![ArgSpec {
+                default: Some("/home".into()),
+                ..arg(
+                    "path",
+                    ArgKind::Path,
+                    &format!("under {}", DISK_USAGE_ROOTS.join(", ")),
+                )
+            }],
+        ),
+        spec(
+            "top-processes",
+            "Processes using the most CPU and memory",
+            vec![],
+        ),
+        spec("interfaces", "Network interfaces and addresses", vec![]),
+        spec("routes", "The routing table", vec![]),
+        spec("listening-ports", "Ports open for connections", vec![]),
+        spec(
+            "log-tail",
+            "The last lines of the system log",
+            vec![
+                ArgSpec {
+                    choices: vec!["journal".into(), "syslog".into(), "unified".into()],
+                    default: Some("journal".into()),
+                    ..arg("source", ArgKind::Choice, "which log")
+                },
+                ArgSpec {
+                    required: false,
+                    default: Some("100".into()),
+                    ..arg(
+                        "lines",
+                        ArgKind::Number,
+                        &format!("1 to {MAX_LOG_LINES} lines"),
+                    )
+                },
+            ],
+        ),
+        spec("inventory-refresh", "Send a fresh inventory now", vec![]),
+        spec("health-now", "Run every check now and report", vec![]),
+    ]
+}
+
 /// Validates a diagnostic request (`name` plus string arguments).
 pub fn validate(name: &str, args: &[String]) -> Result<Diagnostic, String> {
     let one = |what: &str| -> Result<&String, String> {
@@ -295,6 +366,25 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn every_catalogue_entry_has_a_spec_whose_defaults_validate() {
+        let specs = specs();
+        assert_eq!(specs.len(), CATALOGUE.len());
+        for ((name, _), spec) in CATALOGUE.iter().zip(&specs) {
+            assert_eq!(*name, spec.name);
+            let args: Vec<String> = spec
+                .args
+                .iter()
+                .map(|a| match a.kind {
+                    crate::console::ArgKind::Host => "example.com".into(),
+                    crate::console::ArgKind::Url => "https://example.com/".into(),
+                    _ => a.default.clone().expect("a default for paths and choices"),
+                })
+                .collect();
+            validate(name, &args).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod assets;
 pub mod bundle;
 pub mod checkin;
+pub mod console;
 pub mod devices;
 pub mod diagnostics;
 pub mod enroll;

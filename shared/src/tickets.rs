@@ -248,6 +248,9 @@ pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: Ticket,
     pub timeline: Vec<TimelineEntry>,
+    /// The statuses this ticket may move to now (what the console offers).
+    #[serde(default)]
+    pub next_statuses: Vec<TicketStatus>,
 }
 
 /// `PATCH /api/v1/tickets/{id}`.

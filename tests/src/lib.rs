@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tend_client::Client;
 
+pub mod browser;
 pub mod demo;
 
 static BUILD: Mutex<bool> = Mutex::new(false);

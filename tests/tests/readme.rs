@@ -33,7 +33,7 @@ fn readme_first_command_starts_the_demo() {
         Duration::from_secs(1500),
     );
     assert!(
-        demo.banner.contains("dashboard:      https://127.0.0.1:"),
+        demo.banner.contains("console:        https://127.0.0.1:"),
         "{}",
         demo.banner
     );

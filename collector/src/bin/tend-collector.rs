@@ -370,7 +370,10 @@ async fn demo(data: PathBuf, listen: String, agent_bin: Option<PathBuf>) -> anyh
         text += &format!("  ({from} is taken; listening on another port)\n");
     }
     text += &format!(
-        "  dashboard:      {url}/
+        "  console:        {url}/
+                  sign in as demo-admin, password {pw}
+                  (demo-admin-2 approves what demo-admin submits; demo-analyst works
+                  tickets; all three use this password)
   CA certificate: {ca}
   analyst token:  {analyst}   (works tickets, runs diagnostics and approved scripts)
   admin token:    {admin}   (submits scripts, changes the policy)
@@ -388,6 +391,7 @@ Ctrl-C stops it; running it again reuses the data.
         analyst = info.analyst_token,
         admin = info.admin_token,
         admin2 = info.second_admin_token,
+        pw = info.console_password,
         device = info.device_id,
         host = info.hostname,
         state = info.agent_state.display(),

@@ -164,6 +164,10 @@ pub struct AuditQuery {
     action: Option<String>,
     target: Option<String>,
     before: Option<u64>,
+    /// Entries at or after this time (ms epoch).
+    from_ms: Option<u64>,
+    /// Entries before this time (ms epoch).
+    to_ms: Option<u64>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -180,6 +184,8 @@ pub async fn audit(
         action_prefix: q.action,
         target: q.target,
         before_seq: q.before,
+        from_ms: q.from_ms,
+        to_ms: q.to_ms,
     };
     let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     let page = state

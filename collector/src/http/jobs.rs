@@ -201,3 +201,13 @@ pub async fn bulk_status(
     auth.require(&state, Role::Viewer, "bulk.read").await?;
     bulk::status(&state, &id).await.map(Json)
 }
+
+/// `GET /api/v1/diagnostics`: the catalogue with typed arguments (forms).
+pub async fn diagnostics(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<tend_shared::console::DiagnosticSpec>>, ApiError> {
+    auth.require(&state, Role::Viewer, "diagnostic.catalogue")
+        .await?;
+    Ok(Json(tend_shared::diagnostics::specs()))
+}

@@ -3,6 +3,7 @@
 
 mod agent;
 mod analyst;
+mod etag;
 mod jobs;
 mod ops;
 mod releases;
@@ -47,10 +48,19 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(RequestBodyLimitLayer::new(
             crate::releases::MAX_ARTIFACT_BYTES,
         ));
+    // what the console polls answers conditional GETs (`If-None-Match` → 304)
+    let polled = Router::new()
+        .route("/api/v1/tickets", get(tickets::list).post(tickets::create))
+        .route(
+            "/api/v1/tickets/{id}",
+            get(tickets::detail).patch(tickets::patch),
+        )
+        .route("/api/v1/reports/overview", get(tickets::overview))
+        .route_layer(middleware::from_fn(etag::etag));
     Router::new()
         .route("/", get(ui::index))
-        .route("/ui/app.js", get(ui::app_js))
-        .route("/ui/style.css", get(ui::style_css))
+        .route("/ui/{file}", get(ui::asset))
+        .route("/api/v1/diagnostics", get(jobs::diagnostics))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/enroll", post(agent::enroll))
@@ -108,11 +118,6 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/enroll-tokens/{id}",
             axum::routing::delete(users::revoke_enroll_token),
         )
-        .route("/api/v1/tickets", get(tickets::list).post(tickets::create))
-        .route(
-            "/api/v1/tickets/{id}",
-            get(tickets::detail).patch(tickets::patch),
-        )
         .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
         .route("/api/v1/problems", get(tickets::problems))
         .route("/api/v1/reports/sla", get(tickets::sla_report))
@@ -161,6 +166,7 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/releases/{version}/{platform}/artifact",
             get(releases::artifact),
         )
+        .merge(polled)
         .merge(extra)
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limit))

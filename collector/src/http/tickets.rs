@@ -278,3 +278,30 @@ pub async fn delete_webhook(
     state.store.flush().await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Deserialize)]
+pub struct OverviewQuery {
+    days: Option<u32>,
+    stale_days: Option<u32>,
+}
+
+/// `GET /api/v1/reports/overview?days=30|90&stale_days=7`.
+pub async fn overview(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<OverviewQuery>,
+) -> Result<Json<tend_shared::console::Overview>, ApiError> {
+    auth.require(&state, Role::Viewer, "report.overview")
+        .await?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::BadRequest("days is 1 to 366".into()));
+    }
+    let stale = q.stale_days.unwrap_or(7);
+    if !(1..=3650).contains(&stale) {
+        return Err(ApiError::BadRequest("stale_days is 1 to 3650".into()));
+    }
+    tickets::overview::overview(&state, days, stale)
+        .await
+        .map(Json)
+}

@@ -16,6 +16,10 @@ pub struct AuditFilter {
     pub target: Option<String>,
     /// Only entries with a seq below this.
     pub before_seq: Option<u64>,
+    /// Only entries at or after this time (ms epoch).
+    pub from_ms: Option<u64>,
+    /// Only entries before this time (ms epoch).
+    pub to_ms: Option<u64>,
 }
 
 impl Tx {
@@ -67,7 +71,10 @@ impl Tx {
         if let Some(b) = f.before_seq {
             range.end = Key::new("").raw(&prefix).n(b).build();
         }
-        let filtered = f.action_prefix.is_some() || (f.actor.is_some() && f.target.is_some());
+        let filtered = f.action_prefix.is_some()
+            || f.from_ms.is_some()
+            || f.to_ms.is_some()
+            || (f.actor.is_some() && f.target.is_some());
         let mut pager = match Pager::new(vec![Source::desc(range)], cursor, limit, filtered) {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
@@ -92,6 +99,8 @@ impl Tx {
                         && f.action_prefix
                             .as_deref()
                             .is_none_or(|p| e.action.starts_with(p))
+                        && f.from_ms.is_none_or(|t| e.at_ms >= t)
+                        && f.to_ms.is_none_or(|t| e.at_ms < t)
                 });
                 if !pager.take(k, keep) {
                     break;

@@ -379,6 +379,16 @@ impl Tx {
         }
     }
 
+    /// Devices that checked in, but not since `t` (a count over the index; enrolled
+    /// devices that never checked in are not counted, as in the offline sweep).
+    pub async fn devices_seen_before(&mut self, t: u64) -> Result<u64, StoreError> {
+        self.count_keys(&Range {
+            start: Key::new("dev.seen/").n(1).build(),
+            end: Key::new("dev.seen/").n(t).build(),
+        })
+        .await
+    }
+
     pub fn put_inventory(&mut self, id: &str, at_ms: u64, inv: &Inventory) {
         self.put_json(k1("inv/", id), &Stamped { at_ms, value: inv });
     }

@@ -22,6 +22,7 @@ pub mod paging;
 mod releases;
 mod sessions;
 mod ticket_list;
+mod ticket_reports;
 mod tickets;
 mod tokens;
 mod users;

@@ -34,6 +34,8 @@ pub struct TicketFilter {
     pub asset: Option<String>,
     pub problem_key: Option<String>,
     pub assignee: Option<String>,
+    /// Only tickets nobody is assigned to.
+    pub unassigned: bool,
     /// Breached either target (needs the SLA settings and the time).
     pub breached: Option<bool>,
     pub open: Option<bool>,
@@ -62,6 +64,7 @@ impl TicketFilter {
                 .assignee
                 .as_deref()
                 .is_none_or(|a| tk.assignee.as_deref() == Some(a))
+            && (!self.unassigned || tk.assignee.is_none())
             && self.open.is_none_or(|o| tk.status.is_open() == o)
             && self.created_after.is_none_or(|a| tk.created_at_ms >= a)
             && self.created_before.is_none_or(|b| tk.created_at_ms < b)
@@ -141,6 +144,7 @@ impl TicketFilter {
         let extra = [
             self.priority.is_some() && self.sort != TicketSort::Priority,
             self.breached.is_some(),
+            self.unassigned,
             self.statuses.as_ref().is_some_and(|s| s.len() > 1),
             [
                 self.device.is_some(),

@@ -477,30 +477,6 @@ impl Tx {
         self.tickets_named(&rows).await
     }
 
-    /// Compact rows of tickets created in `[from, to)`, encoded (`RowRef::parse`).
-    pub async fn ticket_rows(
-        &mut self,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<bytes::Bytes>, StoreError> {
-        let rows = self
-            .scan(
-                &time_range(b"tk.created/", Some(from), Some(to)),
-                Order::Asc,
-                usize::MAX,
-            )
-            .await?;
-        Ok(rows.into_iter().map(|(_, v)| v).collect())
-    }
-
-    /// Open tickets created in `[from, to)` (the backlog's age buckets: a count
-    /// over the open index, no record read).
-    pub async fn open_created_between(&mut self, from: u64, to: u64) -> Result<u64, StoreError> {
-        let prefix = k1("tk.state/", "open");
-        self.count_keys(&time_range(&prefix, Some(from), Some(to)))
-            .await
-    }
-
     /// Every open ticket (rebuilding indexes after a settings change; bounded by the
     /// backlog).
     pub async fn open_ticket_ids(

@@ -105,7 +105,7 @@ impl Tx {
             start: Key::new("df/").n(from_ms).build(),
             end: Key::new("df/").n(to_ms).build(),
         };
-        Ok(self.scan(&range, Order::Asc, usize::MAX).await?.len() as u64)
+        self.count_keys(&range).await
     }
 
     pub async fn problem(&mut self, id: &str) -> Result<Option<Problem>, StoreError> {

@@ -17,6 +17,7 @@
 
 pub mod automation;
 pub mod crashes;
+pub mod overview;
 pub mod query;
 pub mod report;
 pub mod sla;

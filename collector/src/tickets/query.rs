@@ -29,9 +29,14 @@ pub async fn detail(state: &AppState, id: &str) -> Result<TicketDetail, ApiError
         .ticket(id)
         .await?
         .ok_or_else(|| ApiError::not_found("ticket", id))?;
+    let status = t.ticket.status;
     Ok(TicketDetail {
         ticket: view(state, &t),
         timeline: r.timeline(id).await?,
+        next_statuses: tend_shared::tickets::TicketStatus::ALL
+            .into_iter()
+            .filter(|s| status.can_move_to(*s))
+            .collect(),
     })
 }
 
@@ -97,7 +102,9 @@ pub fn filter(q: &TicketQuery) -> Result<TicketFilter, ApiError> {
         device: q.device.clone(),
         asset: q.asset.clone(),
         problem_key: q.problem_key.clone(),
-        assignee: q.assignee.clone(),
+        // `assignee=none`: the unassigned queue
+        assignee: q.assignee.clone().filter(|a| a != "none"),
+        unassigned: q.assignee.as_deref() == Some("none"),
         breached: q.breached,
         open: q.open,
         created_after: q.created_after,

@@ -346,7 +346,8 @@ async fn dashboard_is_served_with_a_strict_csp() {
     let t = setup().await;
     for (path, ctype, needle) in [
         ("/", "text/html", "/ui/app.js"),
-        ("/ui/app.js", "text/javascript", "/api/v1/devices"),
+        ("/ui/app.js", "text/javascript", "./overview.js"),
+        ("/ui/devices.js", "text/javascript", "/api/v1/devices"),
         ("/ui/style.css", "text/css", "table"),
     ] {
         let resp = t
@@ -374,5 +375,9 @@ async fn dashboard_is_served_with_a_strict_csp() {
         )
         .unwrap();
         assert!(body.contains(needle), "{path}");
+        assert!(!body.contains("<script>"), "no inline script in {path}");
     }
+    let (s, v) = t.call(Method::GET, "/ui/nope.js", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_error(&v, "not_found");
 }

@@ -3,6 +3,7 @@
 //! rules, asset linking, check-in, policy, ops endpoints) and `polls` (long-polls and
 //! the group-committed flush) beside it.
 
+mod console;
 mod devices;
 mod heartbeat;
 mod ingest;
