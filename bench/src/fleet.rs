@@ -226,5 +226,31 @@ pub async fn lists(
     out.insert("/api/v1/reports/sla".into(), sla);
     let (h, _) = timed::<serde_json::Value>(&admin, "/healthz", 20).await;
     out.insert("/healthz".into(), h);
+    // what the web console's pages request (a page waits for its slowest request)
+    let device = devs.first().map(|d| d.id.clone()).unwrap_or_default();
+    let mut console = serde_json::Map::new();
+    for q in [
+        "/api/v1/reports/overview".to_string(),
+        "/api/v1/reports/overview?days=90".into(),
+        "/api/v1/devices".into(),
+        "/api/v1/devices?q=sim-0012".into(),
+        format!("/api/v1/devices/{device}"),
+        format!("/api/v1/devices/{device}/jobs?limit=20"),
+        "/api/v1/diagnostics".into(),
+        "/api/v1/scripts".into(),
+        "/api/v1/tickets?open=true".into(),
+        "/api/v1/tickets?open=true&assignee=none".into(),
+        "/api/v1/tickets?open=true&sort=due".into(),
+        "/api/v1/tickets/T-1".into(),
+        "/api/v1/problems?limit=200".into(),
+        "/api/v1/releases".into(),
+        "/api/v1/policy".into(),
+        "/api/v1/audit".into(),
+        "/api/v1/assets".into(),
+    ] {
+        let (s, _) = timed::<serde_json::Value>(&admin, &q, 10).await;
+        console.insert(q, s);
+    }
+    out.insert("console".into(), console.into());
     Ok(serde_json::json!({"tickets_filed": filing, "reads": out}))
 }

@@ -73,6 +73,10 @@ enum Cmd {
         devices: u32,
         #[arg(long, default_value_t = 1)]
         tickets_per_device: u32,
+        /// Keep the collector running after the reads (its URL, admin token and data
+        /// dir on stderr) until Ctrl-C: for measuring the console in a browser.
+        #[arg(long)]
+        hold: bool,
     },
     /// Agents hold long-polls while diagnostics are queued.
     Longpoll {
@@ -413,7 +417,12 @@ async fn steady(
     Ok(out)
 }
 
-async fn lists(cli: &Cli, devices: u32, per_device: u32) -> anyhow::Result<serde_json::Value> {
+async fn lists(
+    cli: &Cli,
+    devices: u32,
+    per_device: u32,
+    hold: bool,
+) -> anyhow::Result<serde_json::Value> {
     let env = Env::start(cli)?;
     phase("enrolling");
     let (devs, enroll) = env.enroll(devices, 0.1).await?;
@@ -439,6 +448,16 @@ async fn lists(cli: &Cli, devices: u32, per_device: u32) -> anyhow::Result<serde
         "lists": reads,
         "collector": collector_figures(&env, devs.len(), env.cpu_s(), 1.0),
     });
+    if hold {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        eprintln!(
+            "holding: url={} admin_token={} data={} (Ctrl-C stops)",
+            env.collector.url,
+            env.collector.admin_token,
+            env.collector.data.display()
+        );
+        tokio::signal::ctrl_c().await?;
+    }
     env.stop();
     Ok(out)
 }
@@ -563,7 +582,8 @@ async fn main() {
         Cmd::Lists {
             devices,
             tickets_per_device,
-        } => lists(&cli, *devices, *tickets_per_device).await,
+            hold,
+        } => lists(&cli, *devices, *tickets_per_device, *hold).await,
         Cmd::Longpoll {
             devices,
             diagnostics,

@@ -19,6 +19,9 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A 400 naming the request field at fault (`field` in the error body).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -56,7 +59,7 @@ impl crate::store::Retryable for ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::InvalidField { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -74,7 +77,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
+            ApiError::BadRequest(_) | ApiError::InvalidField { .. } => "bad_request",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -121,7 +124,14 @@ impl IntoResponse for ApiError {
         } else {
             message
         };
-        let mut resp = error_response(status, self.code(), message);
+        let mut resp = match &self {
+            ApiError::InvalidField { field, .. } => {
+                let mut body = ErrorBody::new(self.code(), message);
+                body.error.field = Some(field.clone());
+                (status, axum::Json(body)).into_response()
+            }
+            _ => error_response(status, self.code(), message),
+        };
         if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

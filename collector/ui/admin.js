@@ -4,28 +4,71 @@
 "use strict";
 import { api, esc, when, pill, table, hashQuery, more, onSubmit, can } from "./lib.js";
 
+const SCALARS = [
+  ["checkin_interval_s", "Check-in interval (s)"],
+  ["evaluation_interval_s", "Check evaluation interval (s)"],
+  ["inventory_interval_s", "Inventory interval (s)"],
+  ["offline_threshold_s", "Offline after (s)"],
+  ["recovery_count", "Passes before a ticket resolves itself"],
+  ["reopen_window_s", "Reopen instead of a new ticket within (s)"],
+];
+const SEVERITIES = ["info", "low", "medium", "high", "critical"];
+
+/** An error slot beside the field `name` (the server names it in `error.field`). */
+function slot(name) { return `<span class="err field-err" data-err="${esc(name)}" role="alert"></span>`; }
+
 export async function policy(main) {
   const p = await api("/api/v1/policy");
   const admin = can("admin");
-  const checks = (p.checks || []).map(c => [`<code>${esc(c.id || c.kind)}</code>`, esc(c.severity || "-"), esc(JSON.stringify(c.warn ?? c.threshold ?? "")), esc(JSON.stringify(c.fail ?? ""))]);
-  main.innerHTML = `<section><h2>Policy</h2><p class="muted">What every agent checks, how often it reports, and which approved script remediates what.</p>` +
-    (checks.length ? table(["Check", "Severity", "Warn", "Fail"], checks) : "") +
-    `<form id="policy-form"><label for="policy-json">Policy (JSON)${admin ? "" : " — read only: admins edit it"}</label>
-    <textarea id="policy-json" name="policy" rows="24" spellcheck="false" ${admin ? "" : "readonly"} aria-describedby="policy-err">${esc(JSON.stringify(p, null, 2))}</textarea>
-    <p id="policy-err" class="form-err err" role="alert"></p>${admin ? `<button type="submit">Save policy</button> <span id="policy-ok" class="muted"></span>` : ""}</form></section>`;
+  const ro = admin ? "" : "disabled";
+  const rest = { ...p };
+  delete rest.version; delete rest.checks;
+  SCALARS.forEach(([k]) => delete rest[k]);
+  const checks = Object.entries(p.checks || {});
+  main.innerHTML = `<section><h2>Policy <span class="muted">version ${p.version}</span></h2>
+    <p class="muted">What every agent checks, how often it reports, and which approved script remediates what.${admin ? "" : " Read only: admins edit it."}</p>
+    <form id="policy-form"><fieldset class="grid-form"><legend>Timing</legend>${SCALARS.map(([k, label]) =>
+      `<label for="pf-${k}">${esc(label)}</label><input id="pf-${k}" name="${k}" type="number" min="0" value="${esc(p[k])}" ${ro}>${slot(k)}`).join("")}</fieldset>
+    <fieldset><legend>Checks</legend><div class="scroll"><table><thead><tr><th>Check</th><th>On</th><th>Warn at</th><th>Fail at</th><th>Severity</th><th></th></tr></thead><tbody>
+    ${checks.map(([k, c]) => `<tr data-check="${esc(k)}"><td><code>${esc(k)}</code></td>
+      <td><input type="checkbox" aria-label="${esc(k)} enabled" data-f="enabled" ${c.enabled ? "checked" : ""} ${ro}></td>
+      <td><input type="number" step="any" aria-label="${esc(k)} warn" data-f="warn" value="${esc(c.warn ?? "")}" size="6" ${ro}></td>
+      <td><input type="number" step="any" aria-label="${esc(k)} fail" data-f="fail" value="${esc(c.fail ?? "")}" size="6" ${ro}></td>
+      <td><select aria-label="${esc(k)} severity" data-f="severity" ${ro}>${SEVERITIES.map(v => `<option ${v === c.severity ? "selected" : ""}>${v}</option>`).join("")}</select></td>
+      <td>${slot(`checks.${k}`)}</td></tr>`).join("")}</tbody></table></div></fieldset>
+    <fieldset><legend>Disk mounts, required processes, remediations (JSON)</legend>
+    <textarea id="policy-json" name="rest" rows="12" spellcheck="false" ${admin ? "" : "readonly"}>${esc(JSON.stringify(rest, null, 2))}</textarea>
+    ${slot("rest")}${slot("disk_mounts")}${slot("remediations")}${slot("required_processes")}</fieldset>
+    <p class="form-err err" role="alert"></p>${admin ? `<button type="submit" id="policy-save">Save policy</button> <span id="policy-ok" class="muted"></span>` : ""}</form></section>`;
   if (!admin) return;
-  onSubmit(main.querySelector("#policy-form"), async f => {
-    const area = main.querySelector("#policy-json");
-    area.removeAttribute("aria-invalid");
+  const form = main.querySelector("#policy-form");
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    form.querySelectorAll(".field-err").forEach(e => { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(e => e.removeAttribute("aria-invalid"));
+    form.querySelector(".form-err").textContent = "";
+    const show = (field, message) => {
+      const at = form.querySelector(`[data-err="${CSS.escape(field)}"]`);
+      if (at) {
+        at.textContent = message;
+        const input = form.querySelector(`[name="${CSS.escape(field)}"]`) || form.querySelector(`tr[data-check="${CSS.escape(field.replace(/^checks\./, ""))}"] input`);
+        if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+      } else form.querySelector(".form-err").textContent = message;
+    };
     let body;
-    try { body = JSON.parse(f.policy); } catch (e) { area.setAttribute("aria-invalid", "true"); throw new Error(`Not valid JSON: ${e.message}`); }
+    try { body = JSON.parse(form.rest.value || "{}"); } catch (e) { return show("rest", `Not valid JSON: ${e.message}`); }
+    for (const [k] of SCALARS) body[k] = Number(form[k].value);
+    body.checks = {};
+    form.querySelectorAll("tr[data-check]").forEach(tr => {
+      const f = n => tr.querySelector(`[data-f=${n}]`);
+      const num = n => f(n).value.trim() === "" ? null : Number(f(n).value);
+      body.checks[tr.dataset.check] = { enabled: f("enabled").checked, warn: num("warn"), fail: num("fail"), severity: f("severity").value };
+    });
     try {
       const saved = await api("/api/v1/policy", { method: "PUT", body });
-      area.value = JSON.stringify(saved, null, 2);
-      main.querySelector("#policy-ok").textContent = `Saved ${new Date().toLocaleTimeString()}; agents pick it up at their next check-in.`;
+      main.querySelector("#policy-ok").textContent = `Saved as version ${saved.version}; agents pick it up at their next check-in.`;
     } catch (e) {
-      area.setAttribute("aria-invalid", "true");
-      throw e;
+      show(e.field || "", e.message);
     }
   });
 }

@@ -212,6 +212,25 @@ pub enum PolicyError {
     Invalid(String),
 }
 
+impl PolicyError {
+    /// The policy field at fault (`checks.disk.free` for a check), for forms that
+    /// show the error beside it.
+    pub fn field(&self) -> Option<String> {
+        Some(match self {
+            PolicyError::Interval(_) => "checkin_interval_s".into(),
+            PolicyError::Evaluation(_) => "evaluation_interval_s".into(),
+            PolicyError::Inventory(_) => "inventory_interval_s".into(),
+            PolicyError::UnknownCheck(k) | PolicyError::Threshold(k) => format!("checks.{k}"),
+            PolicyError::Mount(_) => "disk_mounts".into(),
+            PolicyError::Recovery => "recovery_count".into(),
+            PolicyError::OutOfRange { field, .. } => {
+                field.split([' ', '.']).next().unwrap_or(field).to_string()
+            }
+            PolicyError::Invalid(_) => return None,
+        })
+    }
+}
+
 /// `value` within `min..=max`, or the error naming `field`.
 fn within(field: &'static str, value: u64, min: u64, max: u64) -> Result<(), PolicyError> {
     if (min..=max).contains(&value) {

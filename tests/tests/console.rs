@@ -235,6 +235,48 @@ async fn analysts_work_devices_tickets_and_scripts_in_a_real_browser() {
     .await;
     b.shot("08-overview-after").await;
 
+    // policy: an invalid value is refused with the error beside its field
+    b.go(&format!("{}/#/policy", c.url)).await;
+    b.fill("#pf-checkin_interval_s", "1").await;
+    b.click("#policy-save").await;
+    b.wait_text("[data-err='checkin_interval_s']", "between 5 and 86400")
+        .await;
+    b.shot("09-policy-error").await;
+    b.fill("#pf-checkin_interval_s", "60").await;
+    b.click("#policy-save").await;
+    b.wait_text("#policy-ok", "Saved as version").await;
+
+    // the audit log, filtered by actor, shows what alice did
+    b.go(&format!("{}/#/audit?actor=user:alice", c.url)).await;
+    b.wait_text("main table", "script.submit").await;
+    b.shot("10-audit").await;
+
+    // an asset's owner, location and lifecycle state
+    let asset = device["device"]["asset_id"].as_str().unwrap().to_string();
+    b.go(&format!("{}/#/asset/{asset}", c.url)).await;
+    b.fill("#asset-form input[name=owner]", "dana@example.com")
+        .await;
+    b.fill("#asset-form input[name=location]", "Berlin, floor 3")
+        .await;
+    b.click("#asset-form button[type=submit]").await;
+    b.wait_text("#asset-ok", "Saved").await;
+    let a: serde_json::Value = http
+        .get(api(&format!("/api/v1/assets/{asset}")))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["owner"], "dana@example.com");
+    assert_eq!(a["location"], "Berlin, floor 3");
+    b.shot("11-asset").await;
+    for (page, heading) in [("releases", "Agent releases"), ("problems", "Problems")] {
+        b.go(&format!("{}/#/{page}", c.url)).await;
+        b.wait_text("main h2", heading).await;
+    }
+
     // at 800 px the queue is usable: nothing but the tables' own scroller is wider
     b.client.set_window_size(800, 900).await.unwrap();
     b.go(&format!("{}/#/tickets?status=resolved", c.url)).await;
@@ -243,6 +285,6 @@ async fn analysts_work_devices_tickets_and_scripts_in_a_real_browser() {
         .js("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
     assert_eq!(wide, serde_json::json!(true));
-    b.shot("09-tickets-800px").await;
+    b.shot("12-tickets-800px").await;
     b.close().await;
 }

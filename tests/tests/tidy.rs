@@ -190,3 +190,52 @@ fn tests_wait_on_conditions_and_all_run() {
         }
     }
 }
+
+#[test]
+fn the_console_has_no_inline_code_no_outside_origin_and_every_file_is_served() {
+    let ui = root().join("collector/ui");
+    let served = std::fs::read_to_string(root().join("collector/src/http/ui.rs")).unwrap();
+    for e in std::fs::read_dir(&ui).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        assert!(
+            name == "index.html" || served.contains(&format!("(\"{name}\",")),
+            "collector/ui/{name} is not in ui.rs's FILES"
+        );
+        assert!(
+            text.lines().count() <= MAX_LINES,
+            "collector/ui/{name} is too long"
+        );
+        // the CSP forbids them anyway; a page relying on one would silently break
+        for bad in [
+            " style=\"",
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            "javascript:",
+            "eval(",
+            "new Function(",
+        ] {
+            assert!(!text.contains(bad), "collector/ui/{name} uses {bad:?}");
+        }
+        for origin in ["http://", "https://", "//cdn", "fonts.googleapis"] {
+            assert!(
+                !text.contains(origin),
+                "collector/ui/{name} loads from {origin:?}"
+            );
+        }
+        if name.ends_with(".js") {
+            assert!(
+                text.starts_with("//"),
+                "collector/ui/{name} starts with what it is for"
+            );
+        }
+    }
+    let index = std::fs::read_to_string(ui.join("index.html")).unwrap();
+    assert!(index.contains(r#"<script type="module" src="/ui/app.js"></script>"#));
+    assert_eq!(
+        index.matches("<script").count(),
+        1,
+        "one script tag, no inline code"
+    );
+}

@@ -14,9 +14,13 @@ pub async fn replace(
     user: &ApiUser,
     mut policy: Policy,
 ) -> Result<Policy, ApiError> {
-    policy
-        .validate()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    policy.validate().map_err(|e| match e.field() {
+        Some(field) => ApiError::InvalidField {
+            field,
+            message: e.to_string(),
+        },
+        None => ApiError::BadRequest(e.to_string()),
+    })?;
     let _previous = crate::atomic!(state.store, tx => {
         // the stored policy, not this collector's copy: versions stay consecutive
         // when two collectors take changes at once

@@ -44,6 +44,14 @@ impl Tx {
         self.count_keys(&Range::prefix(&prefix)).await
     }
 
+    /// How many open tickets have their resolve target (`which` = `due`) or own
+    /// target (`sla.own`) in `[from, to)`.
+    pub async fn count_due(&mut self, which: &str, from: u64, to: u64) -> Result<u64, StoreError> {
+        let prefix = format!("tk.{which}/");
+        self.count_keys(&time_range(prefix.as_bytes(), Some(from), Some(to)))
+            .await
+    }
+
     /// Ids of open tickets whose resolve target (`which` = `due`) or own target
     /// (`sla.own`) falls in `[from, to)`.
     pub async fn due_between(

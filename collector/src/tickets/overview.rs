@@ -3,7 +3,7 @@
 //! priority from index counts, tickets breaching within 4 hours from the due-time
 //! indexes, and the daily and weekly trends from the compact report rows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use tend_shared::console::{DayPoint, Overview, WeekPoint};
 use tend_shared::tickets::{Priority, TicketSource};
@@ -55,14 +55,22 @@ pub async fn overview(state: &AppState, days: u32, stale_days: u32) -> Result<Ov
         o.open_by_priority
             .insert(p.as_str().to_string(), tx.open_with_priority(p).await?);
     }
-    let soon: BTreeSet<String> = tx
-        .due_between("due", now, now + SOON_MS)
-        .await?
-        .into_iter()
-        .chain(tx.due_between("sla.own", now, now + SOON_MS).await?)
-        .collect();
-    o.breaching_soon = soon.len() as u64;
-    o.breached = tx.due_between("due", 0, now).await?.len() as u64;
+    // breaching soon: unowned tickets whose own target falls within the window (a
+    // count), plus tickets whose resolve target does and that are not counted there
+    // already (few: read one by one)
+    let soon_end = now + SOON_MS;
+    let own_soon = tx.count_due("sla.own", now, soon_end).await?;
+    let mut resolve_only = 0;
+    for id in tx.due_between("due", now, soon_end).await? {
+        let counted = tx.ticket(&id).await?.is_some_and(|t| {
+            t.ticket.owned_at_ms.is_none()
+                && !t.own_breach_noted
+                && (now..soon_end).contains(&t.indexed_own_due_ms)
+        });
+        resolve_only += u64::from(!counted);
+    }
+    o.breaching_soon = own_soon + resolve_only;
+    o.breached = tx.count_due("due", 0, now).await?;
 
     // the days: UTC midnights, the last one today
     let today = now - now % DAY;

@@ -106,6 +106,21 @@ async fn the_overview_counts_the_fleet_the_backlog_and_the_trends() {
     assert_eq!(last["time_to_own_s"], 7200.0);
     assert_eq!(last["agent_tickets"], 0);
     assert_eq!(o["top_problems"][0], serde_json::json!(["printer.jam", 2]));
+    assert_eq!(o["breaching_soon"], 0, "P4 targets are a day away: {o}");
+
+    // a new P1: its own target (15 min) and resolve target (4 h) are both soon; once
+    let urgent = file(&t, &analyst, &devices[2], "vpn.down", "critical").await;
+    let (_, o) = t
+        .call(Method::GET, "/api/v1/reports/overview", Some(&viewer), None)
+        .await;
+    assert_eq!(o["breaching_soon"], 1, "{o}");
+    patch(
+        &t,
+        &analyst,
+        &urgent,
+        serde_json::json!({"status": "resolved"}),
+    )
+    .await;
 
     // six days later every device is offline, and the open tickets breached
     t.clock.advance_ms(6 * 86_400_000);

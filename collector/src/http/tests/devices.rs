@@ -278,6 +278,17 @@ async fn policy_updates_are_versioned_validated_and_audited() {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // the field at fault is named, for the console to show the error beside it
+    assert_eq!(v["error"]["field"], "checkin_interval_s", "{v}");
+    let (_, v) = t
+        .call(
+            Method::PUT,
+            "/api/v1/policy",
+            Some(&t.admin),
+            Some(r#"{"checks":{"disk.free":{"fail":1e12}}}"#.into()),
+        )
+        .await;
+    assert_eq!(v["error"]["field"], "checks.disk.free", "{v}");
     let (s, v) = t
         .call(
             Method::PUT,
