@@ -17,6 +17,7 @@ export async function devices(main) {
       <label>Search <input name="q" id="device-q" type="search" value="${esc(q.get("q") || "")}" placeholder="hostname, serial, owner or id" size="30"></label>
       ${opt("health", "Health", ["healthy", "warning", "failing", "unknown"])}${opt("platform", "Platform", ["linux", "macos"])}
       <label>Not seen for <select data-f="last_seen_older_than_s"><option value="">any time</option>${[[3600, "1 hour"], [86400, "1 day"], [604800, "7 days"], [2592000, "30 days"]].map(([s, l]) => `<option value="${s}" ${q.get("last_seen_older_than_s") === String(s) ? "selected" : ""}>${l}</option>`).join("")}</select></label>
+      <label>Sort <select data-f="sort">${[["", "by id"], ["hostname", "by hostname"], ["recent", "last seen, newest"], ["silent", "last seen, oldest"]].map(([v, l]) => `<option value="${v}" ${(q.get("sort") || "") === v ? "selected" : ""}>${l}</option>`).join("")}</select></label>
       <button>Search</button></form>
     <p class="muted">${list.length}${page.next ? "+" : ""} shown</p>` +
     table(["Hostname", "Health", "OS", "Last seen", "Serial", "Owner", "Agent", "Update"],

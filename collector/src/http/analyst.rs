@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::service;
 use crate::state::AppState;
 use crate::store::paging;
-use crate::store::{AuditFilter, DeviceFilter};
+use crate::store::{AuditFilter, DeviceFilter, DeviceSort};
 
 #[derive(Debug, Deserialize)]
 pub struct DeviceQuery {
@@ -26,6 +26,8 @@ pub struct DeviceQuery {
     last_seen_older_than_s: Option<u64>,
     /// Id prefix, hostname prefix or serial.
     q: Option<String>,
+    /// `id` (default), `hostname`, `recent`, `silent`.
+    sort: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -53,6 +55,13 @@ pub async fn list_devices(
             .last_seen_older_than_s
             .map(|s| state.now_ms().saturating_sub(s.saturating_mul(1000))),
         search: q.q.filter(|s| !s.trim().is_empty()),
+        sort: q
+            .sort
+            .as_deref()
+            .map(str::parse::<DeviceSort>)
+            .transpose()
+            .map_err(ApiError::BadRequest)?
+            .unwrap_or_default(),
     };
     let cursor = paging::cursor(q.cursor.as_deref()).map_err(ApiError::BadRequest)?;
     service::devices::list(&state, &filter, cursor.as_ref(), paging::limit(q.limit))

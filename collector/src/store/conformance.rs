@@ -12,7 +12,9 @@ use tend_shared::tickets::{TicketPatch, TicketSource, TicketStatus};
 
 use super::fixtures::{device, put_devices, report, state, T0};
 use super::kv::tests::both;
-use super::{Cursor, DeviceFilter, DeviceRecord, Store, StoreError, TicketFilter, TicketSort};
+use super::{
+    Cursor, DeviceFilter, DeviceRecord, DeviceSort, Store, StoreError, TicketFilter, TicketSort,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::{self, Filed};
@@ -256,6 +258,44 @@ async fn filters_read_their_indexes_and_counters_follow_the_records() {
                 ..Default::default()
             };
             assert_eq!(all_ids(&store, &f).await, expect(&*p), "{name}: search {q}");
+        }
+        // sorts, a page of 7 at a time, alone and with a filter
+        for (sort, desc) in [
+            (DeviceSort::Hostname, false),
+            (DeviceSort::Recent, true),
+            (DeviceSort::Silent, false),
+        ] {
+            for health in [None, Some(HealthStatus::Failing)] {
+                let f = DeviceFilter {
+                    sort,
+                    health,
+                    ..Default::default()
+                };
+                let mut got = Vec::new();
+                let mut cursor: Option<crate::store::Cursor> = None;
+                loop {
+                    let page = store
+                        .read()
+                        .devices_page(&f, cursor.as_ref(), 7)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    got.extend(page.items.into_iter().map(|d| d.id));
+                    match page.next {
+                        Some(n) => cursor = Some(crate::store::Cursor::decode(&n).unwrap()),
+                        None => break,
+                    }
+                }
+                let mut want: Vec<String> = (0..60)
+                    .map(device)
+                    .filter(|d| health.is_none_or(|h| d.health == h))
+                    .map(|d| d.id)
+                    .collect();
+                if desc {
+                    want.reverse();
+                }
+                assert_eq!(got, want, "{name}: {sort:?} {health:?}");
+            }
         }
         // counters: totals and per health, then after a change of health
         let c = store.read().counts().await.unwrap();

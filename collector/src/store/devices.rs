@@ -152,6 +152,37 @@ pub struct DeviceFilter {
     pub last_seen_before_ms: Option<u64>,
     /// Id, hostname, serial or owner prefix (case-insensitive).
     pub search: Option<String>,
+    /// Order of the list (a search is ordered by where it matched).
+    pub sort: DeviceSort,
+}
+
+/// How the device list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceSort {
+    /// By id (stable; the default).
+    #[default]
+    Id,
+    /// By hostname, A to Z.
+    Hostname,
+    /// Most recently seen first.
+    Recent,
+    /// Longest silent first.
+    Silent,
+}
+
+impl std::str::FromStr for DeviceSort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "id" => Ok(DeviceSort::Id),
+            "hostname" => Ok(DeviceSort::Hostname),
+            "recent" => Ok(DeviceSort::Recent),
+            "silent" => Ok(DeviceSort::Silent),
+            other => Err(format!(
+                "unknown sort {other:?} (id|hostname|recent|silent)"
+            )),
+        }
+    }
 }
 
 impl DeviceFilter {
@@ -292,6 +323,12 @@ impl Tx {
                 Source::asc(prefix_range("dev.serial/", q)),
                 Source::asc(prefix_range("dev.owner/", q)),
             ]
+        } else if filter.sort == DeviceSort::Hostname {
+            vec![Source::asc(Range::prefix(b"dev.host/"))]
+        } else if filter.sort == DeviceSort::Recent {
+            vec![Source::desc(Range::prefix(b"dev.seen/"))]
+        } else if filter.sort == DeviceSort::Silent {
+            vec![Source::asc(Range::prefix(b"dev.seen/"))]
         } else if let Some(h) = filter.health {
             vec![Source::asc(Range::prefix(
                 &Key::new("dev.health/").s(h.as_str()).build(),
@@ -308,20 +345,22 @@ impl Tx {
         } else {
             vec![Source::asc(Range::prefix(b"dev/"))]
         };
+        let sorted = search.is_none() && filter.sort != DeviceSort::Id;
         let by_id = search.is_some()
-            || filter.health.is_none()
+            || !sorted
+                && filter.health.is_none()
                 && filter.platform.is_none()
                 && filter.last_seen_before_ms.is_none();
-        let filtered = search.is_some()
-            || [
-                filter.health.is_some(),
-                filter.platform.is_some(),
-                filter.last_seen_before_ms.is_some(),
-            ]
-            .iter()
-            .filter(|b| **b)
-            .count()
-                > 1;
+        let filters = [
+            filter.health.is_some(),
+            filter.platform.is_some(),
+            filter.last_seen_before_ms.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        // the chosen index is the whole filter only when at most one filter picked it
+        let filtered = search.is_some() || filters > 1 || (sorted && filters > 0);
         let mut pager = match Pager::new(sources, cursor, limit, filtered) {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),

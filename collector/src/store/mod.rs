@@ -41,7 +41,7 @@ use serde::Serialize;
 pub use assets::{normalize_serial, AssetRecord};
 pub use audit::AuditFilter;
 pub use counters::Counts;
-pub use devices::{search_matches, DeviceFilter, DeviceRecord};
+pub use devices::{search_matches, DeviceFilter, DeviceRecord, DeviceSort};
 pub use enrollment::{ReenrollRequest, TokenUse};
 pub use jobs::BulkRecord;
 pub use kv::pg::PgOptions;

@@ -258,6 +258,33 @@ async fn the_unassigned_queue_and_the_typed_catalogue() {
     );
 
     let viewer = t.token(Role::Viewer, "vic").await;
+    t.enroll("b", None).await;
+    let (s, v) = t
+        .call(
+            Method::GET,
+            "/api/v1/devices?sort=hostname",
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let hosts: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["hostname"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["host-a", "host-b"]);
+    let (s, v) = t
+        .call(
+            Method::GET,
+            "/api/v1/devices?sort=bogus",
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_error(&v, "bad_request");
     let (s, v) = t
         .call(Method::GET, "/api/v1/diagnostics", Some(&viewer), None)
         .await;
