@@ -8,7 +8,7 @@ set -euo pipefail
 bin=$(realpath "${1:-$(dirname "$0")/../target/debug}")
 cd "$(dirname "$0")"
 mkdir -p man completions/bash completions/zsh completions/fish
-for b in tend-agent tend-collector tendctl; do
+for b in tend-agent tend tend-collector tendctl; do
   "$bin/$b" man > "man/$b.1"
   "$bin/$b" completions bash > "completions/bash/$b"
   "$bin/$b" completions zsh > "completions/zsh/_$b"

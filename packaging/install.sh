@@ -27,7 +27,7 @@ if [ "$MODE" = uninstall ]; then
     if systemd_up; then
         systemctl disable --now tend-agent.service >/dev/null 2>&1 || true
     fi
-    rm -f "$PREFIX/etc/systemd/system/tend-agent.service" "$PREFIX/usr/bin/tend-agent"
+    rm -f "$PREFIX/etc/systemd/system/tend-agent.service" "$PREFIX/usr/bin/tend-agent" "$PREFIX/usr/bin/tend"
     rm -rf "$PREFIX/usr/lib/tend"
     if [ "$PURGE" = 1 ]; then
         rm -rf "$PREFIX/var/lib/tend/agent"
@@ -46,6 +46,10 @@ install -d -m 0755 "$PREFIX/usr/lib/tend/bin" "$PREFIX/usr/bin" "$PREFIX/etc/ten
 install -d -m 0700 "$PREFIX/var/lib/tend/agent"
 install -m 0755 "$BINARY" "$PREFIX/usr/lib/tend/bin/tend-agent"
 ln -sf /usr/lib/tend/bin/tend-agent "$PREFIX/usr/bin/tend-agent"
+# the employee's command, when it sits beside the agent binary
+if [ -x "$(dirname "$BINARY")/tend" ]; then
+    install -m 0755 "$(dirname "$BINARY")/tend" "$PREFIX/usr/bin/tend"
+fi
 install -m 0644 "$HERE/systemd/tend-agent.service" "$PREFIX/etc/systemd/system/tend-agent.service"
 if [ ! -f "$PREFIX/etc/tend/agent.toml" ]; then
     sed "s#\"/var/lib/tend/agent\"#\"$PREFIX/var/lib/tend/agent\"#" "$HERE/config/agent.toml" > "$PREFIX/etc/tend/agent.toml"

@@ -12,6 +12,7 @@ pub mod enroll;
 pub mod identity;
 pub mod inventory;
 pub mod jobs;
+pub mod local;
 pub mod parse;
 pub mod platform;
 pub mod remediate;

@@ -99,15 +99,19 @@ export async function ticket(main, id) {
     <dt>Status</dt><dd id="ticket-status">${pill(t.status)}${t.auto_resolved ? " (auto-resolved)" : ""}</dd>
     <dt>Device</dt><dd><a href="#/device/${esc(t.device_id)}">${esc(t.hostname)}</a>${t.asset_id ? ` · asset <a href="#/asset/${esc(t.asset_id)}">${esc(t.asset_id)}</a>` : ""}</dd>
     <dt>Problem</dt><dd><a href="#/tickets?problem_key=${encodeURIComponent(t.problem_key)}"><code>${esc(t.problem_key)}</code></a> (${esc(t.category)}), seen ${t.occurrences}×, reopened ${t.reopen_count}×${t.problem_id ? ` · fleet problem <a href="#/problems">${esc(t.problem_id)}</a>` : ""}</dd>
-    <dt>Source</dt><dd>${esc(t.source)}</dd><dt>Assignee</dt><dd id="ticket-assignee">${esc(t.assignee || "nobody")}</dd>
+    <dt>Source</dt><dd>${esc(t.source)}${t.requester ? ` — asked by <strong id="ticket-requester">${esc(t.requester)}</strong> with <code>tend help</code>` : ""}</dd>
+    ${t.csat ? `<dt>Satisfaction</dt><dd id="ticket-csat">${"★".repeat(t.csat.score)}${"☆".repeat(5 - t.csat.score)} ${t.csat.score}/5${t.csat.comment ? ` — “${esc(t.csat.comment)}”` : ""}</dd>` : ""}
+    <dt>Assignee</dt><dd id="ticket-assignee">${esc(t.assignee || "nobody")}</dd>
     <dt>Own by</dt><dd>${esc(when(t.sla.own_due_ms))}${t.sla.own_breached ? " — breached" : ""}</dd>
     <dt>Resolve by</dt><dd>${esc(when(t.sla.resolve_due_ms))}${t.sla.resolve_breached ? " — breached" : ""} ${countdown(t)}</dd></dl></section>` +
     (act ? `<section class="actions"><h2>Work it</h2><p>${moves || `<span class="muted">No status change is possible from ${esc(words(t.status))}.</span>`}
       ${t.assignee !== me ? `<button type="button" id="assign-me">Assign to me</button>` : ""}
       <label>Priority <select id="priority">${["P1", "P2", "P3", "P4"].map(p => `<option ${p === t.priority ? "selected" : ""}>${p}</option>`).join("")}</select></label></p>
-      <form id="comment-form"><label for="comment">Comment</label><textarea id="comment" name="text" rows="3" required></textarea><button type="submit">Add comment</button> <span class="form-err err" role="alert"></span></form></section>` : "") +
+      <form id="comment-form"><label for="comment">Comment</label><textarea id="comment" name="text" rows="3" required></textarea>
+      ${t.requester ? `<label><input type="checkbox" name="public" id="comment-public"> Reply to ${esc(t.requester)} (they see it in <code>tend status</code>; otherwise an internal note)</label><br>` : ""}
+      <button type="submit">Add comment</button> <span class="form-err err" role="alert"></span></form></section>` : "") +
     `<section id="evidence"><h2>Evidence</h2>${evidence(t.evidence, t)}</section>` +
-    `<section><h2>Timeline</h2><ol class="timeline" id="timeline">${t.timeline.map(e => `<li><time>${esc(when(e.at_ms))}</time> <strong>${esc(e.actor)}</strong> ${esc(words(e.kind))}${e.message ? `: ${esc(e.message)}` : ""}</li>`).join("")}</ol></section>`;
+    `<section><h2>Timeline</h2><ol class="timeline" id="timeline">${t.timeline.map(e => `<li class="${e.kind === "reply" ? "reply" : ""}"><time>${esc(when(e.at_ms))}</time> <strong>${esc(e.actor)}</strong> ${esc(e.kind === "reply" ? "replied to the requester" : words(e.kind))}${e.message ? `: ${esc(e.message)}` : ""}</li>`).join("")}</ol></section>`;
   if (!act) return;
   const patch = async body => { await api(url, { method: "PATCH", body }); await ticket(main, id); };
   const fail = e => { main.querySelector(".actions p").insertAdjacentHTML("beforeend", `<span class="err" role="alert"> ${esc(e.message)}</span>`); };
@@ -116,7 +120,7 @@ export async function ticket(main, id) {
   if (mine) mine.addEventListener("click", () => patch({ assignee: "me" }).catch(fail));
   main.querySelector("#priority").addEventListener("change", ev => patch({ priority: ev.target.value }).catch(fail));
   onSubmit(main.querySelector("#comment-form"), async f => {
-    await api(`${url}/comments`, { method: "POST", body: { text: f.text } });
+    await api(`${url}/comments`, { method: "POST", body: { text: f.text, public: f.public === "on" } });
     await ticket(main, id);
   });
 }

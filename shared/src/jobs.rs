@@ -69,6 +69,14 @@ pub struct SignedScript {
     pub body_sha256: String,
     pub timeout_s: u64,
     pub run_as: String,
+    /// The script's name, who submitted and who approved this version (shown to the
+    /// device's user; not part of the signed manifest).
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub submitted_by: String,
+    #[serde(default)]
+    pub approved_by: String,
     /// Base64 ed25519 signature over `crate::signing::script_manifest(...)`.
     pub signature: String,
 }
@@ -80,6 +88,9 @@ pub struct Job {
     pub created_at_ms: u64,
     pub expires_at_ms: u64,
     pub spec: JobSpec,
+    /// Who queued it (the device's transparency log shows it to its user).
+    #[serde(default)]
+    pub created_by: String,
 }
 
 /// What the agent reports back.

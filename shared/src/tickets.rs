@@ -144,6 +144,8 @@ pub enum TicketSource {
     Collector,
     /// An analyst, by hand.
     Analyst,
+    /// The person using the device, through `tend help` (the ticket's `requester`).
+    User,
 }
 
 /// `POST /api/v1/tickets`. Idempotent on `request_id`.
@@ -169,6 +171,69 @@ pub struct TicketRequest {
     pub evidence: serde_json::Value,
     #[serde(default)]
     pub observed_at_ms: u64,
+    /// Set when the person using the device asked for help (`tend help`): their
+    /// local user name. The ticket's source is then `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<String>,
+    /// The category the requester chose (`network`, `disk`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// Categories a user ticket may have.
+pub const USER_CATEGORIES: [&str; 7] = [
+    "network",
+    "disk",
+    "performance",
+    "software",
+    "hardware",
+    "account",
+    "other",
+];
+
+/// A requester's satisfaction with a resolved ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Csat {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub score: u8,
+    #[serde(default)]
+    pub comment: String,
+    pub at_ms: u64,
+}
+
+/// `POST /api/v1/tickets/{id}/csat` (the device, for its requester).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsatRequest {
+    pub requester: String,
+    pub score: u8,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A public reply on a ticket, as the requester sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub at_ms: u64,
+    pub by: String,
+    pub text: String,
+}
+
+/// `GET /api/v1/device/tickets/{id}`: what a device may show its user of a ticket it
+/// filed for them (public replies only, never internal notes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequesterView {
+    pub id: String,
+    pub summary: String,
+    pub status: TicketStatus,
+    #[serde(default)]
+    pub requester: Option<String>,
+    pub created_at_ms: u64,
+    #[serde(default)]
+    pub resolved_at_ms: Option<u64>,
+    #[serde(default)]
+    pub replies: Vec<Reply>,
+    #[serde(default)]
+    pub csat: Option<Csat>,
 }
 
 /// Due times and breach flags, computed at read time.
@@ -225,6 +290,11 @@ pub struct Ticket {
     pub check: Option<CheckResult>,
     #[serde(default)]
     pub evidence: serde_json::Value,
+    /// Who asked for help, for tickets with source `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat: Option<Csat>,
 }
 
 /// One entry of a ticket's history.
@@ -266,6 +336,9 @@ pub struct TicketPatch {
     /// Added to the timeline with the change.
     #[serde(default)]
     pub comment: Option<String>,
+    /// The comment is a reply the requester sees (`tend status`), not an internal note.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// A fleet-wide incident: one problem key on many devices in a short window.
@@ -383,6 +456,18 @@ pub struct SlaReport {
     pub deflected: u64,
     /// deflected / (deflected + tickets from agents).
     pub deflection_rate: Option<f64>,
+    /// Resolved user tickets (`tend help`) created in the range.
+    #[serde(default)]
+    pub user_tickets_resolved: u64,
+    /// Of those, how many their requester rated.
+    #[serde(default)]
+    pub csat_responses: u64,
+    /// Mean rating (1 to 5) of those rated.
+    #[serde(default)]
+    pub csat_average: Option<f64>,
+    /// csat_responses / user_tickets_resolved.
+    #[serde(default)]
+    pub csat_response_rate: Option<f64>,
 }
 
 #[cfg(test)]

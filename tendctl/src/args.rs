@@ -143,6 +143,9 @@ pub enum Cmd {
         priority: Option<tend_shared::tickets::Priority>,
         #[arg(long)]
         comment: Option<String>,
+        /// The comment is a reply the requester sees (`tend status`), not an internal note.
+        #[arg(long, requires = "comment")]
+        reply: bool,
     },
     /// Fleet-wide problems (one problem key on many devices).
     Problems,

@@ -101,6 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             assignee,
             priority,
             comment,
+            reply,
         } => {
             let changes =
                 status.is_some() || assignee.is_some() || priority.is_some() || comment.is_some();
@@ -109,6 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
                 assignee,
                 priority,
                 comment,
+                public: reply,
             });
             ctl.ticket(&id, patch).await?
         }

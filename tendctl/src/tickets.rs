@@ -266,6 +266,14 @@ impl Ctl {
             r.deflected,
             pct(r.deflection_rate)
         );
+        let _ = writeln!(
+            out,
+            "  CSAT                {} from {} of {} resolved user requests ({} answered)",
+            r.csat_average.map_or("-".into(), |a| format!("{a:.1}/5")),
+            r.csat_responses,
+            r.user_tickets_resolved,
+            pct(r.csat_response_rate)
+        );
         let join = |m: &std::collections::BTreeMap<String, u64>| {
             m.iter()
                 .map(|(k, v)| format!("{k}={v}"))
@@ -321,6 +329,8 @@ mod tests {
             sla,
             check: None,
             evidence: serde_json::Value::Null,
+            requester: None,
+            csat: None,
         }
     }
 

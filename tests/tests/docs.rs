@@ -8,7 +8,7 @@ use std::process::Command;
 
 use tend_e2e::bin;
 
-const BINARIES: [&str; 3] = ["tend-agent", "tend-collector", "tendctl"];
+const BINARIES: [&str; 4] = ["tend-agent", "tend", "tend-collector", "tendctl"];
 
 fn packaging() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -265,6 +265,9 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
             body_sha256: unsigned.body_sha256.clone(),
             timeout_s: 30,
             run_as: "root".into(),
+            name: String::new(),
+            submitted_by: String::new(),
+            approved_by: String::new(),
             signature: String::new(),
         };
         let job = JobView {

@@ -63,6 +63,8 @@ fn debs_hold_the_binaries_units_configs_and_scripts() {
     let files = run(Command::new("dpkg-deb").arg("-c").arg(&agent));
     for f in [
         "./usr/lib/tend/bin/tend-agent",
+        "./usr/bin/tend",
+        "./usr/share/man/man1/tend.1",
         "./lib/systemd/system/tend-agent.service",
         "./etc/tend/agent.toml",
         "./usr/share/man/man1/tend-agent.1",
@@ -288,6 +290,8 @@ fn rpms_carry_units_configs_docs_and_scriptlets() {
     let files = run(Command::new("rpm").arg("-qpl").arg(&agent));
     for f in [
         "/usr/lib/tend/bin/tend-agent",
+        "/usr/bin/tend",
+        "/usr/share/man/man1/tend.1.gz",
         "/usr/lib/systemd/system/tend-agent.service",
         "/etc/tend/agent.toml",
         "/usr/share/man/man1/tend-agent.1.gz",

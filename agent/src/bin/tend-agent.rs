@@ -42,6 +42,10 @@ enum Cmd {
         /// Config file, watched and reloaded live. Missing is fine unless given.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The socket `tend` (the employee's command) talks to [default:
+        /// /run/tend/agent.sock for the default state dir, else `<state>.sock`].
+        #[arg(long, env = "TEND_AGENT_SOCKET")]
+        socket: Option<PathBuf>,
     },
     /// Check the config file (and the state dir it names); non-zero on error.
     Validate {
@@ -155,7 +159,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             ));
         }
-        Cmd::Run { state, config } => {
+        Cmd::Run {
+            state,
+            config,
+            socket,
+        } => {
             let path = abs(&config
                 .clone()
                 .unwrap_or_else(|| tend_agent::config::DEFAULT_CONFIG.into()));
@@ -171,6 +179,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let opts = RunOptions {
                 config: cfg,
                 config_path: Some(path),
+                socket: Some(
+                    socket.map_or_else(|| tend_agent::local::socket_for(&state), |p| abs(&p)),
+                ),
                 agent_args,
                 allow_update: true,
             };

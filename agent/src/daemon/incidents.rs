@@ -122,6 +122,8 @@ impl Agent {
                 "remediation": remediation,
             }),
             observed_at_ms: tend_shared::now_ms(),
+            requester: None,
+            category: None,
         };
         if let Err(e) = self.spool.push_ticket(&req) {
             tracing::error!(error = %e, check = %r.id, "ticket request not spooled");
@@ -142,6 +144,9 @@ impl Agent {
                 Ok(t) => {
                     tracing::info!(ticket = %t["id"].as_str().unwrap_or("?"), problem = %req.problem_key, "ticket filed");
                     self.spool.remove_ticket(&name);
+                    if let (Some(_), Some(id)) = (&req.requester, t["id"].as_str()) {
+                        self.user_ticket_filed(&req.request_id, id);
+                    }
                 }
                 Err(e) if matches!(e.status(), Some(400 | 409 | 413 | 422)) => {
                     tracing::error!(error = %e, problem = %req.problem_key, "ticket request rejected; dropped");

@@ -45,6 +45,7 @@ impl Agent {
                 continue;
             }
             let client = self.client.clone();
+            let note = super::user::Note::new(&self.ran_here, &job);
             match job.spec {
                 JobSpec::Diagnostic { ref name, .. } if name == "inventory-refresh" => {
                     self.refresh_inventory(true).await;
@@ -55,6 +56,7 @@ impl Agent {
                         serde_json::json!({"inventory_hash": hash}),
                     );
                     finish(&client, &dir, &job.id, &r).await;
+                    note.done(&r);
                     report_now = true;
                 }
                 JobSpec::Diagnostic { ref name, .. } if name == "health-now" => {
@@ -64,6 +66,7 @@ impl Agent {
                     self.evaluate().await;
                     let r = result(JobState::Succeeded, serde_json::json!(self.health));
                     finish(&client, &dir, &job.id, &r).await;
+                    note.done(&r);
                     report_now = true;
                 }
                 JobSpec::Diagnostic { name, args } => {
@@ -78,6 +81,7 @@ impl Agent {
                             crate::jobs::exec::rejected(format!("diagnostic task failed: {e}"))
                         });
                         finish(&client, &dir, &job.id, &r).await;
+                        note.done(&r);
                     });
                 }
                 JobSpec::Script(s) => {
@@ -86,13 +90,9 @@ impl Agent {
                     tokio::spawn(async move {
                         if let Err(why) = crate::jobs::exec::verify(&s, &key) {
                             tracing::warn!(job = %job.id, reason = %why, "script refused");
-                            return finish(
-                                &client,
-                                &dir,
-                                &job.id,
-                                &crate::jobs::exec::rejected(why),
-                            )
-                            .await;
+                            let r = crate::jobs::exec::rejected(why);
+                            finish(&client, &dir, &job.id, &r).await;
+                            return note.done(&r);
                         }
                         let _ = results::post(&client, &dir, &job.id, &running()).await;
                         let id = job.id.clone();
@@ -104,6 +104,7 @@ impl Agent {
                             crate::jobs::exec::rejected(format!("script task failed: {e}"))
                         });
                         finish(&client, &dir, &job.id, &r).await;
+                        note.done(&r);
                     });
                 }
             }

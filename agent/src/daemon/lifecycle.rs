@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub agent_args: Vec<OsString>,
     /// False for agents embedded in another program (the collector's demo).
     pub allow_update: bool,
+    /// The local socket `tend` talks to (`None`: not served).
+    pub socket: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -37,6 +39,7 @@ impl RunOptions {
             config_path: None,
             agent_args: Vec::new(),
             allow_update: false,
+            socket: None,
         }
     }
 }

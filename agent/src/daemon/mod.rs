@@ -28,6 +28,7 @@ mod heartbeat;
 mod incidents;
 mod jobs;
 mod lifecycle;
+mod user;
 
 pub use lifecycle::RunOptions;
 
@@ -123,6 +124,9 @@ pub struct Agent {
     ledger: crate::remediate::Ledger,
     /// Jobs started here (a job delivered twice runs once).
     ledger_jobs: crate::results::JobLedger,
+    /// Tickets filed for local users (`tend help`) and what IT ran here.
+    user_tickets: user::Record<user::Filed>,
+    ran_here: user::RanLog,
     /// Local config (watched; reloaded live).
     config: crate::config::AgentConfig,
     life: lifecycle::Lifecycle,
@@ -146,6 +150,11 @@ impl Agent {
             work_dir: crate::jobs::exec::work_root(state.path()),
             ledger: crate::remediate::Ledger::open(&state),
             ledger_jobs: crate::results::JobLedger::open(&state),
+            user_tickets: user::Record::open(&state, "user-tickets.json"),
+            ran_here: std::sync::Arc::new(std::sync::Mutex::new(user::Record::open(
+                &state,
+                "ran-here.json",
+            ))),
             policy: state.policy()?,
             check_states,
             status: state.status()?,
@@ -436,8 +445,17 @@ pub async fn run_with(
     opts: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
+    let socket = opts.socket.clone();
     let mut agent = Agent::with_options(state, opts)?;
     agent.start_lifecycle();
+    // the employee's `tend`: optional, the agent runs without it
+    let mut local = socket.and_then(|p| {
+        crate::local::serve(&p)
+            .inspect_err(
+                |e| tracing::warn!(error = %e, socket = %p.display(), "local socket not served"),
+            )
+            .ok()
+    });
     agent.event(
         "agent.started",
         None,
@@ -465,6 +483,9 @@ pub async fn run_with(
         let preparing = agent.life.preparing();
         tokio::select! {
             _ = &mut shutdown => break,
+            Some(call) = async { match local.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                agent.on_local(call).await;
+            }
             Some(change) = lifecycle::next_change(&mut agent.life.watch) => {
                 if agent.on_change(change) {
                     next_eval = Instant::now();
@@ -556,39 +577,4 @@ pub async fn run_with(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_follow_the_outage_age_and_retry_after() {
-        for _ in 0..50 {
-            let soon = retry_delay(Duration::from_secs(5), None);
-            assert!(soon <= Duration::from_millis(2_500), "{soon:?}");
-            let long = retry_delay(Duration::from_secs(3_600), None);
-            assert!(long >= Duration::from_secs(150) && long <= Duration::from_secs(300));
-            let told = retry_delay(Duration::from_secs(1), Some(Duration::from_secs(30)));
-            assert!(told >= Duration::from_secs(30));
-        }
-    }
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        for _ in 0..50 {
-            let first = backoff(1);
-            assert!(
-                first >= Duration::from_secs(1) && first <= Duration::from_secs(2),
-                "{first:?}"
-            );
-            let late = backoff(30);
-            assert!(
-                late >= Duration::from_secs(150) && late <= Duration::from_secs(300),
-                "{late:?}"
-            );
-            let j = jittered(Duration::from_secs(60));
-            assert!(
-                j >= Duration::from_secs(54) && j <= Duration::from_secs(66),
-                "{j:?}"
-            );
-        }
-    }
-}
+mod timing_tests;

@@ -211,6 +211,9 @@ mod tests {
             body_sha256: sha,
             timeout_s,
             run_as: "root".into(),
+            name: "s1".into(),
+            submitted_by: "alice".into(),
+            approved_by: "bob".into(),
             signature: sig,
         }
     }

@@ -116,6 +116,8 @@ fn ticket_requests_wait_in_order() {
             check: None,
             evidence: serde_json::Value::Null,
             observed_at_ms: 0,
+            requester: None,
+            category: None,
         };
         s.push_ticket(&req).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(2));
@@ -152,6 +154,8 @@ fn ticket_requests_wait_in_order() {
         check: None,
         evidence: serde_json::Value::Null,
         observed_at_ms: 0,
+        requester: None,
+        category: None,
     };
     small.push_ticket(&req("first")).unwrap();
     assert!(matches!(

@@ -1,4 +1,5 @@
-//! Agent endpoints (device token): enroll and check-in.
+//! Agent endpoints (device token): enroll, check-in, long-poll, and what a device
+//! does for its user (their tickets' public view, their CSAT rating).
 
 use std::time::Duration;
 
@@ -92,4 +93,31 @@ pub async fn jobs_next(
             }
         }
     }
+}
+
+/// `GET /api/v1/device/tickets/{id}`: a ticket this device filed for its user, with
+/// the public replies (never internal notes).
+pub async fn requester_ticket(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::error::ApiPath(id): crate::error::ApiPath<String>,
+) -> Result<Json<tend_shared::tickets::RequesterView>, ApiError> {
+    let device = auth.device(&state, "ticket.requester_view").await?;
+    crate::tickets::requester::view(&state, &device, &id)
+        .await
+        .map(Json)
+}
+
+/// `POST /api/v1/tickets/{id}/csat`: the requester's rating, through their device.
+pub async fn csat(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::error::ApiPath(id): crate::error::ApiPath<String>,
+    ApiJson(req): ApiJson<tend_shared::tickets::CsatRequest>,
+) -> Result<Json<tend_shared::tickets::RequesterView>, ApiError> {
+    let device = auth.device(&state, "ticket.csat").await?;
+    state.device_rate(&state.rates.device_tickets, "ticket filings", &device.id)?;
+    crate::tickets::requester::rate(&state, &device, &id, req)
+        .await
+        .map(Json)
 }

@@ -119,6 +119,8 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::delete(users::revoke_enroll_token),
         )
         .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
+        .route("/api/v1/tickets/{id}/csat", post(agent::csat))
+        .route("/api/v1/device/tickets/{id}", get(agent::requester_ticket))
         .route("/api/v1/problems", get(tickets::problems))
         .route("/api/v1/reports/sla", get(tickets::sla_report))
         .route(

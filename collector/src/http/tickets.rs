@@ -22,13 +22,20 @@ use crate::tickets::{self, Filed, TicketQuery};
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(req): ApiJson<TicketRequest>,
+    ApiJson(mut req): ApiJson<TicketRequest>,
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     let (device, source, actor) = match auth.0 {
         Principal::Device(d) => {
             state.device_rate(&state.rates.device_tickets, "ticket filings", &d.id)?;
             let actor = format!("device:{}", d.id);
-            (*d, TicketSource::Agent, actor)
+            let source = if req.requester.is_some() {
+                // the person at the device asked (`tend help`)
+                req = tickets::requester::user_request(req)?;
+                TicketSource::User
+            } else {
+                TicketSource::Agent
+            };
+            (*d, source, actor)
         }
         Principal::Api(_) => {
             let user = auth.require(&state, Role::Analyst, "ticket.create").await?;
@@ -96,6 +103,9 @@ pub async fn patch(
 #[derive(Debug, Deserialize)]
 pub struct CommentBody {
     text: String,
+    /// A reply the requester sees (`tend status`), not an internal note.
+    #[serde(default)]
+    public: bool,
 }
 
 pub async fn comment(
@@ -116,6 +126,7 @@ pub async fn comment(
         &id,
         TicketPatch {
             comment: Some(c.text),
+            public: c.public,
             ..Default::default()
         },
     )

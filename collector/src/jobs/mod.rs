@@ -191,6 +191,7 @@ async fn take_in(
             created_at_ms: j.created_at_ms,
             expires_at_ms: j.expires_at_ms,
             spec,
+            created_by: j.created_by.clone(),
         });
     }
     if settled || !out.is_empty() {

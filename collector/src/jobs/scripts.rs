@@ -25,6 +25,9 @@ pub fn signed(s: &Script) -> Option<SignedScript> {
         body_sha256: s.body_sha256.clone(),
         timeout_s: s.timeout_s,
         run_as: s.run_as.as_str().to_string(),
+        name: s.name.clone(),
+        submitted_by: s.submitted_by.clone(),
+        approved_by: s.approved_by.clone().unwrap_or_default(),
         signature: s.signature.clone()?,
     })
 }

@@ -91,6 +91,8 @@ pub(crate) fn ticket(id: &str, device: &str) -> super::TicketRecord {
         sla: Default::default(),
         check: None,
         evidence: serde_json::Value::Null,
+        requester: None,
+        csat: None,
     })
 }
 
@@ -117,5 +119,7 @@ pub(crate) fn report(rid: &str, key: &str) -> TicketRequest {
         check: None,
         evidence: serde_json::Value::Null,
         observed_at_ms: T0,
+        requester: None,
+        category: None,
     }
 }

@@ -120,6 +120,7 @@ impl TicketRow {
             TicketSource::Agent => 0u8,
             TicketSource::Collector => 1,
             TicketSource::Analyst => 2,
+            TicketSource::User => 3,
         };
         let flags = u8::from(self.auto_resolved)
             | u8::from(self.owned_at_ms.is_some()) << 1
@@ -209,6 +210,7 @@ impl<'a> RowRef<'a> {
             source: match head[3] {
                 0 => TicketSource::Agent,
                 1 => TicketSource::Collector,
+                3 => TicketSource::User,
                 _ => TicketSource::Analyst,
             },
             created_at_ms: n(0)?,

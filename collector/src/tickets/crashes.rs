@@ -90,6 +90,8 @@ pub async fn on_crash(
             "crashes": recent.iter().map(|ev| &ev.data).collect::<Vec<_>>(),
         }),
         observed_at_ms: e.at_ms,
+        requester: None,
+        category: None,
     };
     super::file(state, device, req, TicketSource::Collector, "system").await?;
     Ok(())

@@ -20,6 +20,7 @@ pub mod crashes;
 pub mod overview;
 pub mod query;
 pub mod report;
+pub mod requester;
 pub mod sla;
 pub mod sweep;
 pub mod webhooks;
@@ -48,7 +49,7 @@ pub const OFFLINE_KEY: &str = "device.offline";
 /// until some are resolved (repeats of open problems still count as occurrences).
 pub const MAX_OPEN_PER_DEVICE: usize = 100;
 
-fn entry(
+pub(crate) fn entry(
     at_ms: u64,
     actor: &str,
     kind: &str,
@@ -206,7 +207,10 @@ pub async fn file_in(
             asset_id: device.asset_id.clone(),
             hostname: device.hostname.clone(),
             problem_key: req.problem_key.clone(),
-            category: sla::category(&req.problem_key).to_string(),
+            category: match (&req.requester, &req.category) {
+                (Some(_), Some(c)) => c.clone(),
+                _ => sla::category(&req.problem_key).to_string(),
+            },
             summary: req.summary.clone(),
             description: req.description.clone(),
             severity: req.severity,
@@ -226,6 +230,8 @@ pub async fn file_in(
             sla: Sla::default(),
             check: req.check.clone(),
             evidence: req.evidence.clone(),
+            requester: req.requester.clone(),
+            csat: None,
         });
         tx.append_timeline(
             &id,
@@ -481,10 +487,20 @@ async fn patch_in(
     if let Some(c) = p.comment.as_ref().filter(|c| !c.trim().is_empty()) {
         tx.append_timeline(
             id,
-            &entry(now, actor, "comment", c.clone(), serde_json::Value::Null),
+            &entry(
+                now,
+                actor,
+                // a reply is what the requester sees; a comment stays internal
+                if p.public { "reply" } else { "comment" },
+                c.clone(),
+                serde_json::Value::Null,
+            ),
         )
         .await?;
-        changes.insert("comment".into(), serde_json::Value::Bool(true));
+        changes.insert(
+            if p.public { "reply" } else { "comment" }.into(),
+            serde_json::Value::Bool(true),
+        );
     }
     if changes.is_empty() {
         return Ok(view(state, &t));

@@ -83,6 +83,7 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
     let mut resolve = Vec::new();
     let mut by_category: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_priority: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut rated_user_tickets: Vec<&str> = Vec::new();
     for row in &in_range {
         let t = &row.fixed;
         let sla = super::sla::compute_parts(&t.sla_parts(), &settings, now);
@@ -103,6 +104,9 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
         }
         if let Some(res) = t.resolved_at_ms {
             resolved += 1;
+            if t.source == TicketSource::User {
+                rated_user_tickets.push(row.id);
+            }
             if t.auto_resolved {
                 auto += 1;
             }
@@ -130,6 +134,17 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     top.truncate(10);
     r.top_problems = top.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    // CSAT: the resolved user tickets' records (few next to the agents' tickets)
+    r.user_tickets_resolved = rated_user_tickets.len() as u64;
+    let mut scores = Vec::new();
+    for id in rated_user_tickets {
+        if let Some(c) = tx.ticket(id).await?.and_then(|t| t.ticket.csat) {
+            scores.push(f64::from(c.score));
+        }
+    }
+    r.csat_responses = scores.len() as u64;
+    r.csat_average = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+    r.csat_response_rate = ratio(r.csat_responses, r.user_tickets_resolved);
     r.deflected = tx.deflections_between(from_ms, to_ms).await?;
     r.deflection_rate = ratio(r.deflected, r.deflected + from_agents);
     Ok(r)

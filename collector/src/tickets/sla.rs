@@ -148,6 +148,8 @@ mod tests {
             sla: Sla::default(),
             check: None,
             evidence: serde_json::Value::Null,
+            requester: None,
+            csat: None,
         })
     }
 

@@ -92,6 +92,8 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
             check: None,
             evidence: serde_json::json!({"last_seen_ms": d.last_seen_ms, "offline_threshold_s": policy.offline_threshold_s}),
             observed_at_ms: now,
+            requester: None,
+            category: None,
         };
         // one device's bad data never stops the sweep for the rest
         match file(state, &d, req, TicketSource::Collector, "system").await {

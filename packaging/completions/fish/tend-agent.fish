@@ -44,6 +44,7 @@ complete -c tend-agent -n "__fish_tend_agent_using_subcommand enroll" -l if-need
 complete -c tend-agent -n "__fish_tend_agent_using_subcommand enroll" -s h -l help -d 'Print help'
 complete -c tend-agent -n "__fish_tend_agent_using_subcommand run" -l state -d 'State directory [default: the config\'s state_dir, /var/lib/tend/agent]' -r -F
 complete -c tend-agent -n "__fish_tend_agent_using_subcommand run" -l config -d 'Config file, watched and reloaded live. Missing is fine unless given' -r -F
+complete -c tend-agent -n "__fish_tend_agent_using_subcommand run" -l socket -d 'The socket `tend` (the employee\'s command) talks to [default: /run/tend/agent.sock for the default state dir, else `<state>.sock`]' -r -F
 complete -c tend-agent -n "__fish_tend_agent_using_subcommand run" -s h -l help -d 'Print help'
 complete -c tend-agent -n "__fish_tend_agent_using_subcommand validate" -l config -r -F
 complete -c tend-agent -n "__fish_tend_agent_using_subcommand validate" -s h -l help -d 'Print help'

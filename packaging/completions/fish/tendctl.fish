@@ -131,6 +131,7 @@ complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -l status -d 'in
 complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -l assignee -d 'A name, `me` for yourself, or "" to unassign' -r
 complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -l priority -r
 complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -l comment -r
+complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -l reply -d 'The comment is a reply the requester sees (`tend status`), not an internal note'
 complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -l json -d 'Print JSON instead of tables (every command)'
 complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -s h -l help -d 'Print help'
 complete -c tendctl -n "__fish_tendctl_using_subcommand problems" -l json -d 'Print JSON instead of tables (every command)'

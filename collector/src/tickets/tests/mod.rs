@@ -104,6 +104,8 @@ fn request(rid: &str, key: &str) -> TicketRequest {
         check: None,
         evidence: serde_json::json!({"n": rid}),
         observed_at_ms: 0,
+        requester: None,
+        category: None,
     }
 }
 
