@@ -22,6 +22,22 @@ fn tour() -> Vec<(String, bool)> {
         .collect()
 }
 
+/// README's "On the laptop" lines.
+fn laptop() -> Vec<String> {
+    let blocks = readme_blocks("On the laptop");
+    assert!(!blocks.is_empty(), "the laptop section has a sh block");
+    blocks[0]
+        .iter()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            l.split_once("  #")
+                .map_or(l.as_str(), |(c, _)| c)
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
     let tmp = tempfile::tempdir().unwrap();
@@ -81,6 +97,25 @@ async fn the_readme_tour_works_against_a_demo_with_a_relative_data_dir() {
                 .unwrap_or_else(|e| panic!("`{line}` printed no JSON ({e}): {stdout}"));
         }
     }
+
+    // "On the laptop": `tend` against the demo's own agent, as the demo's user
+    assert!(demo.env["TEND_AGENT_SOCKET"].ends_with("agent.sock"));
+    for line in laptop() {
+        let out = demo.sh(&line);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            out.status.success(),
+            "laptop line `{line}` failed:\n{stdout}{stderr}"
+        );
+        if line.starts_with("tend help") {
+            assert!(stdout.starts_with("Filed as T-"), "{stdout}");
+        }
+    }
+    let open = demo.ok("tendctl --json tickets --status open");
+    assert!(open.contains("my wifi keeps dropping"), "{open}");
 
     // `--assignee me` stored the caller's name, not the word "me"
     let t1: tend_shared::tickets::TicketDetail = api.get("/api/v1/tickets/T-1").await.unwrap();

@@ -382,7 +382,7 @@ async fn demo(data: PathBuf, listen: String, agent_bin: Option<PathBuf>) -> anyh
   agent:          state {state}, log {log}
 
 Use the CLI from any folder (TEND_TOKEN is the analyst; $ADMIN and $ADMIN2 are the two admins):
-  export PATH=\"{bin}:$PATH\" TEND_SERVER={url} TEND_CA=\"{ca}\" TEND_TOKEN={analyst} ADMIN={admin} ADMIN2={admin2} TEND_AGENT_STATE=\"{state}\"
+  export PATH=\"{bin}:$PATH\" TEND_SERVER={url} TEND_CA=\"{ca}\" TEND_TOKEN={analyst} ADMIN={admin} ADMIN2={admin2} TEND_AGENT_STATE=\"{state}\" TEND_AGENT_SOCKET=\"{state}.sock\"
   tendctl devices
 Ctrl-C stops it; running it again reuses the data.
 ",
