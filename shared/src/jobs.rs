@@ -249,6 +249,9 @@ pub struct JobView {
     pub result: Option<JobResult>,
     #[serde(default)]
     pub bulk_id: Option<String>,
+    /// The ticket it was queued from (its result lands on the ticket's timeline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<String>,
 }
 
 /// `POST /api/v1/devices/{id}/diagnostics`.
@@ -257,6 +260,12 @@ pub struct DiagnosticRequest {
     pub name: String,
     #[serde(default)]
     pub args: Vec<String>,
+    /// How long it may wait for an offline device (60 s to 14 days; default 1 day).
+    #[serde(default)]
+    pub ttl_s: Option<u64>,
+    /// The ticket it is for: its result is attached to that ticket's timeline.
+    #[serde(default)]
+    pub ticket_id: Option<String>,
 }
 
 /// What a bulk action runs on each device.

@@ -162,6 +162,8 @@ pub enum Cmd {
         /// did not succeed exits 1.
         #[arg(long, num_args = 0..=1, default_missing_value = "30")]
         wait: Option<u64>,
+        #[command(flatten)]
+        queue: QueueArgs,
     },
     /// Approved scripts: list, submit, approve, revoke.
     Scripts {
@@ -178,6 +180,8 @@ pub enum Cmd {
         /// not succeed exits 1.
         #[arg(long, num_args = 0..=1, default_missing_value = "60")]
         wait: Option<u64>,
+        #[command(flatten)]
+        queue: QueueArgs,
     },
     /// Show one job.
     Job { id: String },
@@ -404,6 +408,24 @@ pub enum UserCmd {
 }
 
 /// `90m`, `12h`, `30d`, `3600s` (or plain seconds) → seconds.
+/// How long a job may wait for an offline device, and the ticket it is for.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueueArgs {
+    /// Wait this long for an offline device (`90m`, `3d`, up to `14d`; default 1 day).
+    #[arg(long, value_parser = parse_duration_s)]
+    pub ttl: Option<u64>,
+    /// Attach the result to this ticket of the device (`T-12`).
+    #[arg(long)]
+    pub ticket: Option<String>,
+}
+
+impl QueueArgs {
+    /// The request fields.
+    pub fn fields(&self) -> serde_json::Value {
+        serde_json::json!({"ttl_s": self.ttl, "ticket_id": self.ticket})
+    }
+}
+
 pub fn parse_duration_s(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, unit) = s

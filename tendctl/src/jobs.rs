@@ -162,14 +162,15 @@ impl Ctl {
         name: &str,
         args: &[String],
         wait: Option<u64>,
+        queue: &crate::args::QueueArgs,
     ) -> anyhow::Result<Output> {
         let id = self.resolve_device(device).await?;
+        let mut body = queue.fields();
+        body["name"] = name.into();
+        body["args"] = serde_json::json!(args);
         let j: JobView = self
             .client
-            .post(
-                &format!("/api/v1/devices/{id}/diagnostics"),
-                &serde_json::json!({"name": name, "args": args}),
-            )
+            .post(&format!("/api/v1/devices/{id}/diagnostics"), &body)
             .await?;
         Ok(self.finish(j, wait).await?)
     }
@@ -194,15 +195,15 @@ impl Ctl {
         device: &str,
         script: &str,
         wait: Option<u64>,
+        queue: &crate::args::QueueArgs,
     ) -> anyhow::Result<Output> {
         let id = self.resolve_device(device).await?;
         let script_id = self.resolve_script(script).await?;
+        let mut body = queue.fields();
+        body["script_id"] = script_id.into();
         let j: JobView = self
             .client
-            .post(
-                &format!("/api/v1/devices/{id}/scripts"),
-                &serde_json::json!({"script_id": script_id}),
-            )
+            .post(&format!("/api/v1/devices/{id}/scripts"), &body)
             .await?;
         Ok(self.finish(j, wait).await?)
     }

@@ -120,12 +120,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             name,
             args,
             wait,
-        } => return ctl.diagnose(&device, &name, &args, wait).await,
+            queue,
+        } => return ctl.diagnose(&device, &name, &args, wait, &queue).await,
         Cmd::Run {
             device,
             script,
             wait,
-        } => return ctl.run_script(&device, &script, wait).await,
+            queue,
+        } => return ctl.run_script(&device, &script, wait, &queue).await,
         Cmd::Job { id } => ctl.job(&id).await?,
         Cmd::Scripts { cmd } => scripts(&ctl, cmd).await?,
         Cmd::Bulk {

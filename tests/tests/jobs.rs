@@ -284,6 +284,7 @@ async fn diagnostics_scripts_signatures_and_self_healing() {
             finished_at_ms: None,
             result: None,
             bulk_id: None,
+            ticket_id: None,
         };
         tend_collector::atomic!(store, tx: StoreError => {
             tx.put_script(&unsigned).await?;

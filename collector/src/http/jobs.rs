@@ -104,7 +104,7 @@ pub async fn queue_diagnostic(
             args: req.args,
         },
         &user.actor(),
-        None,
+        options(req.ttl_s, req.ticket_id),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(job)))
@@ -113,6 +113,20 @@ pub async fn queue_diagnostic(
 #[derive(Debug, Deserialize)]
 pub struct RunScript {
     script_id: String,
+    /// How long it may wait for an offline device (60 s to 14 days).
+    #[serde(default)]
+    ttl_s: Option<u64>,
+    /// The ticket its result is attached to.
+    #[serde(default)]
+    ticket_id: Option<String>,
+}
+
+fn options(ttl_s: Option<u64>, ticket_id: Option<String>) -> jobs::QueueOptions {
+    jobs::QueueOptions {
+        bulk_id: None,
+        ttl_ms: ttl_s.map(|s| s.saturating_mul(1000)),
+        ticket_id,
+    }
 }
 
 pub async fn queue_script(
@@ -128,7 +142,14 @@ pub async fn queue_script(
         .device(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("device", &id))?;
-    let job = jobs::queue_script(&state, &device, &req.script_id, &user.actor(), None).await?;
+    let job = jobs::queue_script(
+        &state,
+        &device,
+        &req.script_id,
+        &user.actor(),
+        options(req.ttl_s, req.ticket_id),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(job)))
 }
 

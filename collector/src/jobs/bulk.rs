@@ -59,12 +59,19 @@ pub async fn create(
                         args: args.clone(),
                     },
                     &actor,
-                    Some(id.clone()),
+                    super::QueueOptions::bulk(Some(id.clone())),
                 )
                 .await
             }
             BulkAction::Script { script_id } => {
-                super::queue_script(state, d, script_id, &actor, Some(id.clone())).await
+                super::queue_script(
+                    state,
+                    d,
+                    script_id,
+                    &actor,
+                    super::QueueOptions::bulk(Some(id.clone())),
+                )
+                .await
             }
         };
         match job {

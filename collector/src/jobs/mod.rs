@@ -44,14 +44,51 @@ pub fn rejection(reason: &str) -> JobResult {
     JobResult::rejected(reason)
 }
 
+/// Longest a job may wait for an offline device.
+pub const MAX_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
+
+/// Where a job belongs and how long it may wait.
+#[derive(Debug, Clone, Default)]
+pub struct QueueOptions {
+    pub bulk_id: Option<String>,
+    /// Default [`JOB_TTL_MS`]; 60 s to [`MAX_TTL_MS`].
+    pub ttl_ms: Option<u64>,
+    /// A ticket of the same device: the result is attached to its timeline.
+    pub ticket_id: Option<String>,
+}
+
+impl QueueOptions {
+    pub fn bulk(id: Option<String>) -> QueueOptions {
+        QueueOptions {
+            bulk_id: id,
+            ..QueueOptions::default()
+        }
+    }
+}
+
 /// Validates and queues a job for `device`, waking its long-poll.
 pub async fn queue(
     state: &AppState,
     device: &DeviceRecord,
     spec: JobSpec,
     actor: &str,
-    bulk_id: Option<String>,
+    opts: QueueOptions,
 ) -> Result<JobView, ApiError> {
+    let ttl_ms = opts.ttl_ms.unwrap_or(JOB_TTL_MS);
+    if !(60_000..=MAX_TTL_MS).contains(&ttl_ms) {
+        return Err(ApiError::BadRequest(
+            "a job waits 60 s to 14 days for its device (ttl_s)".into(),
+        ));
+    }
+    if let Some(t) = &opts.ticket_id {
+        let ticket = state.store.read().ticket(t).await?;
+        if ticket.is_none_or(|k| k.ticket.device_id != device.id) {
+            return Err(ApiError::BadRequest(format!(
+                "ticket {t} is not a ticket of device {}",
+                device.id
+            )));
+        }
+    }
     match &spec {
         JobSpec::Diagnostic { name, args } => {
             tend_shared::diagnostics::validate(name, args).map_err(ApiError::BadRequest)?;
@@ -79,13 +116,14 @@ pub async fn queue(
         spec,
         created_by: actor.to_string(),
         created_at_ms: now,
-        expires_at_ms: now + JOB_TTL_MS,
+        expires_at_ms: now + ttl_ms,
         delivered_at_ms: None,
         deliveries: 0,
         started_at_ms: None,
         finished_at_ms: None,
         result: None,
-        bulk_id,
+        bulk_id: opts.bulk_id,
+        ticket_id: opts.ticket_id,
     };
     crate::atomic!(state.store, tx => {
         tx.put_job(&job).await?;
@@ -113,14 +151,14 @@ pub async fn queue_script(
     device: &DeviceRecord,
     script_id: &str,
     actor: &str,
-    bulk_id: Option<String>,
+    opts: QueueOptions,
 ) -> Result<JobView, ApiError> {
     let s = scripts::approved(state, script_id).await?.ok_or_else(|| {
         ApiError::BadRequest(format!("script {script_id} has no approved version"))
     })?;
     let signed = scripts::signed(&s)
         .ok_or_else(|| ApiError::Internal("approved script without signature".into()))?;
-    queue(state, device, JobSpec::Script(signed), actor, bulk_id).await
+    queue(state, device, JobSpec::Script(signed), actor, opts).await
 }
 
 /// Hands the device its queued jobs (marking them delivered); expired or revoked ones
@@ -253,6 +291,9 @@ async fn record_in(
     if result.state.is_final() {
         j.finished_at_ms = Some(now);
         j.result = Some(result.clone());
+        if let Some(t) = &j.ticket_id {
+            attach_to_ticket(tx, &j, t, result, now).await?;
+        }
     }
     tx.put_job(&j).await?;
     state
@@ -268,6 +309,38 @@ async fn record_in(
     // wakes analysts waiting on this job on every collector
     tx.signal("results");
     Ok(j)
+}
+
+/// Puts a finished job's result on the timeline of the ticket it was queued from.
+async fn attach_to_ticket(
+    tx: &mut crate::store::Tx,
+    j: &JobView,
+    ticket: &str,
+    r: &JobResult,
+    now: u64,
+) -> Result<(), ApiError> {
+    let what = match &j.spec {
+        JobSpec::Diagnostic { name, args } => format!("{name} {}", args.join(" ")),
+        JobSpec::Script(s) => format!("script {} v{}", s.name, s.version),
+    };
+    let exit = r
+        .exit_code
+        .map_or(String::new(), |c| format!(", exit code {c}"));
+    let mut out = r.stdout.clone();
+    out.truncate(8 * 1024);
+    tx.append_timeline(
+        ticket,
+        &crate::tickets::entry(
+            now,
+            &format!("device:{}", j.device_id),
+            "job.result",
+            format!("{} {}: {}{exit}", j.id, what.trim(), r.state.label()),
+            serde_json::json!({"job": j.id, "state": r.state, "exit_code": r.exit_code,
+                "output": r.output, "stdout": out, "reason": r.reason}),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Expires jobs nobody picked up before their deadline, and delivered or running

@@ -444,7 +444,7 @@ async fn the_job_queue_delivers_in_order_redelivers_and_expires() {
                 args: vec![host.into()],
             };
             ids.push(
-                crate::jobs::queue(&st, &d, spec, "user:x", None)
+                crate::jobs::queue(&st, &d, spec, "user:x", Default::default())
                     .await
                     .unwrap()
                     .id,

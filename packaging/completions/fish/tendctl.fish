@@ -137,6 +137,8 @@ complete -c tendctl -n "__fish_tendctl_using_subcommand ticket" -s h -l help -d 
 complete -c tendctl -n "__fish_tendctl_using_subcommand problems" -l json -d 'Print JSON instead of tables (every command)'
 complete -c tendctl -n "__fish_tendctl_using_subcommand problems" -s h -l help -d 'Print help'
 complete -c tendctl -n "__fish_tendctl_using_subcommand diagnose" -l wait -d 'Wait up to this many seconds for the result (default 30); a diagnostic that did not succeed exits 1' -r
+complete -c tendctl -n "__fish_tendctl_using_subcommand diagnose" -l ttl -d 'Wait this long for an offline device (`90m`, `3d`, up to `14d`; default 1 day)' -r
+complete -c tendctl -n "__fish_tendctl_using_subcommand diagnose" -l ticket -d 'Attach the result to this ticket of the device (`T-12`)' -r
 complete -c tendctl -n "__fish_tendctl_using_subcommand diagnose" -l json -d 'Print JSON instead of tables (every command)'
 complete -c tendctl -n "__fish_tendctl_using_subcommand diagnose" -s h -l help -d 'Print help'
 complete -c tendctl -n "__fish_tendctl_using_subcommand scripts; and not __fish_seen_subcommand_from submit approve revoke help" -l json -d 'Print JSON instead of tables (every command)'
@@ -160,6 +162,8 @@ complete -c tendctl -n "__fish_tendctl_using_subcommand scripts; and __fish_seen
 complete -c tendctl -n "__fish_tendctl_using_subcommand scripts; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke every version; queued runs are rejected'
 complete -c tendctl -n "__fish_tendctl_using_subcommand scripts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tendctl -n "__fish_tendctl_using_subcommand run" -l wait -d 'Wait up to this many seconds for the result (default 60); a script that did not succeed exits 1' -r
+complete -c tendctl -n "__fish_tendctl_using_subcommand run" -l ttl -d 'Wait this long for an offline device (`90m`, `3d`, up to `14d`; default 1 day)' -r
+complete -c tendctl -n "__fish_tendctl_using_subcommand run" -l ticket -d 'Attach the result to this ticket of the device (`T-12`)' -r
 complete -c tendctl -n "__fish_tendctl_using_subcommand run" -l json -d 'Print JSON instead of tables (every command)'
 complete -c tendctl -n "__fish_tendctl_using_subcommand run" -s h -l help -d 'Print help'
 complete -c tendctl -n "__fish_tendctl_using_subcommand job" -l json -d 'Print JSON instead of tables (every command)'

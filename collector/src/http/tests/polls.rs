@@ -251,7 +251,7 @@ async fn a_request_past_the_timeout_gets_a_json_408() {
             args: vec![],
         },
         "user:admin",
-        None,
+        Default::default(),
     )
     .await
     .unwrap();

@@ -261,7 +261,7 @@ async fn a_new_long_poll_replaces_the_old_one() {
             args: vec![],
         },
         "user:admin",
-        None,
+        Default::default(),
     )
     .await
     .unwrap();
