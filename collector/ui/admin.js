@@ -129,3 +129,31 @@ export async function asset(main, id) {
     main.querySelector("#asset-ok").textContent = "Saved.";
   });
 }
+
+const CATEGORIES = ["network", "disk", "performance", "software", "hardware", "account", "other"];
+
+/** The knowledge base: what `tend help` shows before a request reaches IT. */
+export async function kb(main) {
+  const list = await api("/api/v1/kb");
+  const edit = can("analyst");
+  main.innerHTML = `<section><h2>Knowledge base</h2><p class="muted">Shown on the laptop by <code>tend help</code> before a request is filed; a request withdrawn after reading one counts as self-service deflection.</p>` +
+    table(["Title", "Answers", "Shown", "Withdrew", "Updated", ""], list.map(a => [esc(a.title), esc([...a.categories, ...a.problem_keys].join(", ")), String(a.views), String(a.withdrawals),
+      `${esc(a.updated_by)} ${esc(when(a.updated_at_ms))}`, edit ? `<button type="button" class="kb-rm" data-id="${esc(a.id)}">Remove</button>` : ""])) + "</section>" +
+    (edit ? `<section><h2>Add an article</h2><form id="kb-form" class="stack">
+      <label>Title <input name="title" required maxlength="200" size="50"></label>
+      <fieldset><legend>Request categories it answers</legend>${CATEGORIES.map(c => `<label><input type="checkbox" name="cat-${c}"> ${c}</label> `).join("")}</fieldset>
+      <label>Problem keys it answers (comma-separated, e.g. <code>disk.free, vpn.down</code>) <input name="keys" size="50"></label>
+      <label for="kb-body">Body (markdown)</label><textarea id="kb-body" name="body" rows="8" required></textarea>
+      <p><button type="submit">Add</button> <span class="form-err err" role="alert"></span></p></form></section>` : "");
+  main.querySelectorAll("button.kb-rm").forEach(b => b.addEventListener("click", async () => {
+    await api(`/api/v1/kb/${encodeURIComponent(b.dataset.id)}`, { method: "DELETE" });
+    await kb(main);
+  }));
+  const form = main.querySelector("#kb-form");
+  if (form) onSubmit(form, async f => {
+    await api("/api/v1/kb", { method: "POST", body: {
+      title: f.title, body: f.body, categories: CATEGORIES.filter(c => f[`cat-${c}`]),
+      problem_keys: (f.keys || "").split(",").map(k => k.trim()).filter(Boolean) } });
+    await kb(main);
+  });
+}

@@ -7,7 +7,7 @@ import { overview } from "./overview.js";
 import { devices, device, job } from "./devices.js";
 import { tickets, ticket, problems } from "./tickets.js";
 import { scripts, script, releases } from "./scripts.js";
-import { policy, audit, assets, asset } from "./admin.js";
+import { policy, audit, assets, asset, kb } from "./admin.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -29,6 +29,7 @@ const routes = [
   [/^#\/policy/, m => policy(m)],
   [/^#\/audit/, m => audit(m)],
   [/^#\/assets/, m => assets(m)],
+  [/^#\/kb/, m => kb(m)],
   [/^#\/asset\/([^?]+)/, (m, id) => asset(m, id)],
 ];
 

@@ -92,6 +92,9 @@ function evidence(ev, t) {
 export async function ticket(main, id) {
   const url = `/api/v1/tickets/${encodeURIComponent(id)}`;
   const t = await api(url);
+  const kbq = new URLSearchParams({ problem_key: t.problem_key });
+  if (t.source === "user") kbq.set("category", t.category);
+  const articles = await api(`/api/v1/kb?${kbq}`).catch(() => []);
   const me = session.info.user.name;
   const act = can("analyst");
   const moves = t.next_statuses.map(s => `<button type="button" class="move" data-status="${esc(s)}">${esc(moveLabel(t.status, s))}</button>`).join(" ");
@@ -111,6 +114,7 @@ export async function ticket(main, id) {
       ${t.requester ? `<label><input type="checkbox" name="public" id="comment-public"> Reply to ${esc(t.requester)} (they see it in <code>tend status</code>; otherwise an internal note)</label><br>` : ""}
       <button type="submit">Add comment</button> <span class="form-err err" role="alert"></span></form></section>` : "") +
     `<section id="evidence"><h2>Evidence</h2>${evidence(t.evidence, t)}</section>` +
+    (articles.length ? `<section id="ticket-kb"><h2>Knowledge base</h2>${articles.map(a => `<details><summary>${esc(a.title)} <span class="muted">(shown ${a.views}×, solved ${a.withdrawals} requests)</span></summary><pre class="kb">${esc(a.body)}</pre></details>`).join("")}</section>` : "") +
     `<section><h2>Timeline</h2><ol class="timeline" id="timeline">${t.timeline.map(e => `<li class="${e.kind === "reply" ? "reply" : ""}"><time>${esc(when(e.at_ms))}</time> <strong>${esc(e.actor)}</strong> ${esc(e.kind === "reply" ? "replied to the requester" : words(e.kind))}${e.message ? `: ${esc(e.message)}` : ""}</li>`).join("")}</ol></section>`;
   if (!act) return;
   const patch = async body => { await api(url, { method: "PATCH", body }); await ticket(main, id); };

@@ -16,6 +16,7 @@ pub mod enroll;
 pub mod health;
 pub mod inventory;
 pub mod jobs;
+pub mod kb;
 pub mod local;
 pub mod policy;
 pub mod releases;

@@ -15,8 +15,14 @@ pub const MAX_HELP_TEXT: usize = 2000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum LocalRequest {
-    /// File a ticket for the asking user, with the device's evidence attached.
-    Help { text: String, category: String },
+    /// File a ticket for the asking user, with the device's evidence attached —
+    /// unless `kb` says to show matching articles first (the default) and one exists.
+    Help {
+        text: String,
+        category: String,
+        #[serde(default)]
+        kb: KbChoice,
+    },
     /// This device's health, the asking user's tickets, what IT ran here.
     Status,
     /// Rate a resolved ticket of the asking user (1..=5).
@@ -26,6 +32,19 @@ pub enum LocalRequest {
         #[serde(default)]
         comment: String,
     },
+}
+
+/// What a help request does about knowledge-base articles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "choice", rename_all = "snake_case")]
+pub enum KbChoice {
+    /// Answer `Suggest` when an article matches; file otherwise.
+    #[default]
+    Ask,
+    /// File the request (the user read the suggestions, or does not want them).
+    File,
+    /// The article solved it: withdraw the request (counted as self-service).
+    Withdraw { article: String },
 }
 
 /// The agent's answer.
@@ -42,6 +61,14 @@ pub enum LocalResponse {
     Status(Box<LocalStatus>),
     Rated {
         ticket: String,
+    },
+    /// `Help` with `KbChoice::Ask`: try these first (nothing was filed yet).
+    Suggest {
+        articles: Vec<crate::kb::Article>,
+    },
+    /// `Help` with `KbChoice::Withdraw`: nothing was filed.
+    Withdrawn {
+        message: String,
     },
     Error {
         message: String,
@@ -120,7 +147,8 @@ mod tests {
             r,
             LocalRequest::Help {
                 text: "wifi drops".into(),
-                category: "network".into()
+                category: "network".into(),
+                kb: KbChoice::Ask,
             }
         );
         let r: LocalRequest =

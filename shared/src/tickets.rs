@@ -468,6 +468,10 @@ pub struct SlaReport {
     /// csat_responses / user_tickets_resolved.
     #[serde(default)]
     pub csat_response_rate: Option<f64>,
+    /// Help requests withdrawn after a knowledge-base article (self-service; also
+    /// counted in `deflected`).
+    #[serde(default)]
+    pub self_service_withdrawn: u64,
 }
 
 #[cfg(test)]

@@ -210,6 +210,38 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: Option<ReleaseCmd>,
     },
+    /// Knowledge-base articles `tend help` shows before a request is filed.
+    Kb {
+        #[command(subcommand)]
+        cmd: Option<KbCmd>,
+        /// List the articles for this request category.
+        #[arg(long)]
+        category: Option<String>,
+        /// List the articles for this problem key (`disk.free:/`).
+        #[arg(long)]
+        problem_key: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCmd {
+    /// Add an article from a markdown file (analyst).
+    Add {
+        #[arg(long)]
+        title: String,
+        /// A request category it answers (repeatable).
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// A problem key or prefix it answers (repeatable).
+        #[arg(long = "problem-key")]
+        problem_keys: Vec<String>,
+        /// The body, markdown.
+        file: std::path::PathBuf,
+    },
+    /// Show one article.
+    Show { id: String },
+    /// Remove an article (analyst).
+    Rm { id: String },
 }
 
 #[derive(Debug, Subcommand)]

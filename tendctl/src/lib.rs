@@ -12,14 +12,15 @@ pub mod fmt;
 mod devices;
 mod diag;
 mod jobs;
+mod kb;
 mod releases;
 mod tickets;
 mod users;
 
 use anyhow::Context;
 use args::{
-    BulkCmd, Cli, Cmd, EnrollTokenCmd, PolicyCmd, ReleaseCmd, ReportCmd, ScriptCmd, TokenCmd,
-    UserCmd,
+    BulkCmd, Cli, Cmd, EnrollTokenCmd, KbCmd, PolicyCmd, ReleaseCmd, ReportCmd, ScriptCmd,
+    TokenCmd, UserCmd,
 };
 pub use ctl::{explain, Ctl, Output};
 use fmt::{encode, query};
@@ -242,6 +243,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             };
             ctl.token_create(&req).await?
         }
+        Cmd::Kb {
+            cmd,
+            category,
+            problem_key,
+        } => match cmd {
+            None => {
+                ctl.kb_list(category.as_deref(), problem_key.as_deref())
+                    .await?
+            }
+            Some(KbCmd::Add {
+                title,
+                categories,
+                problem_keys,
+                file,
+            }) => {
+                let body = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let w = tend_shared::kb::ArticleWrite {
+                    title,
+                    body,
+                    problem_keys,
+                    categories,
+                };
+                ctl.kb_add(&w).await?
+            }
+            Some(KbCmd::Show { id }) => ctl.kb_show(&id).await?,
+            Some(KbCmd::Rm { id }) => ctl.kb_remove(&id).await?,
+        },
         Cmd::Token {
             cmd: TokenCmd::List,
         } => ctl.tokens().await?,

@@ -272,6 +272,24 @@ async fn analysts_work_devices_tickets_and_scripts_in_a_real_browser() {
     assert_eq!(a["owner"], "dana@example.com");
     assert_eq!(a["location"], "Berlin, floor 3");
     b.shot("11-asset").await;
+    // the knowledge base: an article added in the browser shows on matching tickets
+    b.go(&format!("{}/#/kb", c.url)).await;
+    b.fill(
+        "#kb-form input[name=title]",
+        "Printer jams: clear the pickup roller",
+    )
+    .await;
+    b.fill("#kb-form input[name=keys]", "printer.jam").await;
+    b.fill(
+        "#kb-body",
+        "Open tray 2, lift the green lever, remove the sheet.",
+    )
+    .await;
+    b.click("#kb-form button[type=submit]").await;
+    b.wait_text("main table", "Printer jams").await;
+    b.go(&format!("{}/#/ticket/{ticket_id}", c.url)).await;
+    b.wait_text("#ticket-kb", "clear the pickup roller").await;
+    b.shot("12-ticket-kb").await;
     for (page, heading) in [("releases", "Agent releases"), ("problems", "Problems")] {
         b.go(&format!("{}/#/{page}", c.url)).await;
         b.wait_text("main h2", heading).await;
@@ -285,6 +303,6 @@ async fn analysts_work_devices_tickets_and_scripts_in_a_real_browser() {
         .js("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
     assert_eq!(wide, serde_json::json!(true));
-    b.shot("12-tickets-800px").await;
+    b.shot("13-tickets-800px").await;
     b.close().await;
 }

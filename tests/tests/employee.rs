@@ -28,6 +28,33 @@ fn tend_as(uid: u32, socket: &Path, args: &[&str]) -> Output {
         .expect("setpriv (util-linux) runs tend")
 }
 
+/// `tend ARGS` as `uid`, answering its question with `input`.
+fn tend_answering(uid: u32, socket: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new("setpriv")
+        .args([
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
+            "--clear-groups",
+        ])
+        .arg(bin("tend"))
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("setpriv runs tend");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
@@ -219,4 +246,73 @@ async fn an_employee_asks_for_help_follows_it_and_rates_it() {
     assert_eq!(report["csat_response_rate"], 1.0);
     let status = ok(&tend_as(NOBODY, &socket, &["status"]));
     assert!(status.contains("you rated it 4/5"), "{status}");
+
+    // an article for network problems: shown first; withdrawing counts as self-service
+    let md = tmp.path().join("vpn.md");
+    std::fs::write(
+        &md,
+        "Quit the VPN client, turn Wi-Fi off and on, connect again.\n",
+    )
+    .unwrap();
+    let added = c.tendctl(
+        &alice,
+        &[
+            "--json",
+            "kb",
+            "add",
+            "--title",
+            "VPN will not connect",
+            "--category",
+            "network",
+            md.to_str().unwrap(),
+        ],
+    );
+    let article: serde_json::Value = serde_json::from_str(&added).unwrap();
+    let out = ok(&tend_answering(
+        NOBODY,
+        &socket,
+        &["help", "vpn does not connect", "--category", "network"],
+        "1\n",
+    ));
+    assert!(out.contains("try this first"), "{out}");
+    assert!(out.contains("Quit the VPN client"), "{out}");
+    assert!(out.contains("Nothing was sent to IT"), "{out}");
+    // pressing Enter sends it after all
+    let out = ok(&tend_answering(
+        NOBODY,
+        &socket,
+        &["help", "vpn still fails", "--category", "network"],
+        "\n",
+    ));
+    assert!(out.contains("Filed as T-"), "{out}");
+    let a: serde_json::Value = http
+        .get(api(&format!(
+            "/api/v1/kb/{}",
+            article["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (a["views"].clone(), a["withdrawals"].clone()),
+        (2.into(), 1.into()),
+        "{a}"
+    );
+    let listed = c.tendctl(&alice, &["kb", "--category", "network"]);
+    assert!(listed.contains("VPN will not connect"), "{listed}");
+    let report: serde_json::Value = http
+        .get(api("/api/v1/reports/sla"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["self_service_withdrawn"], 1, "{report}");
+    assert!(report["deflected"].as_u64().unwrap() >= 1, "{report}");
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use tend_shared::local::{LocalRequest, LocalResponse, LocalStatus};
+use tend_shared::local::{KbChoice, LocalRequest, LocalResponse, LocalStatus};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +40,9 @@ enum Cmd {
         /// network, disk, performance, software, hardware, account or other.
         #[arg(long, default_value = "other")]
         category: String,
+        /// Send it without looking at IT's articles first.
+        #[arg(long)]
+        yes: bool,
     },
     /// This device's health, your requests and IT's replies, what IT ran here.
     Status,
@@ -169,10 +172,25 @@ fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     let req = match cli.cmd {
-        Cmd::Help { text, category } => LocalRequest::Help {
-            text: text.join(" "),
+        Cmd::Help {
+            text,
             category,
-        },
+            yes,
+        } => {
+            let text = text.join(" ");
+            let first = LocalRequest::Help {
+                text: text.clone(),
+                category: category.clone(),
+                kb: if yes { KbChoice::File } else { KbChoice::Ask },
+            };
+            match ask(&cli.socket, &first)? {
+                LocalResponse::Suggest { articles } => {
+                    let kb = try_first(&articles)?;
+                    LocalRequest::Help { text, category, kb }
+                }
+                other => return show(other, cli.json),
+            }
+        }
         Cmd::Status => LocalRequest::Status,
         Cmd::Rate {
             ticket,
@@ -184,8 +202,31 @@ fn main() -> anyhow::Result<()> {
             comment: comment.join(" "),
         },
     };
-    let r = ask(&cli.socket, &req)?;
-    if cli.json {
+    show(ask(&cli.socket, &req)?, cli.json)
+}
+
+/// "Try this first": the articles, then the choice (a number withdraws the request,
+/// Enter or end of input sends it).
+fn try_first(articles: &[tend_shared::kb::Article]) -> anyhow::Result<KbChoice> {
+    let mut text = String::from("Before this goes to IT, try this first:\n");
+    for (i, a) in articles.iter().enumerate() {
+        text += &format!("\n[{}] {}\n{}\n", i + 1, a.title, a.body.trim());
+    }
+    text += "\nDid one of these solve it? Type its number to withdraw your request, or press Enter to send it to IT: ";
+    tend_client::cli::print(&text);
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(match answer.trim().parse::<usize>() {
+        Ok(n) if (1..=articles.len()).contains(&n) => KbChoice::Withdraw {
+            article: articles[n - 1].id.clone(),
+        },
+        _ => KbChoice::File,
+    })
+}
+
+fn show(r: LocalResponse, json: bool) -> anyhow::Result<()> {
+    if json {
         tend_client::cli::println(&serde_json::to_string_pretty(&r)?);
     } else {
         match &r {
@@ -194,7 +235,8 @@ fn main() -> anyhow::Result<()> {
             LocalResponse::Rated { ticket } => tend_client::cli::println(&format!(
                 "Thank you: your rating of {ticket} reached IT."
             )),
-            LocalResponse::Error { .. } => {}
+            LocalResponse::Withdrawn { message } => tend_client::cli::println(message),
+            LocalResponse::Suggest { .. } | LocalResponse::Error { .. } => {}
         }
     }
     if let LocalResponse::Error { message } = r {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tend_shared::health::CheckStatus;
 use tend_shared::local::{
-    HealthLine, LocalRequest, LocalResponse, LocalStatus, RanHere, UserTicket, MAX_HELP_TEXT,
+    HealthLine, KbChoice, LocalRequest, LocalResponse, LocalStatus, RanHere, UserTicket,
+    MAX_HELP_TEXT,
 };
 use tend_shared::tickets::{RequesterView, TicketRequest, USER_CATEGORIES};
 
@@ -120,9 +121,14 @@ impl Agent {
     /// Answers one local request.
     pub(crate) async fn on_local(&mut self, call: LocalCall) {
         let r = match call.request {
-            LocalRequest::Help { text, category } => {
-                self.help(call.uid, &call.user, &text, &category).await
-            }
+            LocalRequest::Help { text, category, kb } => match kb {
+                KbChoice::Ask => match self.suggestions(&category).await {
+                    Some(articles) => LocalResponse::Suggest { articles },
+                    None => self.help(call.uid, &call.user, &text, &category).await,
+                },
+                KbChoice::File => self.help(call.uid, &call.user, &text, &category).await,
+                KbChoice::Withdraw { article } => self.withdraw(&article).await,
+            },
             LocalRequest::Status => self.local_status(call.uid).await,
             LocalRequest::Rate {
                 ticket,
@@ -241,6 +247,56 @@ impl Agent {
             request_id: req.request_id,
             ticket,
             message,
+        }
+    }
+
+    /// Knowledge-base articles for a request of `category` and this device's failing
+    /// checks; `None` when there are none or IT cannot be reached (then it is filed).
+    async fn suggestions(&mut self, category: &str) -> Option<Vec<tend_shared::kb::Article>> {
+        let failing: Vec<String> = self
+            .health
+            .iter()
+            .filter(|c| c.status != CheckStatus::Pass)
+            .map(|c| c.id.clone())
+            .collect();
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        let path = format!(
+            "/api/v1/device/kb?category={}&problem_key={}",
+            enc(category),
+            enc(&failing.join(","))
+        );
+        let articles: Vec<tend_shared::kb::Article> = self
+            .client
+            .get_with_timeout(&path, Duration::from_secs(5))
+            .await
+            .ok()?;
+        (!articles.is_empty()).then_some(articles)
+    }
+
+    async fn withdraw(&mut self, article: &str) -> LocalResponse {
+        let safe: String = article
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        match self
+            .client
+            .post::<_, serde_json::Value>(&format!("/api/v1/device/kb/{safe}/withdrawn"), &serde_json::json!({}))
+            .await
+        {
+            Ok(_) => LocalResponse::Withdrawn {
+                message: "Glad that helped. Nothing was sent to IT; `tend help` is there if it comes back.".into(),
+            },
+            Err(e) => error(format!("{e}")),
         }
     }
 

@@ -5,6 +5,7 @@ mod agent;
 mod analyst;
 mod etag;
 mod jobs;
+mod kb;
 mod ops;
 mod releases;
 mod session;
@@ -121,6 +122,13 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
         .route("/api/v1/tickets/{id}/csat", post(agent::csat))
         .route("/api/v1/device/tickets/{id}", get(agent::requester_ticket))
+        .route("/api/v1/kb", get(kb::list).post(kb::create))
+        .route(
+            "/api/v1/kb/{id}",
+            get(kb::show).put(kb::update).delete(kb::remove),
+        )
+        .route("/api/v1/device/kb", get(kb::suggest))
+        .route("/api/v1/device/kb/{id}/withdrawn", post(kb::withdrawn))
         .route("/api/v1/problems", get(tickets::problems))
         .route("/api/v1/reports/sla", get(tickets::sla_report))
         .route(

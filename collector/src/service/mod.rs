@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod devices;
 pub mod enroll;
 pub mod inventory_diff;
+pub mod kb;
 pub mod policy;
 pub mod revocation;
 pub mod sanitize;

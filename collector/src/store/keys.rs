@@ -32,6 +32,7 @@
 //! | `tk.due/` | due, id | id (open tickets not yet noted as breached) |
 //! | `tl/` | ticket id, seq | timeline entry |
 //! | `pb/`, `wh/`, `ob/`, `df/` | problems, webhooks, outbox, deflections |
+//! | `kb/`, `kbw/` | knowledge-base articles, self-service withdrawals (time, seq) |
 //! | `sc/`, `sc.name/` | script id, version / name | script / id |
 //! | `jb/`, `jb.q/`, `jb.open/`, `jb.dev/` | jobs, queue, open, history |
 //! | `bk/` | bulk actions |

@@ -15,6 +15,7 @@ mod devices;
 mod enrollment;
 mod events;
 mod jobs;
+mod kb;
 pub mod keys;
 pub mod kv;
 mod legacy;

@@ -96,7 +96,8 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
         if t.reopen_count > 0 {
             reopened += 1;
         }
-        if t.source == TicketSource::Agent {
+        // what devices filed (their agents, their users) is what deflection saves
+        if matches!(t.source, TicketSource::Agent | TicketSource::User) {
             from_agents += 1;
         }
         if let Some(o) = t.owned_at_ms {
@@ -146,6 +147,7 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
     r.csat_average = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
     r.csat_response_rate = ratio(r.csat_responses, r.user_tickets_resolved);
     r.deflected = tx.deflections_between(from_ms, to_ms).await?;
+    r.self_service_withdrawn = tx.kb_withdrawals_between(from_ms, to_ms).await?;
     r.deflection_rate = ratio(r.deflected, r.deflected + from_agents);
     Ok(r)
 }

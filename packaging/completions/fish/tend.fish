@@ -33,6 +33,7 @@ complete -c tend -n "__fish_tend_needs_command" -f -a "status" -d 'This device\'
 complete -c tend -n "__fish_tend_needs_command" -f -a "rate" -d 'Rate how IT handled a resolved request, 1 (bad) to 5 (great)'
 complete -c tend -n "__fish_tend_using_subcommand help" -l category -d 'network, disk, performance, software, hardware, account or other' -r
 complete -c tend -n "__fish_tend_using_subcommand help" -l socket -d 'The agent\'s socket' -r -F
+complete -c tend -n "__fish_tend_using_subcommand help" -l yes -d 'Send it without looking at IT\'s articles first'
 complete -c tend -n "__fish_tend_using_subcommand help" -l json -d 'Print the agent\'s answer as JSON'
 complete -c tend -n "__fish_tend_using_subcommand help" -s h -l help -d 'Print help'
 complete -c tend -n "__fish_tend_using_subcommand status" -l socket -d 'The agent\'s socket' -r -F

@@ -7,6 +7,7 @@ mod console;
 mod devices;
 mod heartbeat;
 mod ingest;
+mod kb;
 mod panics;
 mod polls;
 mod quotas;
