@@ -20,6 +20,7 @@ pub mod kb;
 pub mod local;
 pub mod policy;
 pub mod releases;
+pub mod reports;
 pub mod signing;
 pub mod tickets;
 

@@ -347,6 +347,16 @@ pub enum ReportCmd {
         #[arg(long, default_value_t = 30)]
         days: u64,
     },
+    /// First-contact resolution, CSAT, deflection, MTTR and volume per week, category
+    /// and assignee, laptop delivery time against the 21-day target.
+    ServiceDesk {
+        /// The last N days (default 90).
+        #[arg(long, default_value_t = 90)]
+        days: u64,
+        /// Print one table as CSV: weeks, categories, assignees, delivery or late.
+        #[arg(long)]
+        csv: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

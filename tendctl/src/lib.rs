@@ -9,6 +9,7 @@ pub mod args;
 pub mod ctl;
 pub mod fmt;
 
+mod desk;
 mod devices;
 mod diag;
 mod jobs;
@@ -164,6 +165,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             let req = serde_json::json!({"platform": platform, "health": health, "problem_key": problem_key, "action": action});
             ctl.bulk_create(&req).await?
         }
+        Cmd::Report {
+            cmd: ReportCmd::ServiceDesk { days, csv },
+        } => ctl.service_desk(days, csv.as_deref()).await?,
         Cmd::Report {
             cmd: ReportCmd::Sla { days },
         } => {

@@ -314,5 +314,14 @@ async fn an_employee_asks_for_help_follows_it_and_rates_it() {
         .await
         .unwrap();
     assert_eq!(report["self_service_withdrawn"], 1, "{report}");
+    // the service-desk report, as text and as CSV
+    let text = c.tendctl(&alice, &["report", "service-desk"]);
+    assert!(text.contains("first-contact resolution"), "{text}");
+    assert!(text.contains("CSAT 4.0/5"), "{text}");
+    let csv = c.tendctl(&alice, &["report", "service-desk", "--csv", "categories"]);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0][0], "category", "{csv}");
+    assert!(rows.iter().any(|r| r[0] == "network"), "{csv}");
+    assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{csv}");
     assert!(report["deflected"].as_u64().unwrap() >= 1, "{report}");
 }

@@ -131,6 +131,11 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/v1/device/kb/{id}/withdrawn", post(kb::withdrawn))
         .route("/api/v1/problems", get(tickets::problems))
         .route("/api/v1/reports/sla", get(tickets::sla_report))
+        .route("/api/v1/reports/service-desk", get(tickets::service_desk))
+        .route(
+            "/api/v1/reports/service-desk.csv",
+            get(tickets::service_desk_csv),
+        )
         .route(
             "/api/v1/settings/tickets",
             get(tickets::settings).put(tickets::put_settings),

@@ -316,3 +316,67 @@ pub async fn overview(
         .await
         .map(Json)
 }
+
+/// `GET /api/v1/reports/service-desk?from=&to=` (default: the last 90 days).
+pub async fn service_desk(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<tend_shared::reports::ServiceDeskReport>, ApiError> {
+    auth.require(&state, Role::Viewer, "report.service_desk")
+        .await?;
+    let (from, to) = desk_range(&state, &q)?;
+    tickets::desk::report(&state, from, to).await.map(Json)
+}
+
+fn desk_range(state: &AppState, q: &RangeQuery) -> Result<(u64, u64), ApiError> {
+    let to = q.to.unwrap_or_else(|| state.now_ms() + 1);
+    let from = q.from.unwrap_or_else(|| to.saturating_sub(90 * 86_400_000));
+    if from >= to || to - from > 3 * 366 * 86_400_000 {
+        return Err(ApiError::BadRequest(
+            "from must be before to, at most three years apart".into(),
+        ));
+    }
+    Ok((from, to))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsvQuery {
+    from: Option<u64>,
+    to: Option<u64>,
+    table: String,
+}
+
+/// `GET /api/v1/reports/service-desk.csv?table=weeks|categories|assignees|delivery|late`.
+pub async fn service_desk_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<CsvQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    auth.require(&state, Role::Viewer, "report.service_desk")
+        .await?;
+    let (from, to) = desk_range(
+        &state,
+        &RangeQuery {
+            from: q.from,
+            to: q.to,
+        },
+    )?;
+    let r = tickets::desk::report(&state, from, to).await?;
+    let body = tickets::desk::csv(&r, &q.table)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"tend-{}.csv\"", q.table),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -17,6 +17,7 @@
 
 pub mod automation;
 pub mod crashes;
+pub mod desk;
 pub mod overview;
 pub mod query;
 pub mod report;

@@ -4,6 +4,7 @@
 //! the group-committed flush) beside it.
 
 mod console;
+mod desk;
 mod devices;
 mod heartbeat;
 mod ingest;
