@@ -97,7 +97,9 @@ export async function audit(main) {
   });
 }
 
-const STATES = ["ordered", "in_stock", "deployed", "in_repair", "retired"];
+const STATES = ["ordered", "in_stock", "deployed", "in_repair", "collecting", "wiping", "retired"];
+/** Offboarding: the next step from each state. */
+const NEXT_STEP = { deployed: "collect", in_stock: "collect", in_repair: "collect", collecting: "wipe", wiping: "retire" };
 
 export async function assets(main) {
   const q = hashQuery();
@@ -121,8 +123,15 @@ export async function asset(main, id) {
       <label>Location <input name="location" value="${esc(a.location || "")}" size="30"></label>
       <label>Lifecycle state <select name="state">${STATES.map(s => `<option value="${s}" ${s === a.state ? "selected" : ""}>${s.replace("_", " ")}</option>`).join("")}</select></label>
       <label>Notes <input name="notes" value="${esc(a.notes || "")}" size="60"></label>
-      <p><button type="submit">Save</button> <span class="form-err err" role="alert"></span> <span id="asset-ok" class="muted"></span></p></form></section>` : "");
+      <p><button type="submit">Save</button> <span class="form-err err" role="alert"></span> <span id="asset-ok" class="muted"></span></p></form></section>` : "") +
+    (edit && NEXT_STEP[a.state] ? `<section><h2>Offboarding</h2><p class="muted">Collect the laptop, wipe it, retire it; each step is audited, and retiring revokes the device and closes its open tickets.</p>
+      <form id="offboard-form"><label>Note <input name="note" size="40" placeholder="leaver, ticket, courier…"></label> <button type="submit" id="offboard-next">${esc(NEXT_STEP[a.state])}</button> <span class="form-err err" role="alert"></span></form></section>` : "");
   if (!edit) return;
+  const off = main.querySelector("#offboard-form");
+  if (off) onSubmit(off, async f => {
+    await api(`/api/v1/assets/${encodeURIComponent(id)}/offboard`, { method: "POST", body: { step: NEXT_STEP[a.state], note: f.note } });
+    await asset(main, id);
+  });
   onSubmit(main.querySelector("#asset-form"), async f => {
     await api(`/api/v1/assets/${encodeURIComponent(id)}`, { method: "PATCH", body: { owner: f.owner, location: f.location, state: f.state, notes: f.notes } });
     await asset(main, id);

@@ -11,6 +11,10 @@ pub enum AssetState {
     InStock,
     Deployed,
     InRepair,
+    /// Offboarding: being collected from the employee who leaves.
+    Collecting,
+    /// Offboarding: collected; being wiped before reuse or disposal.
+    Wiping,
     Retired,
 }
 
@@ -21,6 +25,8 @@ impl AssetState {
             AssetState::InStock => "in_stock",
             AssetState::Deployed => "deployed",
             AssetState::InRepair => "in_repair",
+            AssetState::Collecting => "collecting",
+            AssetState::Wiping => "wiping",
             AssetState::Retired => "retired",
         }
     }
@@ -93,6 +99,15 @@ pub struct AssetCreate {
     pub warranty_end: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
+}
+
+/// `POST /api/v1/assets/{id}/offboard`: the next offboarding step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offboard {
+    /// `collect`, `wipe` or `retire`, in that order.
+    pub step: String,
+    #[serde(default)]
+    pub note: String,
 }
 
 /// `PATCH /api/v1/assets/{id}`: every field optional; absent means unchanged.

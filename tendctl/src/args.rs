@@ -86,6 +86,16 @@ pub enum Cmd {
         #[command(subcommand)]
         cmd: EnrollTokenCmd,
     },
+    /// Offboard a laptop, one step at a time: collect, then wipe, then retire
+    /// (retiring revokes its device and closes its open tickets).
+    Offboard {
+        /// The asset id.
+        asset: String,
+        /// collect, wipe or retire.
+        step: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// List assets.
     Assets {
         #[command(flatten)]

@@ -247,6 +247,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             };
             ctl.token_create(&req).await?
         }
+        Cmd::Offboard { asset, step, note } => {
+            let a: tend_shared::assets::Asset = ctl
+                .client
+                .post(
+                    &format!("/api/v1/assets/{}/offboard", encode(&asset)),
+                    &tend_shared::assets::Offboard { step, note },
+                )
+                .await?;
+            ctl.show(&a, |a| {
+                format!(
+                    "{} ({}) is now {}\n",
+                    a.id,
+                    a.serial,
+                    a.state.as_str().replace('_', " ")
+                )
+            })
+        }
         Cmd::Kb {
             cmd,
             category,

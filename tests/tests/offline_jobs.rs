@@ -1,6 +1,7 @@
 //! Actions for offline laptops (issue 16): a diagnostic queued from a ticket while the
 //! laptop's agent is down waits for it (a time to live chosen per job, up to 14 days),
-//! runs when the agent comes back, and its result lands on the ticket's timeline.
+//! runs when the agent comes back, and its result lands on the ticket's timeline;
+//! then the laptop is offboarded (collect, wipe, retire) and its device decommissioned.
 
 use std::process::Command;
 use std::time::Duration;
@@ -88,4 +89,22 @@ async fn a_diagnostic_queued_for_an_offline_laptop_runs_when_it_returns() {
         "{entry}"
     );
     assert_eq!(entry["data"]["output"]["path"], "/tmp");
+
+    // the employee leaves: the laptop is collected, wiped and retired, which
+    // decommissions the device
+    let d: serde_json::Value = api.get(&format!("/api/v1/devices/{device}")).await.unwrap();
+    let asset = d["device"]["asset_id"].as_str().unwrap().to_string();
+    for (step, state) in [
+        ("collect", "collecting"),
+        ("wipe", "wiping"),
+        ("retire", "retired"),
+    ] {
+        let out = c.tendctl(&alice, &["offboard", &asset, step, "--note", "leaver"]);
+        assert!(out.contains(&format!("is now {state}")), "{out}");
+    }
+    let d: serde_json::Value = api.get(&format!("/api/v1/devices/{device}")).await.unwrap();
+    assert!(
+        d["device"]["decommissioned_at_ms"].as_u64().is_some(),
+        "{d}"
+    );
 }

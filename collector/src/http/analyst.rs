@@ -219,3 +219,19 @@ pub async fn put_policy(
     let user = auth.require(&state, Role::Admin, "policy.update").await?;
     service::policy::replace(&state, &user, p).await.map(Json)
 }
+
+/// `POST /api/v1/assets/{id}/offboard`: collect → wipe → retire (retire decommissions
+/// the device).
+pub async fn offboard_asset(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<tend_shared::assets::Offboard>,
+) -> Result<Json<Asset>, ApiError> {
+    let user = auth
+        .require(&state, Role::Analyst, "asset.offboard")
+        .await?;
+    service::assets::offboard(&state, &user, &id, &req)
+        .await
+        .map(Json)
+}

@@ -78,6 +78,10 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/assets/{id}",
             get(analyst::asset).patch(analyst::patch_asset),
         )
+        .route(
+            "/api/v1/assets/{id}/offboard",
+            post(analyst::offboard_asset),
+        )
         .route("/api/v1/audit", get(analyst::audit))
         .route(
             "/api/v1/policy",

@@ -218,3 +218,53 @@ async fn patch_in(
         .await?;
     Ok(asset)
 }
+
+/// Offboarding, one audited step at a time: `collect` (from deployed, in stock or in
+/// repair) → `wipe` → `retire`; retiring decommissions the asset's device (token
+/// revoked, open tickets closed) in the same unit of work.
+pub async fn offboard(
+    state: &AppState,
+    user: &ApiUser,
+    id: &str,
+    req: &tend_shared::assets::Offboard,
+) -> Result<Asset, ApiError> {
+    use AssetState::*;
+    let now = state.now_ms();
+    let note = crate::service::sanitize::text(&req.note, 500);
+    let a = crate::atomic!(state.store, tx => {
+        let mut a = tx.asset(id).await?.ok_or_else(|| ApiError::not_found("asset", id))?;
+        let from = a.state;
+        let to = match (req.step.as_str(), from) {
+            ("collect", Deployed | InStock | InRepair) => Collecting,
+            ("wipe", Collecting) => Wiping,
+            ("retire", Wiping) => Retired,
+            ("collect" | "wipe" | "retire", _) => {
+                return Err(ApiError::Conflict(format!(
+                    "{id} is {}: offboarding goes collect (from deployed, in stock or in repair), then wipe, then retire",
+                    from.as_str().replace('_', " ")
+                )))
+            }
+            (other, _) => return Err(ApiError::BadRequest(format!("unknown step {other:?} (collect|wipe|retire)"))),
+        };
+        let device = a.device_id.clone();
+        match (&device, to) {
+            // the device goes with it: token revoked, open tickets closed, asset retired
+            (Some(dev), Retired) => {
+                super::revocation::decommission_in(state, &mut tx, user, dev, now).await?;
+                a = tx.asset(id).await?.ok_or_else(|| ApiError::not_found("asset", id))?;
+            }
+            _ => {
+                a.state = to;
+                a.updated_at_ms = now;
+                tx.put_asset(&a).await?;
+                record_state_change(&mut tx, &a, from, now, "offboarding").await?;
+            }
+        }
+        state.audit_in(&mut tx, &user.actor(), &format!("asset.offboard.{}", req.step), id,
+            AuditOutcome::Success,
+            serde_json::json!({"from": from, "to": to, "note": note, "device": device})).await?;
+        Ok(a)
+    })?;
+    state.store.flush().await?;
+    Ok(a)
+}

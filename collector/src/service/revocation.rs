@@ -69,7 +69,7 @@ pub async fn decommission(
     Ok(d.summary())
 }
 
-async fn decommission_in(
+pub(crate) async fn decommission_in(
     state: &AppState,
     tx: &mut Tx,
     user: &ApiUser,

@@ -71,10 +71,15 @@ pub async fn sweep(state: &AppState) -> Result<SweepReport, ApiError> {
     {
         let mut r = state.store.read();
         let exempt = match &d.asset_id {
-            Some(a) => r
-                .asset(a)
-                .await?
-                .is_some_and(|a| matches!(a.state, AssetState::InRepair | AssetState::Retired)),
+            Some(a) => r.asset(a).await?.is_some_and(|a| {
+                matches!(
+                    a.state,
+                    AssetState::InRepair
+                        | AssetState::Collecting
+                        | AssetState::Wiping
+                        | AssetState::Retired
+                )
+            }),
             None => false,
         };
         if exempt || r.open_ticket(&d.id, OFFLINE_KEY).await?.is_some() {

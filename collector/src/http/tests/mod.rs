@@ -9,6 +9,7 @@ mod devices;
 mod heartbeat;
 mod ingest;
 mod kb;
+mod offboard;
 mod panics;
 mod polls;
 mod quotas;
