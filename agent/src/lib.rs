@@ -13,6 +13,7 @@ pub mod identity;
 pub mod inventory;
 pub mod jobs;
 pub mod local;
+pub mod notify;
 pub mod parse;
 pub mod platform;
 pub mod remediate;

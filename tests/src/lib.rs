@@ -303,7 +303,17 @@ pub struct AgentProc(pub Child);
 
 impl AgentProc {
     pub fn start(state: &Path, hardware_uuid: Option<&str>) -> AgentProc {
+        AgentProc::start_env(state, hardware_uuid, &[])
+    }
+
+    /// `start` with extra environment variables.
+    pub fn start_env(
+        state: &Path,
+        hardware_uuid: Option<&str>,
+        env: &[(&str, &Path)],
+    ) -> AgentProc {
         let mut cmd = Command::new(bin("tend-agent"));
+        cmd.envs(env.iter().map(|(k, v)| (*k, *v)));
         cmd.args(["run", "--state"])
             .arg(state)
             .env("RUST_LOG", "warn")

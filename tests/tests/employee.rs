@@ -3,7 +3,8 @@
 //! user ticket carrying the evidence for its category and the requester's name;
 //! `tend status` shows an analyst's public reply (never an internal note) and the
 //! script IT ran here with who wrote and who approved it; another local user can
-//! neither see nor rate that ticket; the requester's rating lands in the SLA report.
+//! neither see nor rate that ticket; the requester's rating lands in the SLA report;
+//! the requester gets a desktop notification on a session bus the test starts.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -65,6 +66,88 @@ fn ok(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// A session bus for `uid` under `dir/<uid>/bus` (the agent's `TEND_NOTIFY_BUS_DIR`)
+/// with a monitor recording every notification sent on it: the test double of the
+/// desktop's notification service. Both run as that user and stop on drop.
+struct SessionBus {
+    daemon: std::process::Child,
+    monitor: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl SessionBus {
+    fn start(dir: &Path, uid: u32) -> SessionBus {
+        let home = dir.join(uid.to_string());
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        nix::unistd::chown(
+            &home,
+            Some(nix::unistd::Uid::from_raw(uid)),
+            Some(nix::unistd::Gid::from_raw(uid)),
+        )
+        .unwrap();
+        let socket = home.join("bus");
+        let conf = dir.join("session.conf");
+        std::fs::write(&conf, format!(r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:path={}</listen>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>"#, socket.display())).unwrap();
+        let as_user = |prog: &str| {
+            let mut c = Command::new("setpriv");
+            c.args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+                prog,
+            ]);
+            c
+        };
+        let daemon = as_user("dbus-daemon")
+            .arg(format!("--config-file={}", conf.display()))
+            .args(["--nofork", "--nopidfile"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus-daemon)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !socket.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no session bus at {}",
+                socket.display()
+            );
+            std::thread::yield_now();
+        }
+        let log = dir.join("notifications.log");
+        let monitor = as_user("dbus-monitor")
+            .args(["--address", &format!("unix:path={}", socket.display())])
+            .arg("interface='org.freedesktop.Notifications'")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (Debian package dbus-bin)");
+        SessionBus {
+            daemon,
+            monitor,
+            log,
+        }
+    }
+
+    fn seen(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        for c in [&mut self.monitor, &mut self.daemon] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 const NOBODY: u32 = 65534;
 const OTHER: u32 = 65533;
 
@@ -77,7 +160,17 @@ async fn an_employee_asks_for_help_follows_it_and_rates_it() {
     let (alice, bob) = (c.admins[0].clone(), c.admins[1].clone());
     let (state, device) = c.enroll_agent(tmp.path(), "laptop", "hw-employee-1");
     let socket = tmp.path().join("laptop.sock");
-    let _agent = AgentProc::start(&state, Some("hw-employee-1"));
+    let buses = tmp.path().join("run-user");
+    let bus = SessionBus::start(&buses, NOBODY);
+    let _agent = AgentProc::start_env(
+        &state,
+        Some("hw-employee-1"),
+        &[
+            ("TEND_NOTIFY_BUS_DIR", buses.as_path()),
+            // whatever the hour the suite runs at
+            ("TEND_NOTIFY_QUIET_HOURS", Path::new("off")),
+        ],
+    );
     tend_client::install_crypto_provider();
     let http = tend_client::pinned_client(&c.ca_pem(), Duration::from_secs(30)).unwrap();
     let api = |p: &str| format!("{}{p}", c.url);
@@ -98,6 +191,15 @@ async fn an_employee_asks_for_help_follows_it_and_rates_it() {
         .next()
         .unwrap()
         .to_string();
+    // …and a desktop notification reached nobody's session bus
+    let note = format!("Your request is {ticket}");
+    wait_for(
+        "the desktop notification",
+        Duration::from_secs(30),
+        || async { bus.seen().contains(&note).then_some(()) },
+    )
+    .await;
+    assert!(bus.seen().contains("member=Notify"), "{}", bus.seen());
     let t: serde_json::Value = http
         .get(api(&format!("/api/v1/tickets/{ticket}")))
         .bearer_auth(&alice)

@@ -70,6 +70,16 @@ impl Agent {
                 ),
                 evidence,
             );
+            let users = self
+                .inventory
+                .as_ref()
+                .map(|i| i.users.clone())
+                .unwrap_or_default();
+            self.notifier.send_to_names(
+                &users,
+                "Fixed automatically",
+                &format!("{}: {} was repaired by an approved fix", r.id, r.message),
+            );
             self.check_states.insert(r.id.clone(), CheckStatus::Pass);
             let _ = self.state.save_check_states(&self.check_states);
             if let Some(h) = self.health.iter_mut().find(|h| h.id == r.id) {
@@ -144,8 +154,22 @@ impl Agent {
                 Ok(t) => {
                     tracing::info!(ticket = %t["id"].as_str().unwrap_or("?"), problem = %req.problem_key, "ticket filed");
                     self.spool.remove_ticket(&name);
-                    if let (Some(_), Some(id)) = (&req.requester, t["id"].as_str()) {
-                        self.user_ticket_filed(&req.request_id, id);
+                    match (&req.requester, t["id"].as_str()) {
+                        (Some(_), Some(id)) => self.user_ticket_filed(&req.request_id, id),
+                        // the agent filed it: whoever is at the laptop hears of it
+                        (None, Some(id)) if t["occurrences"] == 1 => {
+                            let users = self
+                                .inventory
+                                .as_ref()
+                                .map(|i| i.users.clone())
+                                .unwrap_or_default();
+                            self.notifier.send_to_names(
+                                &users,
+                                "IT has been told",
+                                &format!("{id}: {}", req.summary),
+                            );
+                        }
+                        _ => {}
                     }
                 }
                 Err(e) if matches!(e.status(), Some(400 | 409 | 413 | 422)) => {

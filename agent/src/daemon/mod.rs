@@ -127,6 +127,7 @@ pub struct Agent {
     /// Tickets filed for local users (`tend help`) and what IT ran here.
     user_tickets: user::Record<user::Filed>,
     ran_here: user::RanLog,
+    notifier: crate::notify::Notifier,
     /// Local config (watched; reloaded live).
     config: crate::config::AgentConfig,
     life: lifecycle::Lifecycle,
@@ -151,6 +152,7 @@ impl Agent {
             ledger: crate::remediate::Ledger::open(&state),
             ledger_jobs: crate::results::JobLedger::open(&state),
             user_tickets: user::Record::open(&state, "user-tickets.json"),
+            notifier: crate::notify::Notifier::new(),
             ran_here: std::sync::Arc::new(std::sync::Mutex::new(user::Record::open(
                 &state,
                 "ran-here.json",
@@ -514,6 +516,7 @@ pub async fn run_with(
                     Ok(policy_changed) => {
                         online = true;
                         outage = None;
+                        agent.follow_user_tickets().await;
                         if agent.confirm_trial() {
                             next_report = Instant::now();
                             continue;

@@ -34,6 +34,12 @@ pub struct Filed {
     pub filed_at_ms: u64,
     #[serde(default)]
     pub ticket: Option<String>,
+    /// Public replies the user was told about.
+    #[serde(default)]
+    pub replies_seen: usize,
+    /// The user was told it is resolved (it is no longer followed).
+    #[serde(default)]
+    pub done: bool,
 }
 
 /// A bounded JSON list in the state dir (newest last).
@@ -225,6 +231,8 @@ impl Agent {
             summary,
             filed_at_ms: now,
             ticket: None,
+            replies_seen: 0,
+            done: false,
         });
         // file it now if the collector is there; it waits in the spool otherwise
         let _ = self.file_tickets().await;
@@ -234,6 +242,18 @@ impl Agent {
             .iter()
             .find(|f| f.request_id == req.request_id)
             .and_then(|f| f.ticket.clone());
+        match &ticket {
+            Some(t) => self.notifier.send(
+                uid,
+                &format!("Your request is {t}"),
+                &format!("IT has it, with this laptop's details: {text}"),
+            ),
+            None => self.notifier.send(
+                uid,
+                "Your request is saved",
+                "It goes to IT as soon as this laptop is back online.",
+            ),
+        }
         let message = match &ticket {
             Some(t) => format!(
                 "Filed as {t}. IT has the details of this device; `tend status` shows replies."
@@ -297,6 +317,60 @@ impl Agent {
                 message: "Glad that helped. Nothing was sent to IT; `tend help` is there if it comes back.".into(),
             },
             Err(e) => error(format!("{e}")),
+        }
+    }
+
+    /// After a check-in: tells each user about IT's new replies on their open requests
+    /// and about resolutions (with the CSAT prompt). A handful of requests per pass.
+    pub(crate) async fn follow_user_tickets(&mut self) {
+        let now = tend_shared::now_ms();
+        let open: Vec<(usize, String)> = self
+            .user_tickets
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.done && now.saturating_sub(f.filed_at_ms) < 30 * 86_400_000)
+            .filter_map(|(i, f)| f.ticket.clone().map(|t| (i, t)))
+            .take(10)
+            .collect();
+        let mut changed = false;
+        for (i, t) in open {
+            let Ok(v) = self
+                .client
+                .get_with_timeout::<RequesterView>(
+                    &format!("/api/v1/device/tickets/{t}"),
+                    Duration::from_secs(5),
+                )
+                .await
+            else {
+                continue;
+            };
+            let f = &mut self.user_tickets.items[i];
+            let uid = f.uid;
+            if v.replies.len() > f.replies_seen {
+                let last = v
+                    .replies
+                    .last()
+                    .map(|r| format!("{}: {}", r.by, r.text))
+                    .unwrap_or_default();
+                f.replies_seen = v.replies.len();
+                changed = true;
+                self.notifier
+                    .send(uid, &format!("IT replied on {t}"), &last);
+            }
+            let f = &mut self.user_tickets.items[i];
+            if matches!(v.status.as_str(), "resolved" | "closed") {
+                f.done = true;
+                changed = true;
+                self.notifier.send(
+                    uid,
+                    &format!("{t} is resolved"),
+                    &format!("How did we do? tend rate {t} 1..5"),
+                );
+            }
+        }
+        if changed {
+            self.user_tickets.save();
         }
     }
 
