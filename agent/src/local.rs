@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tend_shared::local::{LocalRequest, LocalResponse, MAX_REQUEST_BYTES};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
@@ -144,8 +144,6 @@ async fn handle(stream: UnixStream, uid: u32, limited: bool, tx: mpsc::Sender<Lo
         .unwrap_or_else(|_| refused("the agent could not answer"));
     answer(stream, &r).await;
 }
-
-use tokio::io::AsyncReadExt as _;
 
 #[cfg(test)]
 mod tests {
