@@ -128,6 +128,8 @@ pub struct Agent {
     user_tickets: user::Record<user::Filed>,
     ran_here: user::RanLog,
     notifier: crate::notify::Notifier,
+    /// When the user's open requests were last looked up (every 5 minutes at most).
+    followed_at: Option<Instant>,
     /// Local config (watched; reloaded live).
     config: crate::config::AgentConfig,
     life: lifecycle::Lifecycle,
@@ -153,6 +155,7 @@ impl Agent {
             ledger_jobs: crate::results::JobLedger::open(&state),
             user_tickets: user::Record::open(&state, "user-tickets.json"),
             notifier: crate::notify::Notifier::new(),
+            followed_at: None,
             ran_here: std::sync::Arc::new(std::sync::Mutex::new(user::Record::open(
                 &state,
                 "ran-here.json",

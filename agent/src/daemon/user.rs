@@ -320,9 +320,22 @@ impl Agent {
         }
     }
 
-    /// After a check-in: tells each user about IT's new replies on their open requests
-    /// and about resolutions (with the CSAT prompt). A handful of requests per pass.
+    /// After a check-in, at most every 5 minutes and for 5 s at most: tells each user
+    /// about IT's new replies on their open requests and about resolutions (with the
+    /// CSAT prompt). A handful of requests per pass; the agent loop waits on nothing
+    /// longer.
     pub(crate) async fn follow_user_tickets(&mut self) {
+        if self
+            .followed_at
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(300))
+        {
+            return;
+        }
+        self.followed_at = Some(tokio::time::Instant::now());
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.follow_pass()).await;
+    }
+
+    async fn follow_pass(&mut self) {
         let now = tend_shared::now_ms();
         let open: Vec<(usize, String)> = self
             .user_tickets
