@@ -13,18 +13,27 @@ use std::time::Duration;
 
 use tend_e2e::{bin, wait_for, AgentProc, CollectorProc};
 
-/// `tend ARGS` as local user `uid` (no passwd entry needed: the agent names it).
+/// `prog` run as local user `uid` (no passwd entry needed).
+fn as_user(uid: u32, prog: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        &format!("--reuid={uid}"),
+        &format!("--regid={uid}"),
+        "--clear-groups",
+    ])
+    .arg(prog);
+    c
+}
+
+/// `tend --socket SOCKET ARGS` as local user `uid` (the agent names it).
+fn tend_cmd(uid: u32, socket: &Path, args: &[&str]) -> Command {
+    let mut c = as_user(uid, bin("tend"));
+    c.arg("--socket").arg(socket).args(args);
+    c
+}
+
 fn tend_as(uid: u32, socket: &Path, args: &[&str]) -> Output {
-    Command::new("setpriv")
-        .args([
-            &format!("--reuid={uid}"),
-            &format!("--regid={uid}"),
-            "--clear-groups",
-        ])
-        .arg(bin("tend"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
+    tend_cmd(uid, socket, args)
         .output()
         .expect("setpriv (util-linux) runs tend")
 }
@@ -32,16 +41,7 @@ fn tend_as(uid: u32, socket: &Path, args: &[&str]) -> Output {
 /// `tend ARGS` as `uid`, answering its question with `input`.
 fn tend_answering(uid: u32, socket: &Path, args: &[&str], input: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new("setpriv")
-        .args([
-            &format!("--reuid={uid}"),
-            &format!("--regid={uid}"),
-            "--clear-groups",
-        ])
-        .arg(bin("tend"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
+    let mut child = tend_cmd(uid, socket, args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -93,17 +93,7 @@ impl SessionBus {
 <busconfig><type>session</type><listen>unix:path={}</listen>
 <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
 </busconfig>"#, socket.display())).unwrap();
-        let as_user = |prog: &str| {
-            let mut c = Command::new("setpriv");
-            c.args([
-                &format!("--reuid={uid}"),
-                &format!("--regid={uid}"),
-                "--clear-groups",
-                prog,
-            ]);
-            c
-        };
-        let daemon = as_user("dbus-daemon")
+        let daemon = as_user(uid, "dbus-daemon")
             .arg(format!("--config-file={}", conf.display()))
             .args(["--nofork", "--nopidfile"])
             .stdout(std::process::Stdio::null())
@@ -120,7 +110,7 @@ impl SessionBus {
             std::thread::yield_now();
         }
         let log = dir.join("notifications.log");
-        let monitor = as_user("dbus-monitor")
+        let monitor = as_user(uid, "dbus-monitor")
             .args(["--address", &format!("unix:path={}", socket.display())])
             .arg("interface='org.freedesktop.Notifications'")
             .stdout(std::fs::File::create(&log).unwrap())

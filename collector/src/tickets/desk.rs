@@ -10,6 +10,7 @@ use tend_shared::reports::{
     Bucket, DeliveryMonth, LateDelivery, ServiceDeskReport, DELIVERY_TARGET_DAYS,
 };
 
+use super::report::{mean, stats};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::RowRef;
@@ -19,16 +20,7 @@ const WEEK: u64 = 7 * DAY;
 
 /// `YYYY-MM-DD` (UTC) of a time in ms.
 pub fn date(ms: u64) -> String {
-    let days = (ms / DAY) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d, _) = tend_shared::utc_parts(ms);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -36,36 +28,9 @@ pub fn date(ms: u64) -> String {
 pub fn parse_date(s: &str) -> Option<u64> {
     let mut it = s.trim().splitn(3, '-');
     let y: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next()?.parse().ok()?;
-    let d: i64 = it.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days).ok().map(|d| d * DAY)
-}
-
-fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    tend_shared::utc_midnight_ms(y, m, d)
 }
 
 /// Samples gathered for one bucket.
@@ -266,7 +231,7 @@ pub async fn report(
                 delivered: days.len() as u64,
                 mean_days: mean(&days),
                 late: days.iter().filter(|d| **d > DELIVERY_TARGET_DAYS).count() as u64,
-                median_days: median(days),
+                median_days: stats(days).median_s,
             })
             .collect(),
         late_deliveries: late,

@@ -19,10 +19,6 @@ pub const SOON_MS: u64 = 4 * 3_600_000;
 /// Tickets created this long before the window still count for what resolved in it.
 const LOOKBACK_MS: u64 = 30 * DAY;
 
-fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-}
-
 /// The overview over the last `days` days (weeks end now; days are UTC days).
 pub async fn overview(state: &AppState, days: u32, stale_days: u32) -> Result<Overview, ApiError> {
     let now = state.now_ms();
@@ -137,8 +133,8 @@ pub async fn overview(state: &AppState, days: u32, stale_days: u32) -> Result<Ov
         let w = i as usize;
         o.weekly.push(WeekPoint {
             week_ms: from,
-            mttr_s: mean(&mttr[w]),
-            time_to_own_s: mean(&own[w]),
+            mttr_s: super::report::mean(&mttr[w]),
+            time_to_own_s: super::report::mean(&own[w]),
             deflected,
             agent_tickets: agent[w],
             deflection_rate: (deflected + agent[w] > 0)

@@ -10,6 +10,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::RowRef;
 
+/// The mean of `v`, `None` when empty.
+pub fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
 /// Mean and median of `v` (seconds).
 pub fn stats(mut v: Vec<f64>) -> DurationStats {
     if v.is_empty() {
@@ -24,7 +29,7 @@ pub fn stats(mut v: Vec<f64>) -> DurationStats {
     };
     DurationStats {
         count: n as u64,
-        mean_s: Some(v.iter().sum::<f64>() / n as f64),
+        mean_s: mean(&v),
         median_s: Some(median),
     }
 }
@@ -144,7 +149,7 @@ pub async fn sla_report(state: &AppState, from_ms: u64, to_ms: u64) -> Result<Sl
         }
     }
     r.csat_responses = scores.len() as u64;
-    r.csat_average = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+    r.csat_average = mean(&scores);
     r.csat_response_rate = ratio(r.csat_responses, r.user_tickets_resolved);
     r.deflected = tx.deflections_between(from_ms, to_ms).await?;
     r.self_service_withdrawn = tx.kb_withdrawals_between(from_ms, to_ms).await?;
