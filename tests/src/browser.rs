@@ -101,16 +101,37 @@ impl Browser {
         .await
     }
 
+    /// Runs `act` on the element `css` once it is there; when the page redrew it
+    /// between finding and acting (a stale element), finds it again.
+    async fn act<F, Fut>(&self, css: &str, what: &str, act: F)
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+    {
+        wait_for(&format!("{what} {css}"), PATIENCE, || async {
+            let e = self.el(css).await;
+            match act(e).await {
+                Ok(()) => Some(()),
+                Err(e) if e.is_stale_element_reference() => None,
+                Err(e) => panic!("{what} {css}: {e}"),
+            }
+        })
+        .await
+    }
+
     /// Clicks `css` once it is there.
     pub async fn click(&self, css: &str) {
-        self.el(css).await.click().await.expect("click");
+        self.act(css, "click", |e| async move { e.click().await })
+            .await
     }
 
     /// Replaces the value of the input `css` with `text`.
     pub async fn fill(&self, css: &str, text: &str) {
-        let e = self.el(css).await;
-        e.clear().await.expect("clear");
-        e.send_keys(text).await.expect("type");
+        self.act(css, "fill", |e| async move {
+            e.clear().await?;
+            e.send_keys(text).await
+        })
+        .await
     }
 
     /// Goes to `url` (a `#/…` route of the console).
