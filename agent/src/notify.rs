@@ -129,10 +129,11 @@ impl Notifier {
 }
 
 fn clip(s: &str, max: usize) -> String {
-    s.chars()
+    let clean: String = s
+        .chars()
         .filter(|c| !c.is_control() || *c == '\n')
-        .take(max)
-        .collect()
+        .collect();
+    tend_shared::text::clip_chars(&clean, max).to_string()
 }
 
 async fn run(mut cmd: tokio::process::Command) {

@@ -36,8 +36,13 @@ impl Collector {
             }
             None => Command::new(bin),
         };
+        // every simulated laptop enrolls from 127.0.0.1: no per-address enrollment limit
+        let config = data.with_extension("bench.toml");
+        std::fs::write(&config, "enrollments_per_minute = 0\n")?;
         let mut child = cmd
-            .args(["serve", "--data"])
+            .args(["serve", "--config"])
+            .arg(&config)
+            .arg("--data")
             .arg(data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(&launch.args)

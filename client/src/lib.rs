@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tend_shared::api::ErrorBody;
 
+/// The HTTP types `Client::call` speaks in, so callers need no `reqwest` of their own.
+pub use reqwest::{header, Method};
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -161,6 +164,44 @@ impl Client {
             return Err(status_error(status.as_u16(), &bytes, retry_after));
         }
         serde_json::from_slice(&bytes).map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
+    /// Any method with an optional JSON body and extra headers, *without* the bearer
+    /// token (a console-session request: sign-in, then its cookie and CSRF header);
+    /// the answer's headers and decoded body.
+    pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+        headers: &[(&str, String)],
+    ) -> Result<(reqwest::header::HeaderMap, T), TransportError> {
+        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            rb = rb.header(*k, v);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
+        let (status, h) = (resp.status(), resp.headers().clone());
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| TransportError::Unreachable(error_chain(&e)))?;
+        if !status.is_success() {
+            return Err(status_error(status.as_u16(), &bytes, retry_after(&h)));
+        }
+        let bytes = if bytes.is_empty() {
+            &b"null"[..]
+        } else {
+            &bytes[..]
+        };
+        let v = serde_json::from_slice(bytes).map_err(|e| TransportError::Decode(e.to_string()))?;
+        Ok((h, v))
     }
 
     /// POSTs JSON and decodes the JSON answer.

@@ -42,16 +42,48 @@ impl ApiUser {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+/// The client's address: the peer, or — only when the peer is one of the configured
+/// trusted proxies — the last address in `X-Forwarded-For` that is not a trusted
+/// proxy. Nobody else can choose the address its rate limits are counted under.
+pub fn client_addr(parts: &Parts, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
+        return "local".to_string();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(
+            parts,
+            &state.limits.trusted_proxies,
+        )))
     }
 }
 
@@ -93,7 +125,7 @@ pub fn session_cookie_in(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -118,6 +150,15 @@ async fn session_principal(
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| ApiError::Unauthorized("user disabled or removed".into()))?;
+    if s.credentials_version != user.credentials_version {
+        return Err(refused(
+            state,
+            source,
+            parts,
+            "the password changed since this sign-in; sign in again",
+        )
+        .await);
+    }
     let safe = matches!(
         parts.method,
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
@@ -162,10 +203,7 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let source = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
+        let source = client_addr(parts, &state.limits.trusted_proxies);
         let Some(token) = bearer(parts) else {
             if let Some(cookie) = session_cookie(parts) {
                 return session_principal(state, &source, parts, cookie).await;
@@ -184,6 +222,7 @@ impl FromRequestParts<AppState> for Auth {
                 user_id,
                 role,
                 expires_at_ms,
+                session_version,
                 ..
             } => {
                 if expires_at_ms.is_some_and(|t| t <= state.now_ms()) {
@@ -194,6 +233,12 @@ impl FromRequestParts<AppState> for Auth {
                     .await?
                     .filter(|u| !u.disabled)
                     .ok_or_else(|| ApiError::Unauthorized("user disabled or removed".into()))?;
+                if session_version.is_some_and(|v| v != user.credentials_version) {
+                    return Err(ApiError::Unauthorized(
+                        "this token was minted from a session that ended with a password change"
+                            .into(),
+                    ));
+                }
                 Ok(Auth(Principal::Api(ApiUser {
                     id: user.id,
                     name: user.name,

@@ -58,6 +58,20 @@ pub struct CollectorConfig {
     /// [default: `<data>/cluster.key`].
     #[serde(default)]
     pub cluster_key: Option<PathBuf>,
+    /// Enrollments accepted per source address and minute (a burst of 200 above it);
+    /// 0: no limit (a load generator on one address). Expiring, counted enrollment
+    /// tokens (`tendctl enroll-token create`) bound a fleet push further.
+    #[serde(default = "default_enroll_rate")]
+    pub enrollments_per_minute: u32,
+    /// Load balancers or reverse proxies whose `X-Forwarded-For` is believed: the
+    /// client address (rate limits, the audit log) is the last address in it that is
+    /// not one of these. From anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+fn default_enroll_rate() -> u32 {
+    120
 }
 
 fn default_pool() -> usize {
@@ -90,6 +104,8 @@ impl Default for CollectorConfig {
             database_ca: None,
             database_pool: default_pool(),
             cluster_key: None,
+            enrollments_per_minute: default_enroll_rate(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -306,7 +306,28 @@ pub async fn start(
         .flush()
         .await
         .map_err(ServeError::from)?;
-    let bundle = crate::pki::bundle(&data, &url).map_err(ServeError::from)?;
+    // the local agent enrolls with a one-use, one-hour enrollment token, never with
+    // the fleet secret (what the docs tell a real deployment to do too)
+    let mut bundle = crate::pki::bundle(&data, &url).map_err(ServeError::from)?;
+    let operator = crate::auth::ApiUser {
+        id: String::new(),
+        name: "demo".into(),
+        role: Role::Admin,
+        token_id: String::new(),
+        session_csrf: None,
+    };
+    bundle.enroll_secret = crate::service::revocation::create_enroll_token(
+        &collector.state,
+        &operator,
+        tend_shared::enroll::EnrollTokenCreate {
+            expires_in_s: 3600,
+            uses: 1,
+            label: "tend-collector demo: the local agent".into(),
+        },
+    )
+    .await
+    .map_err(|e| DemoError::Agent(format!("an enrollment token for the local agent: {e}")))?
+    .token;
     let bundle_path = data.join("agent-bundle.json");
     crate::pki::write_private(
         &bundle_path,

@@ -94,6 +94,8 @@ pub struct Limits {
     /// Accept `http://` webhook URLs to loopback addresses (tests, a local relay);
     /// every other webhook must be https.
     pub allow_http_loopback_webhooks: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (see `auth::client_addr`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Limits {
@@ -108,6 +110,7 @@ impl Default for Limits {
             request_timeout: std::time::Duration::from_secs(90),
             event_retention: std::time::Duration::from_secs(90 * 86_400),
             allow_http_loopback_webhooks: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -96,6 +96,18 @@ pub struct User {
     pub created_at_ms: u64,
     #[serde(default)]
     pub disabled: bool,
+    /// Other users who reset this user's credentials: any of them could have signed in
+    /// as it, so none of them counts as independent of it (the two-person rule).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reset_by: Vec<String>,
+    /// Its password was reset by someone else: it approves nothing until it sets its
+    /// own password from a console session.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub must_set_password: bool,
+    /// Raised by every password change or reset: sessions and the tokens minted from
+    /// them carry the value they were made under and end when it moves.
+    #[serde(default, skip_serializing_if = "crate::accounts::is_zero")]
+    pub credentials_version: u64,
 }
 
 /// `POST /api/v1/session`: console sign-in.
@@ -122,12 +134,19 @@ pub struct SessionInfo {
     pub csrf_token: String,
     /// A session unused this long ends.
     pub idle_timeout_s: u64,
+    /// For admins: recent security events every admin should see (password resets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<crate::accounts::SecurityNotice>,
 }
 
-/// `PUT /api/v1/users/{id}/password` (an admin, or the user itself).
+/// `PUT /api/v1/users/{id}/password`: the signed-in user changes its own password,
+/// from a console session, proving the current one. Nobody sets another user's
+/// password (an admin issues a reset code instead, `accounts::PasswordResetIssued`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordSet {
     pub password: String,
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 impl std::fmt::Debug for PasswordSet {

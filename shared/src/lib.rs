@@ -5,6 +5,7 @@
 //! JSON shape is pinned by the round-trip tests in `tests` below each module and in
 //! `shared/tests/wire.rs`. Only this crate defines wire types.
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod bundle;
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod releases;
 pub mod reports;
 pub mod signing;
+pub mod text;
 pub mod tickets;
 
 /// Current protocol version spoken by this build (path prefix `/api/v1`).

@@ -73,11 +73,7 @@ pub struct ServiceDeskReport {
 }
 
 fn cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    crate::text::csv_cell(s)
 }
 
 fn num(v: Option<f64>) -> String {

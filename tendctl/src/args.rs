@@ -446,9 +446,21 @@ pub enum UserCmd {
         role: Role,
     },
     List,
-    /// Set a user's console password (admins: anyone's; everyone: their own), read
-    /// from the first line of standard input (at least 12 characters).
+    /// Change your own console password: standard input holds the current password on
+    /// its first line and the new one (at least 12 characters) on the second. With
+    /// --code, the first line is instead a reset code an admin gave you. Nobody sets
+    /// another user's password.
     Password {
+        /// Your user name.
+        user: String,
+        /// The first line of standard input is a one-time reset code (`user reset`).
+        #[arg(long)]
+        code: bool,
+    },
+    /// Reset a user's password (admin): its old password, sessions and session tokens
+    /// end, and a one-time code (24 h) lets its owner set a new one. Audited, and every
+    /// admin is told; the user approves nothing until it sets its own password.
+    Reset {
         /// Name or id.
         user: String,
     },

@@ -306,15 +306,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<Output> {
             cmd: UserCmd::Disable { user },
         } => ctl.user_disable(&user).await?,
         Cmd::User {
-            cmd: UserCmd::Password { user },
+            cmd: UserCmd::Password { user, code },
         } => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .context("reading the new password from standard input")?;
-            let password = line.trim_end_matches(['\n', '\r']);
-            ctl.user_password(&user, password).await?
+            let mut lines = std::io::stdin().lines();
+            let mut next = |what: &str| -> anyhow::Result<String> {
+                lines
+                    .next()
+                    .with_context(|| format!("standard input ended before {what}"))?
+                    .with_context(|| format!("reading {what} from standard input"))
+            };
+            let first = next(if code {
+                "the reset code"
+            } else {
+                "the current password"
+            })?;
+            let new = next("the new password")?;
+            if code {
+                ctl.user_redeem(&user, first.trim(), &new).await?
+            } else {
+                ctl.user_password(&user, &first, &new).await?
+            }
         }
+        Cmd::User {
+            cmd: UserCmd::Reset { user },
+        } => ctl.user_reset(&user).await?,
     };
     Ok(Output::ok(text))
 }

@@ -92,23 +92,116 @@ impl Ctl {
         Ok(self.show(&u, |u| format!("user {} ({}) disabled", u.name, u.id)))
     }
 
+    /// Changes `user`'s own password the only way the collector allows: signed in
+    /// with the current one, from that session, then signed out.
     pub async fn user_password(
         &self,
         user: &str,
-        password: &str,
+        current: &str,
+        new: &str,
     ) -> Result<String, TransportError> {
-        let u: User = self
+        let (headers, info): (_, tend_shared::api::SessionInfo) = self
             .client
-            .put(
+            .call(
+                tend_client::Method::POST,
+                "/api/v1/session",
+                Some(&tend_shared::api::SignIn {
+                    name: user.to_string(),
+                    password: current.to_string(),
+                }),
+                &[],
+            )
+            .await?;
+        let cookie = headers
+            .get_all(tend_client::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split(';')
+                    .next()
+                    .filter(|c| c.starts_with("tend_session="))
+            })
+            .ok_or_else(|| {
+                TransportError::Decode("sign-in answered without a session cookie".into())
+            })?
+            .to_string();
+        let session = [("cookie", cookie), ("x-csrf-token", info.csrf_token)];
+        let changed: Result<(_, User), _> = self
+            .client
+            .call(
+                tend_client::Method::PUT,
                 &format!("/api/v1/users/{}/password", encode(user)),
-                &tend_shared::api::PasswordSet {
-                    password: password.to_string(),
-                },
+                Some(&tend_shared::api::PasswordSet {
+                    password: new.to_string(),
+                    current_password: Some(current.to_string()),
+                }),
+                &session,
+            )
+            .await;
+        let _ = self
+            .client
+            .call::<(), serde_json::Value>(
+                tend_client::Method::DELETE,
+                "/api/v1/session",
+                None,
+                &session,
+            )
+            .await;
+        let (_, u) = changed?;
+        Ok(self.show(&u, |u| {
+            format!(
+                "password changed for user {} ({}); your other sessions ended",
+                u.name, u.id
+            )
+        }))
+    }
+
+    /// Sets a password with a one-time reset code.
+    pub async fn user_redeem(
+        &self,
+        user: &str,
+        code: &str,
+        new: &str,
+    ) -> Result<String, TransportError> {
+        let (_, u): (_, User) = self
+            .client
+            .call(
+                tend_client::Method::POST,
+                "/api/v1/password-reset",
+                Some(&tend_shared::accounts::PasswordRedeem {
+                    name: user.to_string(),
+                    code: code.to_string(),
+                    password: new.to_string(),
+                }),
+                &[],
             )
             .await?;
         Ok(self.show(&u, |u| {
             format!("password set for user {} ({})", u.name, u.id)
         }))
+    }
+
+    pub async fn user_reset(&self, user: &str) -> Result<String, TransportError> {
+        let r: tend_shared::accounts::PasswordResetIssued = self
+            .client
+            .post(
+                &format!("/api/v1/users/{}/password-reset", encode(user)),
+                &serde_json::json!({}),
+            )
+            .await?;
+        Ok(if self.json {
+            serde_json::json!({"user": r.user, "code": r.code, "expires_at_ms": r.expires_at_ms})
+                .to_string()
+        } else {
+            format!(
+                "password of {} reset; its sessions ended. Give them this one-time code (valid until {}), \
+                 for `tendctl user password {} --code`:\n{}",
+                r.user.name,
+                fmt_ms(r.expires_at_ms),
+                r.user.name,
+                r.code
+            )
+        })
     }
 
     pub async fn tokens(&self) -> Result<String, TransportError> {

@@ -38,14 +38,7 @@ async fn main() {
     )
     .unwrap();
     let password = "console timing password";
-    let r = http
-        .put(format!("{url}/api/v1/users/admin/password"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "password": password }))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    tend_e2e::give_own_password(&http, &url, &token, "admin", password).await;
 
     let b = Browser::start(1280, 1000).await;
     b.go(&format!("{url}/")).await;

@@ -97,6 +97,33 @@ where
     }
 }
 
+/// Gives `name` a first console password the way an admin's own account gets one: the
+/// user's admin token issues a reset code for itself, and the code is redeemed with
+/// `password` (nobody sets another user's password, and tokens never set one directly).
+pub async fn give_own_password(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    name: &str,
+    password: &str,
+) {
+    let r = http
+        .post(format!("{url}/api/v1/users/{name}/password-reset"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "reset for {name}");
+    let issued: serde_json::Value = r.json().await.unwrap();
+    let r = http
+        .post(format!("{url}/api/v1/password-reset"))
+        .json(&serde_json::json!({"name": name, "code": issued["code"], "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
 /// Sends a signal to a child (`TERM`, `KILL`...).
 pub fn signal(child: &Child, sig: &str) {
     let _ = Command::new("kill")

@@ -15,14 +15,7 @@ use tend_e2e::{wait_for, AgentProc, CollectorProc};
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn set_password(http: &reqwest::Client, url: &str, token: &str, name: &str) {
-    let r = http
-        .put(format!("{url}/api/v1/users/{name}/password"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    tend_e2e::give_own_password(http, url, token, name, PASSWORD).await;
 }
 
 async fn sign_in(b: &Browser, url: &str, name: &str) {

@@ -1,5 +1,6 @@
 //! Console sign-in end to end (issue 15, first part), real collector over real HTTPS:
-//! `tendctl user password` sets the admin's password from standard input; a browser
+//! `tendctl user reset` + `user password --code` give the admin its first password and
+//! `tendctl user password` changes it with the current one, from standard input; a browser
 //! stand-in (reqwest, pinned to the collector CA) signs in, reads with the cookie,
 //! is refused a change without the CSRF token, makes it with the token, signs out.
 
@@ -14,29 +15,46 @@ async fn an_admin_signs_in_with_a_password_and_the_cookie_needs_csrf_to_change_t
     let tmp = tempfile::tempdir().unwrap();
     let c = CollectorProc::start(&tmp.path().join("data"), 0);
     let admin = c.admin_token.clone().expect("admin token");
-    let mut child = Command::new(bin("tendctl"))
-        .args(["user", "password", "admin"])
-        .env("TEND_SERVER", &c.url)
-        .env("TEND_TOKEN", &admin)
-        .env("TEND_CA", c.data.join("ca.pem"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough passphrase\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let tendctl = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(bin("tendctl"))
+            .args(args)
+            .env("TEND_SERVER", &c.url)
+            .env("TEND_TOKEN", &admin)
+            .env("TEND_CA", c.data.join("ca.pem"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "tendctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // the admin's first password: a reset code it issues for itself, then redeemed
+    let issued: serde_json::Value =
+        serde_json::from_str(&tendctl(&["--json", "user", "reset", "admin"], "")).unwrap();
+    let code = issued["code"].as_str().expect("a reset code");
+    let out = tendctl(
+        &["user", "password", "admin", "--code"],
+        &format!("{code}\na first long passphrase\n"),
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("password set for user admin"));
+    assert!(out.contains("password set for user admin"), "{out}");
+    // and then its own change: signed in with the current password, from a session
+    let out = tendctl(
+        &["user", "password", "admin"],
+        "a first long passphrase\na long enough passphrase\n",
+    );
+    assert!(out.contains("password changed for user admin"), "{out}");
 
     tend_client::install_crypto_provider();
     let http = tend_client::pinned_client(&c.ca_pem(), Duration::from_secs(30)).unwrap();

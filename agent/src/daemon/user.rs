@@ -180,7 +180,7 @@ impl Agent {
                 .await
                 .unwrap_or_else(|e| crate::jobs::exec::rejected(format!("{e}")));
             let mut out = r.stdout;
-            out.truncate(4096);
+            tend_shared::text::clip_in_place(&mut out, 4096);
             diagnostics.insert(
                 format!("{name} {}", args.join(" ")).trim().to_string(),
                 serde_json::json!({"state": r.state, "output": r.output, "text": out, "reason": r.reason}),

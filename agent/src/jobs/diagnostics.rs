@@ -19,15 +19,8 @@ fn done(
     stdout: String,
     reason: Option<String>,
 ) -> JobResult {
-    let stdout_truncated = stdout.len() > OUTPUT_CAP;
     let mut stdout = stdout;
-    if stdout_truncated {
-        let mut cut = OUTPUT_CAP;
-        while !stdout.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        stdout.truncate(cut);
-    }
+    let stdout_truncated = tend_shared::text::clip_in_place(&mut stdout, OUTPUT_CAP);
     JobResult {
         state,
         exit_code: None,

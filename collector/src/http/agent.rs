@@ -116,7 +116,11 @@ pub async fn csat(
     ApiJson(req): ApiJson<tend_shared::tickets::CsatRequest>,
 ) -> Result<Json<tend_shared::tickets::RequesterView>, ApiError> {
     let device = auth.device(&state, "ticket.csat").await?;
-    state.device_rate(&state.rates.device_tickets, "ticket filings", &device.id)?;
+    state.device_rate(
+        &state.rates.user_tickets,
+        "requests from this laptop's users",
+        &device.id,
+    )?;
     crate::tickets::requester::rate(&state, &device, &id, req)
         .await
         .map(Json)

@@ -74,7 +74,36 @@ pub async fn signed_script(
     auth: Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SignedScript>, ApiError> {
-    auth.device(&state, "script.fetch").await?;
+    let device = auth.device(&state, "script.fetch").await?;
+    // a device reads only what it may run: a remediation the policy maps, or a
+    // script queued to it
+    let remediation = state
+        .policy()
+        .remediations
+        .values()
+        .any(|r| r.script_id == id);
+    let queued = remediation
+        || state
+            .store
+            .read()
+            .jobs_waiting_for_script(&id)
+            .await?
+            .iter()
+            .any(|j| j.device_id == device.id);
+    if !queued {
+        state
+            .audit(
+                &format!("device:{}", device.id),
+                "script.fetch",
+                &id,
+                tend_shared::api::AuditOutcome::Denied,
+                serde_json::json!({"reason": "not a remediation and not queued to this device"}),
+            )
+            .await?;
+        return Err(ApiError::NotFound(format!(
+            "script {id:?} is neither a remediation in the policy nor queued to this device"
+        )));
+    }
     let s = scripts::approved(&state, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("script {id:?} has no approved version")))?;

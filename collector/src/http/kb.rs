@@ -100,7 +100,11 @@ pub async fn suggest(
     ApiQuery(q): ApiQuery<KbQuery>,
 ) -> Result<Json<Vec<Article>>, ApiError> {
     let device = auth.device(&state, "kb.suggest").await?;
-    state.device_rate(&state.rates.device_tickets, "ticket filings", &device.id)?;
+    state.device_rate(
+        &state.rates.user_tickets,
+        "requests from this laptop's users",
+        &device.id,
+    )?;
     kb::suggest(&state, &device, q.category.as_deref(), &keys(&q))
         .await
         .map(Json)
@@ -113,7 +117,11 @@ pub async fn withdrawn(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let device = auth.device(&state, "kb.withdrawn").await?;
-    state.device_rate(&state.rates.device_tickets, "ticket filings", &device.id)?;
+    state.device_rate(
+        &state.rates.user_tickets,
+        "requests from this laptop's users",
+        &device.id,
+    )?;
     kb::withdrawn(&state, &device, &id).await?;
     Ok(Json(serde_json::json!({"withdrawn": true, "article": id})))
 }

@@ -22,7 +22,8 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -101,6 +102,15 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/api/v1/users/{id}/disable", post(users::disable_user))
         .route("/api/v1/users/{id}/password", put(session::set_password))
+        .route(
+            "/api/v1/users/{id}/password-reset",
+            post(session::issue_reset),
+        )
+        .route("/api/v1/password-reset", post(session::redeem_reset))
+        .route(
+            "/api/v1/settings/security",
+            get(session::security_settings).put(session::put_security_settings),
+        )
         .route(
             "/api/v1/session",
             get(session::whoami)
@@ -205,7 +215,12 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         // outside the timeout, so its 408 gets the JSON body too
         .layer(middleware::from_fn(json_errors))
-        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(security_headers))
+        // artifacts are sent as they are: a compressed stream with the artifact's
+        // Content-Length would be cut short
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -305,6 +320,33 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         resp.status().as_u16(),
         start.elapsed(),
     );
+    resp
+}
+
+/// Headers on every answer: no MIME sniffing, HSTS (the listener only speaks HTTPS),
+/// and `Cache-Control: no-store` on what an authenticated request gets (nothing a
+/// token or a session read stays in a shared or browser cache).
+async fn security_headers(req: Request, next: Next) -> Response {
+    // the console's own files (no-cache, revalidated) are the same for everyone
+    let authenticated = (req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key(header::COOKIE))
+        && req.uri().path().starts_with("/api/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        header::HeaderValue::from_static("max-age=31536000"),
+    );
+    if authenticated || !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
     resp
 }
 

@@ -124,12 +124,22 @@ pub async fn artifact(
             .await?;
     }
     let p = platform(&p)?;
-    let size = state
+    let release = state
         .store
         .read()
         .release(&version)
         .await?
-        .and_then(|r| r.artifacts.into_iter().find(|a| a.platform == p))
+        .ok_or_else(|| ApiError::not_found("artifact", &format!("{version}/{p}")))?;
+    // the two-person rule: nothing one admin uploaded alone is handed out
+    if release.approved_by.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "release {version} is not approved: a second admin approves it before anyone downloads it"
+        )));
+    }
+    let size = release
+        .artifacts
+        .into_iter()
+        .find(|a| a.platform == p)
         .map(|a| a.size)
         .ok_or_else(|| ApiError::not_found("artifact", &format!("{version}/{p}")))?;
     // streamed chunk by chunk: a download holds one chunk in memory, not the binary
@@ -146,8 +156,13 @@ pub async fn artifact(
     });
     Ok((
         [
+            // never rendered by a browser: a download, whatever its bytes are
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"tend-agent-{p}\""),
+            ),
         ],
         axum::body::Body::from_stream(chunks),
     )

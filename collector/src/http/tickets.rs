@@ -26,7 +26,17 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     let (device, source, actor) = match auth.0 {
         Principal::Device(d) => {
-            state.device_rate(&state.rates.device_tickets, "ticket filings", &d.id)?;
+            // the person at the laptop and the agent's automation have budgets of
+            // their own: `tend help` never uses up the automatic tickets' allowance
+            if req.requester.is_some() {
+                state.device_rate(
+                    &state.rates.user_tickets,
+                    "requests from this laptop's users",
+                    &d.id,
+                )?;
+            } else {
+                state.device_rate(&state.rates.device_tickets, "ticket filings", &d.id)?;
+            }
             let actor = format!("device:{}", d.id);
             let source = if req.requester.is_some() {
                 // the person at the device asked (`tend help`)

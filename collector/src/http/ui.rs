@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{error_response, ApiPath};
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Every file under `/ui/`: name, content type, body.
 const FILES: [(&str, &str, &str); 10] = [

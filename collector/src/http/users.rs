@@ -166,22 +166,47 @@ pub async fn create_token(
         req.role
             .unwrap_or(user.role)
             .min(if user.id == me.id { me.role } else { user.role });
-    let expires_at_ms = match req.expires_in_s {
-        Some(s) if s == 0 || s > MAX_TOKEN_LIFETIME_S => {
+    // a token minted from a console session ends with that session's credentials
+    // and lives at most the admin-set maximum (its default lifetime too)
+    let from_session = me.session_csrf.is_some();
+    let max_s = if from_session {
+        let days = crate::service::accounts::security_settings(&state)
+            .await?
+            .session_token_max_days;
+        u64::from(days) * 86_400
+    } else {
+        MAX_TOKEN_LIFETIME_S
+    };
+    let expires_in_s = match req.expires_in_s {
+        None if from_session => Some(max_s),
+        other => other,
+    };
+    let expires_at_ms = match expires_in_s {
+        Some(s) if s == 0 || s > max_s => {
             return Err(ApiError::BadRequest(format!(
-                "expires_in_s must be 1..={MAX_TOKEN_LIFETIME_S}"
+                "expires_in_s must be 1..={max_s}{}",
+                if from_session {
+                    " for a token minted from a console session"
+                } else {
+                    ""
+                }
             )))
         }
         Some(s) => Some(state.now_ms() + s * 1000),
         None => None,
     };
+    // it ends when its owner's password changes or is reset
+    let session_version = from_session.then_some(user.credentials_version);
     let (token, info) = tokens::mint(
         &state.store,
         state.now_ms(),
         &user,
-        role,
-        req.label.as_deref().unwrap_or(""),
-        expires_at_ms,
+        tokens::NewToken {
+            role,
+            label: req.label.as_deref().unwrap_or(""),
+            expires_at_ms,
+            session_version,
+        },
         &me.actor(),
     )
     .await?;

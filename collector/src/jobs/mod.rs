@@ -327,7 +327,7 @@ async fn attach_to_ticket(
         .exit_code
         .map_or(String::new(), |c| format!(", exit code {c}"));
     let mut out = r.stdout.clone();
-    out.truncate(8 * 1024);
+    tend_shared::text::clip_in_place(&mut out, 8 * 1024);
     tx.append_timeline(
         ticket,
         &crate::tickets::entry(

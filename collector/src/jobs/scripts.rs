@@ -235,11 +235,18 @@ pub async fn second_person(
         && !crate::service::tokens::independent(&state.store, &approver.id, &author).await?
     {
         return Ok(Err(format!(
-            "{} and {author_name} are not independent (one created the other)",
+            "{} and {author_name} are not independent (one created the other or reset its password)",
             approver.name
         )));
     }
-    let created = r.user(&approver.id).await?.map_or(0, |u| u.created_at_ms);
+    let me = r.user(&approver.id).await?;
+    if me.as_ref().is_some_and(|u| u.must_set_password) {
+        return Ok(Err(format!(
+            "another admin reset {}'s password; {} approves nothing until it sets its own (from a console session, with the current one)",
+            approver.name, approver.name
+        )));
+    }
+    let created = me.map_or(0, |u| u.created_at_ms);
     if created > made_at_ms {
         return Ok(Err(format!(
             "{} was created after it was submitted",

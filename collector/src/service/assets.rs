@@ -132,6 +132,28 @@ pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Resul
     Ok(asset)
 }
 
+/// Whether a PATCH may move an asset from `from` to `to`: freely among ordered, in
+/// stock, deployed and in repair; never into or out of offboarding (collecting,
+/// wiping) or retirement, which only `offboard` does one audited step at a time, so
+/// no PATCH skips the collect and the wipe.
+pub fn patch_transition(from: AssetState, to: AssetState) -> Result<(), String> {
+    use AssetState::*;
+    if from == to {
+        return Ok(());
+    }
+    match (from, to) {
+        (Ordered | InStock | Deployed | InRepair, Ordered | InStock | Deployed | InRepair) => Ok(()),
+        (_, Collecting | Wiping | Retired) => Err(format!(
+            "an asset becomes {} only through offboarding (collect, then wipe, then retire: POST /api/v1/assets/{{id}}/offboard)",
+            to.as_str().replace('_', " ")
+        )),
+        _ => Err(format!(
+            "the asset is {}: offboarding goes on through POST /api/v1/assets/{{id}}/offboard, and a retired asset stays retired",
+            from.as_str().replace('_', " ")
+        )),
+    }
+}
+
 /// Applies a partial update; a state change is an event on the device's timeline.
 pub async fn patch(
     state: &AppState,
@@ -185,6 +207,7 @@ async fn patch_in(
         asset.notes = v
     }
     if let Some(s) = p.state {
+        patch_transition(asset.state, s).map_err(ApiError::Conflict)?;
         asset.state = s;
         if s == AssetState::Deployed {
             asset.deployed_at_ms.get_or_insert(now);

@@ -116,6 +116,13 @@ pub async fn enroll(
     validate(&req)?;
     let id = &req.identity;
     let now = state.now_ms();
+    if let Err(wait) = state.rates.enrollments.check(source, now) {
+        Metrics::inc(&state.metrics.enrollments_denied);
+        return Err(ApiError::rate_limited(
+            "enrollments from this address",
+            wait,
+        ));
+    }
     let detail = serde_json::json!({"hostname": id.hostname, "hardware_uuid": id.hardware_uuid, "source": source});
     let fleet = state.keys.enroll_secret_matches(&req.enroll_secret);
     if !fleet {

@@ -1,6 +1,7 @@
 //! The collector's logic as plain functions over `AppState`. Handlers in `http` only
 //! parse, authorise and call these; tests call them directly.
 
+pub mod accounts;
 pub mod assets;
 pub mod checkin;
 pub mod devices;

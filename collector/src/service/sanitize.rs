@@ -13,18 +13,18 @@ pub const MAX_EVENT_DATA: usize = 16 * 1024;
 /// `s` without control characters (each becomes a space), at most `max` bytes (cut
 /// on a character boundary, marked with `…`).
 pub fn text(s: &str, max: usize) -> String {
-    let clean = |c: char| if c.is_control() { ' ' } else { c };
-    if s.len() <= max && !s.chars().any(char::is_control) {
-        return s.to_string();
+    let clean: String = if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    } else {
+        s.to_string()
+    };
+    if clean.len() <= max {
+        return clean;
     }
-    let mut out = String::with_capacity(s.len().min(max));
-    for c in s.chars().map(clean) {
-        if out.len() + c.len_utf8() > max.saturating_sub(3) {
-            out.push('…');
-            break;
-        }
-        out.push(c);
-    }
+    let mut out = tend_shared::text::clip(&clean, max.saturating_sub(3)).to_string();
+    out.push('…');
     out
 }
 

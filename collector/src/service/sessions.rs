@@ -1,8 +1,10 @@
 //! Console sign-in: named users with argon2id passwords, sessions held in a cookie
 //! (`HttpOnly; Secure; SameSite=Strict`) with idle and absolute expiry, a CSRF token
-//! every state-changing request must echo, and throttled failures (per source address
-//! and per user name: five, then one every two minutes — a correct password does not
-//! get through a closed bucket). Every sign-in, refusal and sign-out is audited.
+//! every state-changing request must echo, and throttled failures (per name and
+//! source address: five, then one every two minutes — a correct password does not get
+//! through a closed bucket; per source address; a name failing from everywhere is
+//! slowed down, never locked). Every sign-in and sign-out is audited, and refusals
+//! once a minute per kind with a count.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -39,22 +41,51 @@ fn verify(password: &str, phc: &str) -> bool {
     })
 }
 
-/// Sets `user_id`'s password (the caller checked who may).
-pub async fn set_password(state: &AppState, user_id: &str, password: &str) -> Result<(), ApiError> {
+/// Checks a new password's length.
+pub fn check_new_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD || password.len() > 1024 {
         return Err(ApiError::BadRequest(format!(
             "a password has {MIN_PASSWORD} to 1024 characters"
         )));
     }
+    Ok(())
+}
+
+/// argon2id of a new password, off the async threads.
+pub async fn hash_new_password(password: &str) -> Result<String, ApiError> {
+    check_new_password(password)?;
     let pw = password.to_string();
-    let phc = tokio::task::spawn_blocking(move || hash_password(&pw))
+    tokio::task::spawn_blocking(move || hash_password(&pw))
         .await
-        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))??;
+        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+}
+
+/// Whether `password` is `user_id`'s current one.
+pub async fn verify_current(
+    state: &AppState,
+    user_id: &str,
+    password: &str,
+) -> Result<bool, ApiError> {
+    let Some(phc) = state.store.read().password_hash(user_id).await? else {
+        return Ok(false);
+    };
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || verify(&pw, &phc))
+        .await
+        .map_err(|e| ApiError::Internal(format!("verify task: {e}")))
+}
+
+/// Sets `user_id`'s password as the server operator (the demo, `tend-collector`
+/// commands): every session and session-minted token of the user ends.
+pub async fn set_password(state: &AppState, user_id: &str, password: &str) -> Result<(), ApiError> {
+    let phc = hash_new_password(password).await?;
     crate::atomic!(state.store, tx => {
-        if tx.user(user_id).await?.is_none() {
+        let Some(mut user) = tx.user(user_id).await? else {
             return Err(ApiError::NotFound(format!("no user {user_id}")));
-        }
+        };
         tx.put_password_hash(user_id, &phc);
+        user.credentials_version += 1;
+        tx.put_user(&user);
         Ok(())
     })?;
     state.store.flush().await?;
@@ -68,7 +99,35 @@ pub struct SignedIn {
     pub user: User,
 }
 
+/// A refused sign-in, audited at most once a minute per reason, name and source
+/// (the entry counts the ones left out), so guessing cannot fill the audit log.
+async fn refuse_audited(
+    state: &AppState,
+    name: &str,
+    source: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let key = format!("{reason}|{}|{source}", name.to_ascii_lowercase());
+    if let Some(left_out) = state.rates.refusal_collapse.note(&key, state.now_ms()) {
+        state
+            .audit(
+                "anonymous",
+                "session.sign_in",
+                name,
+                AuditOutcome::Denied,
+                serde_json::json!({"reason": reason, "source": source, "repeated": left_out}),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Checks `name`/`password` from `source`; a new session, or 401/429 (audited).
+///
+/// Failures are throttled per (name, source) — five, then one every two minutes,
+/// the right password included — and per source whatever the name; a name that fails
+/// from everywhere is slowed down (a growing delay), never locked, so nobody can keep
+/// its owner out by guessing.
 pub async fn sign_in(
     state: &AppState,
     name: &str,
@@ -76,21 +135,21 @@ pub async fn sign_in(
     source: &str,
 ) -> Result<SignedIn, ApiError> {
     let now = state.now_ms();
-    let name_key = format!("name:{}", name.to_ascii_lowercase());
+    let lname = name.to_ascii_lowercase();
+    let pair_key = format!("{lname}|{source}");
     let source_key = format!("addr:{source}");
-    for k in [&source_key, &name_key] {
-        if let Err(wait) = state.rates.sign_in_failures.peek(k, now) {
-            state
-                .audit(
-                    "anonymous",
-                    "session.sign_in",
-                    name,
-                    AuditOutcome::Denied,
-                    serde_json::json!({"reason": "throttled", "source": source}),
-                )
-                .await?;
-            return Err(ApiError::rate_limited("failed sign-ins", wait));
-        }
+    let limited = state
+        .rates
+        .sign_in_failures
+        .peek(&pair_key, now)
+        .and_then(|()| state.rates.sign_in_sources.peek(&source_key, now));
+    if let Err(wait) = limited {
+        refuse_audited(state, name, source, "throttled").await?;
+        return Err(ApiError::rate_limited("failed sign-ins", wait));
+    }
+    let delay = state.rates.sign_in_names.delay(&lname, now);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let (user, phc) = {
         let mut r = state.store.read();
@@ -111,22 +170,15 @@ pub async fn sign_in(
     let user = match user {
         Some(u) if good && phc.is_some() && !u.disabled => u,
         other => {
-            let _ = state.rates.sign_in_failures.check(&source_key, now);
-            let _ = state.rates.sign_in_failures.check(&name_key, now);
+            let _ = state.rates.sign_in_failures.check(&pair_key, now);
+            let _ = state.rates.sign_in_sources.check(&source_key, now);
+            state.rates.sign_in_names.fail(&lname, now);
             let reason = match other {
                 Some(u) if u.disabled => "user disabled",
                 Some(_) if phc.is_none() => "no password set",
                 _ => "wrong name or password",
             };
-            state
-                .audit(
-                    "anonymous",
-                    "session.sign_in",
-                    name,
-                    AuditOutcome::Denied,
-                    serde_json::json!({"reason": reason, "source": source}),
-                )
-                .await?;
+            refuse_audited(state, name, source, reason).await?;
             return Err(ApiError::Unauthorized("wrong name or password".into()));
         }
     };
@@ -137,6 +189,7 @@ pub async fn sign_in(
         created_at_ms: now,
         last_seen_ms: now,
         source: source.to_string(),
+        credentials_version: user.credentials_version,
     };
     crate::atomic!(state.store, tx => {
         tx.put_session(&cookie, &session);

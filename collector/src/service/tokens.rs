@@ -94,6 +94,9 @@ pub async fn create_user_in(
         created_by: creator.id(),
         created_at_ms: now_ms,
         disabled: false,
+        reset_by: Vec::new(),
+        must_set_password: false,
+        credentials_version: 0,
     };
     if !tx.insert_user(&user).await? {
         return Err(ApiError::Conflict(format!("a user named {name} exists")));
@@ -111,13 +114,33 @@ pub async fn create_user_in(
         tx,
         now_ms,
         &user,
-        role,
-        "first token",
-        None,
+        NewToken::lasting(role, "first token"),
         &creator.actor(),
     )
     .await?;
     Ok((user, token))
+}
+
+/// What a new token is: its role (at most its user's), label, end, and — when it
+/// was minted from a console session — the credentials version it dies with.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    pub role: Role,
+    pub label: &'a str,
+    pub expires_at_ms: Option<u64>,
+    pub session_version: Option<u64>,
+}
+
+impl<'a> NewToken<'a> {
+    /// A token that lives until revoked.
+    pub fn lasting(role: Role, label: &'a str) -> NewToken<'a> {
+        NewToken {
+            role,
+            label,
+            expires_at_ms: None,
+            session_version: None,
+        }
+    }
 }
 
 /// Mints a token for `user` (the caller checked who may) and records it.
@@ -125,13 +148,11 @@ pub async fn mint(
     store: &Store,
     now_ms: u64,
     user: &UserRecord,
-    role: Role,
-    label: &str,
-    expires_at_ms: Option<u64>,
+    new: NewToken<'_>,
     actor: &str,
 ) -> Result<(String, TokenInfo), ApiError> {
     crate::atomic!(store, tx => {
-        mint_in(&mut tx, now_ms, user, role, label, expires_at_ms, actor).await
+        mint_in(&mut tx, now_ms, user, new, actor).await
     })
 }
 
@@ -140,11 +161,15 @@ pub async fn mint_in(
     tx: &mut Tx,
     now_ms: u64,
     user: &UserRecord,
-    role: Role,
-    label: &str,
-    expires_at_ms: Option<u64>,
+    new: NewToken<'_>,
     actor: &str,
 ) -> Result<(String, TokenInfo), ApiError> {
+    let NewToken {
+        role,
+        label,
+        expires_at_ms,
+        session_version,
+    } = new;
     check_text("label", label, 100)?;
     if role > user.role {
         return Err(ApiError::BadRequest(format!(
@@ -161,6 +186,7 @@ pub async fn mint_in(
             role,
             label: label.to_string(),
             expires_at_ms,
+            session_version,
         },
         created_at_ms: now_ms,
     };
@@ -215,14 +241,31 @@ pub async fn lineage(store: &Store, id: &str) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
+/// Everyone who could act as `id`: its lineage ([`lineage`]) and whoever reset the
+/// credentials of any user in it (they held a code that set its password).
+pub async fn controllers(store: &Store, id: &str) -> Result<Vec<String>, ApiError> {
+    let chain = lineage(store, id).await?;
+    let mut out = chain.clone();
+    let mut r = store.read();
+    for u in &chain {
+        for x in r.user(u).await?.map(|u| u.reset_by).unwrap_or_default() {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Two different people as far as the collector can tell: distinct users neither of
-/// which created the other, directly or through users it created.
+/// which created the other (directly or through users it created) or reset the
+/// other's credentials.
 pub async fn independent(store: &Store, a: &str, b: &str) -> Result<bool, ApiError> {
     if a == b {
         return Ok(false);
     }
-    let (la, lb) = (lineage(store, a).await?, lineage(store, b).await?);
-    Ok(!la.iter().any(|x| x == b) && !lb.iter().any(|x| x == a))
+    let (ca, cb) = (controllers(store, a).await?, controllers(store, b).await?);
+    Ok(!ca.iter().any(|x| x == b) && !cb.iter().any(|x| x == a))
 }
 
 /// The first admin on a fresh data dir, created by the operator (shown once).
@@ -258,6 +301,9 @@ pub async fn migrate_legacy_tokens(store: &Store, now_ms: u64) -> Result<usize, 
                 created_by: None,
                 created_at_ms: rec.created_at_ms,
                 disabled: false,
+                reset_by: Vec::new(),
+                must_set_password: false,
+                credentials_version: 0,
             };
             let mut n = 1;
             while !tx.insert_user(&user).await? {
@@ -273,6 +319,7 @@ pub async fn migrate_legacy_tokens(store: &Store, now_ms: u64) -> Result<usize, 
                         role: *role,
                         label: "from a pre-user token".into(),
                         expires_at_ms: None,
+                        session_version: None,
                     },
                     created_at_ms: rec.created_at_ms,
                 },
@@ -303,7 +350,7 @@ pub async fn operator_token(
     crate::atomic!(store, tx => {
         match tx.user_by_name(name).await? {
             Some(u) if u.role >= role && !u.disabled => {
-                Ok(mint_in(&mut tx, now_ms, &u, role, "operator", None, "system").await?.0)
+                Ok(mint_in(&mut tx, now_ms, &u, NewToken::lasting(role, "operator"), "system").await?.0)
             }
             Some(u) => Err(ApiError::Conflict(format!(
                 "user {} exists as {}{}",

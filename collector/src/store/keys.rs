@@ -22,6 +22,8 @@
 //! | `tok/`, `tok.id/` | token hash / token id | token record / hash |
 //! | `usr/`, `usr.name/` | user id / lowercase name | user / id |
 //! | `usr.pw/` | user id | argon2id PHC string |
+//! | `usr.reset/` | user id | pending one-time reset code (SHA-256) |
+//! | `notice/` | time, random | security notice for admins (7 days) |
 //! | `sess/` | SHA-256 hex of the session cookie | session |
 //! | `et/`, `et.id/`, `rr/` | enroll token hash / id, hardware UUID | … |
 //! | `tk/` | ticket id | ticket record |

@@ -50,7 +50,7 @@ pub use kv::Tx;
 pub use legacy::dump_batch;
 pub use paging::{Cursor, Page};
 pub use releases::{stage_counter, ARTIFACT_CHUNK};
-pub use sessions::SessionRecord;
+pub use sessions::{ResetRecord, SessionRecord, NOTICE_MS};
 pub use ticket_list::{TicketFilter, TicketSort};
 pub use tickets::{RowRef, TicketRecord, TicketRow};
 pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};

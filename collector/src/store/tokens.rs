@@ -27,6 +27,10 @@ pub enum TokenKind {
         label: String,
         #[serde(default)]
         expires_at_ms: Option<u64>,
+        /// Minted from a console session under this `credentials_version` of the
+        /// user: it ends when the user's password changes or is reset.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_version: Option<u64>,
     },
     /// Before named users: a token with a free-text name (migrated at start-up).
     Api {
@@ -149,6 +153,7 @@ mod tests {
                 role: Role::Admin,
                 label: String::new(),
                 expires_at_ms: None,
+                session_version: None,
             },
             created_at_ms: 1,
         };

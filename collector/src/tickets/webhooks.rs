@@ -19,7 +19,12 @@ use crate::state::AppState;
 use crate::store::{random_hex_id, Delivery, Tx, WebhookRecord};
 
 /// Event names a webhook can subscribe to.
-pub const EVENTS: [&str; 3] = ["ticket.created", "ticket.updated", "ticket.resolved"];
+pub const EVENTS: [&str; 4] = [
+    "ticket.created",
+    "ticket.updated",
+    "ticket.resolved",
+    "user.password_reset",
+];
 /// Attempts before a delivery is given up (and audited).
 pub const MAX_ATTEMPTS: u32 = 12;
 
@@ -102,12 +107,26 @@ pub async fn enqueue(
     event: &str,
     ticket: &Ticket,
 ) -> Result<(), ApiError> {
+    enqueue_about(state, tx, event, "ticket", serde_json::json!(ticket)).await
+}
+
+/// Queues `event` (`{"event", "at_ms", what: value}`) for every webhook that wants
+/// it, in the caller's unit of work.
+pub async fn enqueue_about(
+    state: &AppState,
+    tx: &mut Tx,
+    event: &str,
+    what: &str,
+    value: serde_json::Value,
+) -> Result<(), ApiError> {
     let hooks = tx.webhooks().await?;
     if hooks.is_empty() {
         return Ok(());
     }
     let now = state.now_ms();
-    let body = serde_json::json!({"event": event, "at_ms": now, "ticket": ticket}).to_string();
+    let mut body = serde_json::json!({"event": event, "at_ms": now});
+    body[what] = value;
+    let body = body.to_string();
     for w in hooks
         .iter()
         .filter(|w| w.events.is_empty() || w.events.iter().any(|e| e == event))

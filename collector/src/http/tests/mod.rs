@@ -13,6 +13,8 @@ mod offboard;
 mod panics;
 mod polls;
 mod quotas;
+mod round3;
+mod round3_device;
 mod security;
 mod sessions;
 
@@ -39,6 +41,10 @@ struct T {
 const SECRET: &str = "tes_test";
 
 async fn setup() -> T {
+    setup_with(Limits::default()).await
+}
+
+async fn setup_with(limits: Limits) -> T {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db")).unwrap();
     let keys = Keys::new(
@@ -47,7 +53,7 @@ async fn setup() -> T {
         SECRET,
     );
     let clock = ManualClock::new(1_700_000_000_000);
-    let state = AppState::new(store, clock.clone(), keys, Limits::default())
+    let state = AppState::new(store, clock.clone(), keys, limits)
         .await
         .unwrap();
     let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)

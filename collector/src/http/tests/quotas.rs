@@ -205,19 +205,41 @@ async fn artifacts_download_whole_from_chunks() {
     )
     .await
     .unwrap();
+    let path = "/api/v1/releases/9.9.9/linux-x86_64/artifact";
+    // what one admin uploaded alone is not handed out (issue 23 #4)
+    let r = send(&state, Method::GET, path, &admin, None).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = send(
         &state,
-        Method::GET,
-        "/api/v1/releases/9.9.9/linux-x86_64/artifact",
+        Method::POST,
+        "/api/v1/releases/9.9.9/approve",
         &admin,
         None,
     )
     .await;
+    assert_eq!(r.status(), StatusCode::OK, "a second admin approves");
+    // asked for compressed, it still comes whole, uncompressed, as a download that no
+    // browser renders (issue 23 #3c, #12)
+    let req = Request::builder()
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .header(header::ACCEPT_ENCODING, "gzip, br, zstd")
+        .body(Body::empty())
+        .unwrap();
+    let r = crate::http::app(state.clone()).oneshot(req).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
     assert_eq!(
-        r.headers()[header::CONTENT_LENGTH].to_str().unwrap(),
+        h[header::CONTENT_LENGTH].to_str().unwrap(),
         bytes.len().to_string()
     );
+    assert!(!h.contains_key(header::CONTENT_ENCODING), "{h:?}");
+    assert_eq!(h[header::CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
     let got = r.into_body().collect().await.unwrap().to_bytes();
     assert!(
         got.as_ref() == bytes.as_slice(),

@@ -48,6 +48,29 @@ async fn admin_id(t: &T) -> String {
         .to_string()
 }
 
+/// The admin gives itself a first password the only way there is: a reset code it
+/// issues for itself (its own token), redeemed with the new password.
+async fn give_password(t: &T, id: &str, password: &str) -> (StatusCode, serde_json::Value) {
+    let (s, v) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{id}/password-reset"),
+            Some(&t.admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, v) = send(
+        t,
+        Method::POST,
+        "/api/v1/password-reset",
+        &[],
+        Some(serde_json::json!({"name": "admin", "code": v["code"], "password": password})),
+    )
+    .await;
+    (s, v)
+}
+
 async fn sign_in(t: &T, password: &str) -> (StatusCode, HeaderMap, serde_json::Value) {
     send(
         t,
@@ -63,24 +86,9 @@ async fn sign_in(t: &T, password: &str) -> (StatusCode, HeaderMap, serde_json::V
 async fn sign_in_sessions_csrf_expiry_and_sign_out() {
     let t = setup().await;
     let id = admin_id(&t).await;
-    let pw_path = format!("/api/v1/users/{id}/password");
-    let (s, v) = t
-        .call(
-            Method::PUT,
-            &pw_path,
-            Some(&t.admin),
-            Some(r#"{"password":"short"}"#.into()),
-        )
-        .await;
+    let (s, v) = give_password(&t, &id, "short").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = t
-        .call(
-            Method::PUT,
-            &pw_path,
-            Some(&t.admin),
-            Some(r#"{"password":"correct horse battery"}"#.into()),
-        )
-        .await;
+    let (s, v) = give_password(&t, &id, "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // a wrong password: 401 with the JSON body, audited
@@ -216,15 +224,8 @@ async fn sign_in_sessions_csrf_expiry_and_sign_out() {
 async fn failed_sign_ins_are_throttled_even_for_the_right_password() {
     let t = setup().await;
     let id = admin_id(&t).await;
-    let (s, _) = t
-        .call(
-            Method::PUT,
-            &format!("/api/v1/users/{id}/password"),
-            Some(&t.admin),
-            Some(r#"{"password":"correct horse battery"}"#.into()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
+    let (s, v) = give_password(&t, &id, "correct horse battery").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     for _ in 0..5 {
         let (s, _, _) = sign_in(&t, "guess guess guess").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
