@@ -54,7 +54,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
     }
 }
 
-fn read_key(path: &Path) -> Result<Option<[u8; 32]>, ClusterError> {
+/// The cluster key in `path`, if the file exists.
+pub(crate) fn read_key(path: &Path) -> Result<Option<[u8; 32]>, ClusterError> {
     match std::fs::read_to_string(path) {
         Ok(s) => hex::decode(s.trim())
             .ok()
@@ -67,30 +68,41 @@ fn read_key(path: &Path) -> Result<Option<[u8; 32]>, ClusterError> {
 }
 
 fn seal(key: &[u8; 32], plain: &[u8]) -> Vec<u8> {
+    seal_with(key, MAGIC, plain)
+}
+
+fn open(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
+    open_with(key, MAGIC, sealed)
+}
+
+/// ChaCha20-Poly1305 under `key`: `magic ‖ nonce ‖ ciphertext ‖ tag`, `magic` also
+/// the associated data (a value sealed for one purpose does not open for another).
+pub(crate) fn seal_with(key: &[u8; 32], magic: &[u8], plain: &[u8]) -> Vec<u8> {
     let k = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).expect("32-byte key"));
     let nonce = crate::pki::random_bytes::<12>();
     let mut buf = plain.to_vec();
     k.seal_in_place_append_tag(
         Nonce::assume_unique_for_key(nonce),
-        Aad::from(MAGIC),
+        Aad::from(magic),
         &mut buf,
     )
     .expect("sealing cannot fail for small inputs");
-    let mut out = MAGIC.to_vec();
+    let mut out = magic.to_vec();
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&buf);
     out
 }
 
-fn open(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
-    let rest = sealed.strip_prefix(MAGIC)?;
+/// Opens what [`seal_with`] sealed with the same key and magic.
+pub(crate) fn open_with(key: &[u8; 32], magic: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    let rest = sealed.strip_prefix(magic)?;
     let (nonce, ct) = (rest.get(..12)?, rest.get(12..)?);
     let k = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).ok()?);
     let mut buf = ct.to_vec();
     let plain = k
         .open_in_place(
             Nonce::try_assume_unique_for_key(nonce).ok()?,
-            Aad::from(MAGIC),
+            Aad::from(magic),
             &mut buf,
         )
         .ok()?;

@@ -18,7 +18,13 @@ pub struct Keys {
     pub ca_pem: String,
     pub signing_key: SigningKey,
     enroll_secret_hash: [u8; 32],
+    /// The cluster key (PostgreSQL): secrets the collector must use again (webhook
+    /// signing secrets) are stored sealed under it.
+    cluster_key: Option<[u8; 32]>,
 }
+
+const SEALED_PREFIX: &str = "sealed1:";
+const SEALED_MAGIC: &[u8] = b"tend-secret-v1";
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,7 +38,38 @@ impl Keys {
             ca_pem,
             signing_key,
             enroll_secret_hash: Sha256::digest(enroll_secret.as_bytes()).into(),
+            cluster_key: None,
         }
+    }
+
+    /// Seals stored secrets under `key` from now on.
+    pub fn with_cluster_key(mut self, key: [u8; 32]) -> Keys {
+        self.cluster_key = Some(key);
+        self
+    }
+
+    /// What to store for a secret: sealed under the cluster key when there is one.
+    pub fn seal_secret(&self, plain: &str) -> String {
+        match &self.cluster_key {
+            Some(k) => format!(
+                "{SEALED_PREFIX}{}",
+                hex::encode(crate::cluster::seal_with(k, SEALED_MAGIC, plain.as_bytes()))
+            ),
+            None => plain.to_string(),
+        }
+    }
+
+    /// A stored secret in the clear (stored before sealing, or without a key: as is;
+    /// sealed under another key: empty, so nothing is signed with a wrong secret).
+    pub fn open_secret(&self, stored: &str) -> String {
+        let Some(hexed) = stored.strip_prefix(SEALED_PREFIX) else {
+            return stored.to_string();
+        };
+        self.cluster_key
+            .as_ref()
+            .and_then(|k| crate::cluster::open_with(k, SEALED_MAGIC, &hex::decode(hexed).ok()?))
+            .and_then(|v| String::from_utf8(v).ok())
+            .unwrap_or_default()
     }
 
     /// Compares a presented enroll secret by hash, in constant time.

@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod kb;
 pub mod local;
+pub mod net;
 pub mod policy;
 pub mod releases;
 pub mod reports;

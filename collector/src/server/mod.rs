@@ -111,12 +111,13 @@ impl Collector {
         limits: Limits,
         backend: &Backend,
     ) -> Result<Collector, ServeError> {
-        let store = match backend {
+        let (store, sealing_key) = match backend {
             Backend::Sled => {
                 let dir = data.join("db");
-                tokio::task::spawn_blocking(move || Store::open(&dir))
+                let store = tokio::task::spawn_blocking(move || Store::open(&dir))
                     .await
-                    .map_err(|e| ServeError::Setup(e.to_string()))??
+                    .map_err(|e| ServeError::Setup(e.to_string()))??;
+                (store, None)
             }
             Backend::Postgres {
                 options,
@@ -124,15 +125,19 @@ impl Collector {
             } => {
                 let store = Store::connect(options).await?;
                 crate::cluster::join(&store, data, cluster_key).await?;
-                store
+                (store, crate::cluster::read_key(cluster_key)?)
             }
         };
         let identity = pki::load_or_create(data, extra_sans)?;
-        let keys = Keys::new(
+        let mut keys = Keys::new(
             identity.ca_pem.clone(),
             identity.signing_key.clone(),
             &identity.enroll_secret,
         );
+        // secrets kept in a shared database are sealed under the cluster key
+        if let Some(k) = sealing_key {
+            keys = keys.with_cluster_key(k);
+        }
         let state = AppState::new(store, clock, keys, limits).await?;
         let now = state.now_ms();
         let setup = |e: crate::error::ApiError| ServeError::Setup(e.to_string());

@@ -24,6 +24,7 @@ pub mod report;
 pub mod requester;
 pub mod sla;
 pub mod sweep;
+pub mod targets;
 pub mod webhooks;
 
 #[cfg(test)]

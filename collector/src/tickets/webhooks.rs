@@ -3,9 +3,12 @@
 //! the same unit of work as the change they announce (so deliveries survive restarts
 //! and exist exactly when the change does), and sent by a background worker with
 //! exponential backoff: never on the ingest path. With several collectors one worker
-//! delivers at a time (a cluster-wide lock), so each event is sent once. Targets are https (plain http only to loopback,
-//! and only when the collector allows it); each target's queue is sent on its own,
-//! so one dead target never delays the others.
+//! delivers at a time (a cluster-wide lock), so each event is sent once. Targets are
+//! https (plain http only to loopback, and only when the collector allows it) and
+//! pass `targets` (no SSRF: resolved and checked at registration and at every
+//! connection, no redirects); each target's queue is sent on its own, so one dead
+//! target never delays the others. With a cluster key (PostgreSQL) the signing secrets
+//! are stored sealed under it.
 
 use std::time::Duration;
 
@@ -64,6 +67,10 @@ pub async fn register(
     if url.len() > 2048 {
         return Err(ApiError::BadRequest("url is longer than 2048 bytes".into()));
     }
+    // where it resolves to now; deliveries check again at every connection
+    crate::tickets::targets::check_url(&parsed, crate::tickets::targets::current(state).await)
+        .await
+        .map_err(|why| ApiError::BadRequest(format!("url: {why}")))?;
     if secret.len() < 16 {
         return Err(ApiError::BadRequest(
             "secret must be at least 16 characters".into(),
@@ -78,7 +85,7 @@ pub async fn register(
     let w = WebhookRecord {
         id: format!("wh_{}", random_hex_id::<6>()),
         url: url.to_string(),
-        secret: secret.to_string(),
+        secret: state.keys.seal_secret(secret),
         events,
         created_at_ms: state.now_ms(),
     };
@@ -145,27 +152,90 @@ pub async fn enqueue_about(
     Ok(())
 }
 
+/// An error with its sources ("error sending request: …: 10.0.0.1 is a private …").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}
+
 /// Delay before attempt `n + 1` after `n` failures: base × 2^(n-1), capped at 1 h.
 pub fn retry_delay(base: Duration, failures: u32) -> Duration {
     base.saturating_mul(1u32 << failures.saturating_sub(1).min(20))
         .min(Duration::from_secs(3600))
 }
 
-async fn deliver(client: &reqwest::Client, w: &WebhookRecord, d: &Delivery) -> Result<(), String> {
-    let resp = client
-        .post(&w.url)
+/// The webhook HTTP client: no redirects, no proxies from the environment, and a
+/// resolver that refuses what the target policy refuses at connection time.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    resolver: crate::tickets::targets::GuardedResolver,
+}
+
+impl Sender {
+    pub fn new(timeout: Duration) -> Result<Sender, String> {
+        let resolver = crate::tickets::targets::GuardedResolver::default();
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(std::sync::Arc::new(resolver.clone()))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Sender { client, resolver })
+    }
+}
+
+async fn deliver(
+    sender: &Sender,
+    policy: crate::tickets::targets::TargetPolicy,
+    w: &WebhookRecord,
+    secret: &str,
+    d: &Delivery,
+) -> Result<(), String> {
+    let url = reqwest::Url::parse(&w.url).map_err(|e| format!("url: {e}"))?;
+    // a literal address never reaches the resolver: check it here
+    if let Some(ip) = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    } {
+        policy.check(ip)?;
+    }
+    let resp = sender
+        .client
+        .post(url)
         .header("content-type", "application/json")
         .header("x-tend-event", &d.event)
         .header("x-tend-delivery", d.id.to_string())
-        .header("x-tend-signature", signature(&w.secret, d.body.as_bytes()))
+        .header("x-tend-signature", signature(secret, d.body.as_bytes()))
         .body(d.body.clone())
         .send()
         .await
-        .map_err(|e| e.to_string())?;
-    if resp.status().is_success() {
+        .map_err(|e| error_chain(&e))?;
+    let status = resp.status();
+    if status.is_success() {
         Ok(())
+    } else if status.is_redirection() {
+        let to = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("?");
+        Err(format!(
+            "HTTP {}: a redirect to {} (webhooks never follow redirects)",
+            status.as_u16(),
+            tend_shared::text::clip(to, 300)
+        ))
     } else {
-        Err(format!("HTTP {}", resp.status().as_u16()))
+        Err(format!("HTTP {}", status.as_u16()))
     }
 }
 
@@ -173,9 +243,15 @@ async fn deliver(client: &reqwest::Client, w: &WebhookRecord, d: &Delivery) -> R
 /// — and returns when the next one is due (ms epoch), if any.
 pub async fn deliver_due(
     state: &AppState,
-    client: &reqwest::Client,
+    sender: &Sender,
     base: Duration,
 ) -> Result<Option<u64>, ApiError> {
+    let policy = crate::tickets::targets::current(state).await;
+    *sender
+        .resolver
+        .policy
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = policy;
     let now = state.now_ms();
     let mut r = state.store.read();
     let hooks = r.webhooks().await?;
@@ -200,7 +276,7 @@ pub async fn deliver_due(
         let w = hooks.iter().find(|w| w.id == id).cloned();
         async move {
             match w {
-                Some(w) => deliver_queue(state, client, base, &w, queue, now).await,
+                Some(w) => deliver_queue(state, sender, policy, base, &w, queue, now).await,
                 None => Ok(None),
             }
         }
@@ -219,17 +295,19 @@ pub async fn deliver_due(
 /// for the retry (order kept).
 async fn deliver_queue(
     state: &AppState,
-    client: &reqwest::Client,
+    sender: &Sender,
+    policy: crate::tickets::targets::TargetPolicy,
     base: Duration,
     w: &WebhookRecord,
     queue: Vec<Delivery>,
     now: u64,
 ) -> Result<Option<u64>, ApiError> {
+    let secret = state.keys.open_secret(&w.secret);
     for mut d in queue {
         if d.next_attempt_ms > now {
             return Ok(Some(d.next_attempt_ms));
         }
-        match deliver(client, w, &d).await {
+        match deliver(sender, policy, w, &secret, &d).await {
             Ok(()) => {
                 crate::atomic!(state.store, tx => {
                     tx.remove_delivery(d.id);
@@ -275,11 +353,7 @@ async fn deliver_queue(
 
 /// The delivery worker: runs until `stop` resolves.
 pub async fn run(state: AppState, base: Duration, stop: impl std::future::Future<Output = ()>) {
-    let client = match reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
+    let sender = match Sender::new(Duration::from_secs(10)) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook client unavailable; webhooks disabled");
@@ -292,7 +366,7 @@ pub async fn run(state: AppState, base: Duration, stop: impl std::future::Future
         // takes over when the deliverer stops
         let pass = state
             .store
-            .exclusive("webhooks", deliver_due(&state, &client, base))
+            .exclusive("webhooks", deliver_due(&state, &sender, base))
             .await;
         let next = match pass {
             Ok(Some(Ok(n))) => n,

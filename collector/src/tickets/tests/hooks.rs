@@ -48,7 +48,7 @@ async fn webhooks_are_signed_and_retried() {
     let d = e.device(1).await;
     e.file(&d, "a", "disk.free:/").await;
     crate::server::install_crypto_provider();
-    let client = reqwest::Client::new();
+    let client = webhooks::Sender::new(std::time::Duration::from_secs(30)).unwrap();
     let base = std::time::Duration::from_secs(1);
     // attempt 1 fails; the retry is not due until the clock moves
     let next = webhooks::deliver_due(&e.state, &client, base)
@@ -210,10 +210,7 @@ async fn webhooks_are_https_and_a_dead_target_does_not_stall_the_others() {
     let d = e.device(1).await;
     e.file(&d, "a", "disk.free:/").await;
     crate::server::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(2))
-        .build()
-        .unwrap();
+    let client = webhooks::Sender::new(std::time::Duration::from_secs(2)).unwrap();
     let started = std::time::Instant::now();
     let next = webhooks::deliver_due(&e.state, &client, std::time::Duration::from_secs(1))
         .await

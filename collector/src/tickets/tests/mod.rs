@@ -1,10 +1,12 @@
 //! Ticket engine tests on a real sled store with a manual clock. Here: the shared
 //! setup, dedup under concurrency, idempotency, transitions, flap-damped auto-resolve
 //! and reopen; `offline` (offline devices, problems, SLA breaches, the SLA report) and
-//! `hooks` (webhooks; checks the policy stopped running) beside it.
+//! `hooks` (webhooks; checks the policy stopped running) and `targets` (where webhooks
+//! may go) beside it.
 
 mod hooks;
 mod offline;
+mod targets;
 
 use std::sync::{Arc, Mutex};
 
@@ -27,18 +29,26 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db")).unwrap();
-    let clock = ManualClock::new(T0);
-    let keys = Keys::new(
-        "ca".into(),
-        ed25519_dalek::SigningKey::from_bytes(&[2; 32]),
-        "s",
-    );
     let limits = Limits {
         allow_http_loopback_webhooks: true,
         ..Limits::default()
     };
+    env_with(limits, None).await
+}
+
+/// An env with these limits, sealing secrets under `cluster_key` when given.
+async fn env_with(limits: Limits, cluster_key: Option<[u8; 32]>) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let clock = ManualClock::new(T0);
+    let mut keys = Keys::new(
+        "ca".into(),
+        ed25519_dalek::SigningKey::from_bytes(&[2; 32]),
+        "s",
+    );
+    if let Some(k) = cluster_key {
+        keys = keys.with_cluster_key(k);
+    }
     let state = AppState::new(store, clock.clone(), keys, limits)
         .await
         .unwrap();
