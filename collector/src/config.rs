@@ -91,6 +91,21 @@ fn default_retention() -> u64 {
     90
 }
 
+impl CollectorConfig {
+    /// The rate limits this file sets (the rest are the defaults): enrollments per
+    /// source address, `enrollments_per_minute` (0: unlimited).
+    pub fn rates(&self) -> crate::limits::RateConfig {
+        let off = self.enrollments_per_minute == 0;
+        crate::limits::RateConfig {
+            enrollments: crate::limits::Rate {
+                burst: if off { f64::MAX } else { 200.0 },
+                per_s: f64::from(self.enrollments_per_minute.max(1)) / 60.0,
+            },
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for CollectorConfig {
     fn default() -> Self {
         CollectorConfig {

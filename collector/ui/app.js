@@ -2,7 +2,7 @@
 // routes `#/…` to a page module, and keeps the overview and ticket queue live by
 // polling with ETags (an unchanged answer is a 304 and no redraw).
 "use strict";
-import { api, esc, session, ApiError, onSubmit } from "./lib.js";
+import { html, api, esc, session, ApiError, onSubmit } from "./lib.js";
 import { overview } from "./overview.js";
 import { devices, device, job } from "./devices.js";
 import { tickets, ticket, problems } from "./tickets.js";
@@ -36,7 +36,7 @@ const routes = [
 function signInPage(message) {
   nav.hidden = true;
   who.hidden = true;
-  main.innerHTML = `<section class="signin"><h2>Sign in</h2>
+  main.innerHTML = html`<section class="signin"><h2>Sign in</h2>
     <form id="signin-form" class="stack">
       <label>User name <input name="name" id="signin-name" autocomplete="username" required autofocus></label>
       <label>Password <input name="password" id="signin-password" type="password" autocomplete="current-password" required></label>
@@ -87,7 +87,7 @@ async function route() {
     if (mine === generation && typeof p === "function") poller = p;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
-    main.innerHTML = `<p class="err" role="alert">${esc(e.message)}</p>`;
+    main.innerHTML = html`<p class="err" role="alert">${esc(e.message)}</p>`;
   }
 }
 

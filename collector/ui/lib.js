@@ -45,8 +45,40 @@ export async function api(path, opts = {}) {
   return body;
 }
 
-export function esc(s) {
-  return String(s ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+// Escape by default: markup is built only with the `html` tagged template, whose
+// interpolations are escaped unless they are markup made the same way (an `Html`), a
+// list of those, or nothing. Device-reported values can never become markup, however
+// they are built; `tidy` fails on any untagged template literal that holds markup.
+const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+function escText(s) { return String(s ?? "").replace(/[&<>"']/g, c => ESC[c]); }
+/** Markup known to be safe: made by `html`, `cat` or `esc`. */
+export class Html {
+  constructor(s) { this.s = s; }
+  toString() { return this.s; }
+}
+function render(v) {
+  if (v instanceof Html) return v.s;
+  if (Array.isArray(v)) return v.map(render).join("");
+  if (v == null || v === false) return "";
+  return escText(v);
+}
+/** The one way to make markup: `html\`<p>${text}</p>\``, every `${…}` escaped. */
+export function html(strings, ...values) {
+  let s = strings[0];
+  values.forEach((v, i) => { s += render(v) + strings[i + 1]; });
+  return new Html(s);
+}
+/** Pieces one after the other: markup kept, anything else escaped. */
+export function cat(...parts) { return new Html(parts.map(render).join("")); }
+/** `items` with `sep` between them (markup kept, text escaped). */
+export function joined(items, sep) { return cat(...items.flatMap((x, i) => i ? [sep, x] : [x])); }
+/** Text escaped for markup (an `Html`; markup already made stays as it is). */
+export function esc(s) { return s instanceof Html ? s : new Html(escText(s)); }
+/** A count or measurement as text: whatever a device sent, a number or "?". */
+export function num(v, digits) {
+  const n = Number(v);
+  if (v == null || v === "" || !Number.isFinite(n)) return "?";
+  return digits == null ? String(n) : n.toFixed(digits);
 }
 export function when(ms) { return ms ? new Date(ms).toISOString().replace("T", " ").slice(0, 16) + "Z" : "-"; }
 export function ago(ms) {
@@ -61,25 +93,27 @@ export function dur(sec) {
   const t = a < 3600 ? `${Math.round(a / 60)}m` : a < 86400 ? `${(a / 3600).toFixed(1)}h` : `${(a / 86400).toFixed(1)}d`;
   return sec < 0 ? `-${t}` : t;
 }
-/** Decimal units, as everywhere in Tend: "3.1 GB". */
-export function bytes(b) {
-  if (b == null) return "-";
+/** Decimal units, as everywhere in Tend: "3.1 GB" (a device's non-number is "?"). */
+export function bytes(v) {
+  if (v == null) return "-";
+  const b = Number(v);
+  if (!Number.isFinite(b)) return "?";
   return b >= 1e12 ? (b / 1e12).toFixed(1) + " TB" : b >= 1e9 ? (b / 1e9).toFixed(1) + " GB" : b >= 1e6 ? (b / 1e6).toFixed(1) + " MB" : b >= 1e3 ? (b / 1e3).toFixed(0) + " kB" : `${b} B`;
 }
 export function pct(r) { return r == null ? "-" : `${Math.round(r * 100)}%`; }
-export function pill(v, label) { return `<span class="pill ${esc(v)}">${esc(label ?? String(v).replace(/_/g, " "))}</span>`; }
+export function pill(v, label) { return html`<span class="pill ${esc(v)}">${esc(label ?? String(v).replace(/_/g, " "))}</span>`; }
 export function words(s) { return String(s ?? "").replace(/_/g, " "); }
 
 /** A table; `rows` are arrays of HTML cells; `link(i)` makes row i a link target. */
 export function table(headers, rows, link) {
-  if (!rows.length) return `<p class="muted">Nothing here.</p>`;
-  const head = headers.map(h => `<th scope="col">${h}</th>`).join("");
+  if (!rows.length) return html`<p class="muted">Nothing here.</p>`;
+  const head = headers.map(h => html`<th scope="col">${h}</th>`);
   const body = rows.map((r, i) => {
     const href = link ? link(i) : null;
-    const cells = r.map((c, j) => j === 0 && href ? `<td><a href="${esc(href)}">${c}</a></td>` : `<td>${c}</td>`).join("");
-    return `<tr>${cells}</tr>`;
-  }).join("");
-  return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+    const cells = r.map((c, j) => j === 0 && href ? html`<td><a href="${esc(href)}">${c}</a></td>` : html`<td>${c}</td>`);
+    return html`<tr>${cells}</tr>`;
+  });
+  return html`<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 /** The query part of the current hash (`#/tickets?open=true` → URLSearchParams). */
@@ -89,12 +123,12 @@ export function hashQuery() { return new URLSearchParams(location.hash.split("?"
 export function more(page, base, q) {
   if (!page.next) return "";
   const n = new URLSearchParams(q); n.set("cursor", page.next);
-  return `<p><a class="more" href="${base}?${esc(n.toString())}">Next page →</a></p>`;
+  return html`<p><a class="more" href="${base}?${esc(n.toString())}">Next page →</a></p>`;
 }
 
 /** Shows an error under `el` (or replaces its message). */
 export function showError(el, e) {
-  el.innerHTML = `<p class="err" role="alert">${esc(e.message)}</p>`;
+  el.innerHTML = html`<p class="err" role="alert">${esc(e.message)}</p>`;
 }
 
 /** Runs `fn` on submit of `form`, with its fields as an object; errors land in `.form-err`. */

@@ -149,6 +149,9 @@ pub struct HttpAnswer {
     #[serde(default)]
     pub server: Option<String>,
     pub elapsed_ms: u64,
+    /// Where a redirect pointed (`status` 3xx): reported, never followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// A host name or IP literal: letters, digits, `.`, `-`, `:` (IPv6), no leading `-`.

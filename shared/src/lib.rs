@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod kb;
 pub mod local;
 pub mod net;
+pub mod outputs;
 pub mod policy;
 pub mod releases;
 pub mod reports;

@@ -12,6 +12,7 @@ use tend_client::Client;
 
 pub mod browser;
 pub mod demo;
+pub mod jsscan;
 
 static BUILD: Mutex<bool> = Mutex::new(false);
 

@@ -239,3 +239,31 @@ fn the_console_has_no_inline_code_no_outside_origin_and_every_file_is_served() {
         "one script tag, no inline code"
     );
 }
+
+/// Escape by default (issue 23 #3a): markup is built only with `html\`…\``, whose
+/// interpolations are escaped; an untagged template with markup in it is a place where
+/// a device-reported value could become markup.
+#[test]
+fn every_piece_of_console_markup_is_built_with_the_escaping_html_tag() {
+    let ui = root().join("collector/ui");
+    let mut bad = Vec::new();
+    for e in std::fs::read_dir(&ui).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".js") {
+            continue;
+        }
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        assert!(
+            !tend_e2e::jsscan::templates(&text).is_empty() || !text.contains('`'),
+            "collector/ui/{name}: the scanner found no template in a file with backticks"
+        );
+        for t in tend_e2e::jsscan::untagged_markup(&text) {
+            bad.push(format!("collector/ui/{name}:{}: {:?}", t.line, t.text));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "markup built without html`…` (its interpolations are not escaped):\n{}",
+        bad.join("\n")
+    );
+}

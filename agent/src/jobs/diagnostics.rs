@@ -110,8 +110,52 @@ fn ok_with<T: serde::Serialize>(start: Instant, v: &T) -> JobResult {
     ok(start, serde_json::to_value(v).unwrap_or_default())
 }
 
+/// Why the `http` diagnostic does not connect to `ip`: link-local addresses are cloud
+/// metadata services (169.254.169.254), and unspecified, multicast and reserved ones
+/// serve nothing. Loopback and private addresses are allowed: a laptop's own service
+/// or the office intranet is what an analyst checks.
+fn refused(ip: std::net::IpAddr) -> Option<String> {
+    use tend_shared::net::{classify, IpClass};
+    match classify(ip) {
+        c @ (IpClass::LinkLocal | IpClass::Unusable) => Some(format!(
+            "{ip} is a {} address: the http diagnostic does not go there",
+            c.as_str()
+        )),
+        _ => None,
+    }
+}
+
+/// Resolves like the system does, then refuses what [`refused`] refuses.
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            if let Some(why) = addrs.iter().find_map(|a| refused(a.ip())) {
+                return Err(format!("{}: {why}", name.as_str()).into());
+            }
+            let it: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(it)
+        })
+    }
+}
+
 fn http(url: &str) -> JobResult {
     let start = Instant::now();
+    let parsed = match reqwest::Url::parse(url) {
+        Ok(u) => u,
+        Err(e) => return rejected(format!("url: {e}")),
+    };
+    let literal = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    if let Some(why) = literal.and_then(refused) {
+        return rejected(why);
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -120,32 +164,47 @@ fn http(url: &str) -> JobResult {
         Err(e) => return fail(start, e.to_string()),
     };
     let res = rt.block_on(async {
+        // a redirect is reported, never followed: it could point anywhere
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(GuardedResolver))
             .build()?;
-        let resp = client.get(url).send().await?;
+        let resp = client.get(parsed).send().await?;
+        let header = |h: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| tend_shared::text::clip(v, 2048).to_string())
+        };
         Ok::<_, reqwest::Error>((
             resp.status().as_u16(),
             resp.url().to_string(),
-            resp.headers()
-                .get("server")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            header(reqwest::header::SERVER),
+            header(reqwest::header::LOCATION).filter(|_| resp.status().is_redirection()),
         ))
     });
     match res {
-        Ok((status, final_url, server)) => ok_with(
+        Ok((status, final_url, server, location)) => ok_with(
             start,
             &HttpAnswer {
                 status,
                 final_url,
                 server,
                 elapsed_ms: start.elapsed().as_millis() as u64,
+                location,
             },
         ),
-        Err(e) => fail(start, format!("{e}")),
+        Err(e) => {
+            let mut why = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                why = format!("{why}: {s}");
+                src = s.source();
+            }
+            fail(start, why)
+        }
     }
 }
 
@@ -310,6 +369,33 @@ mod tests {
             }
             assert_ne!(p.name, "tend-test-thread");
         }
+    }
+
+    #[test]
+    fn http_reports_a_redirect_without_following_it_and_refuses_metadata() {
+        use std::io::{Read, Write};
+        let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        target.set_nonblocking(true).unwrap();
+        let to = format!("http://{}/", target.local_addr().unwrap());
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", first.local_addr().unwrap());
+        let reply = format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let server = std::thread::spawn(move || {
+            let (mut c, _) = first.accept().unwrap();
+            let mut buf = [0u8; 2048];
+            let _ = c.read(&mut buf);
+            c.write_all(reply.as_bytes()).unwrap();
+        });
+        let r = run("http", &args(&[&url]));
+        server.join().unwrap();
+        assert_eq!(r.state, JobState::Succeeded, "{r:?}");
+        assert_eq!(r.output["status"], 302);
+        assert_eq!(r.output["location"], to.as_str());
+        assert!(target.accept().is_err(), "the redirect was followed");
+        // cloud metadata is never asked, by address or by a name that resolves there
+        let r = run("http", &args(&["http://169.254.169.254/latest/meta-data/"]));
+        assert_eq!(r.state, JobState::Rejected, "{r:?}");
+        assert!(r.reason.unwrap_or_default().contains("link-local"));
     }
 
     #[test]

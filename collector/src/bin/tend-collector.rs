@@ -323,17 +323,7 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
         event_retention: std::time::Duration::from_secs(cfg.event_retention_days * 86_400),
         allow_http_loopback_webhooks: cfg.allow_http_loopback_webhooks,
         trusted_proxies: cfg.trusted_proxies.clone(),
-        rates: tend_collector::limits::RateConfig {
-            enrollments: tend_collector::limits::Rate {
-                burst: if cfg.enrollments_per_minute == 0 {
-                    f64::MAX
-                } else {
-                    200.0
-                },
-                per_s: f64::from(cfg.enrollments_per_minute.max(1)) / 60.0,
-            },
-            ..Default::default()
-        },
+        rates: cfg.rates(),
         ..Limits::default()
     };
     let (data, listen) = (cfg.data.clone(), cfg.listen.clone());

@@ -276,6 +276,11 @@ async fn record_in(
             j.state
         )));
     }
+    // a diagnostic's output has its typed shape or is refused (the console shows
+    // its numbers as numbers)
+    if let JobSpec::Diagnostic { name, .. } = &j.spec {
+        tend_shared::outputs::check_output(name, &result.output).map_err(ApiError::BadRequest)?;
+    }
     if matches!(
         result.state,
         JobState::Queued | JobState::Delivered | JobState::Expired

@@ -84,6 +84,7 @@ fn validate(req: &TicketRequest) -> Result<(), ApiError> {
             "description is longer than 20000 bytes".into(),
         ));
     }
+    tend_shared::outputs::check_evidence(&req.evidence).map_err(ApiError::BadRequest)?;
     Ok(())
 }
 
