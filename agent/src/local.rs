@@ -2,7 +2,10 @@
 //! local user may connect to. Who asks comes from the socket's peer credentials (the
 //! kernel's word, never the request's), each user is rate-limited, a request is one
 //! bounded JSON line read under a deadline, and the daemon answers it from its loop
-//! (`daemon::local`), so a slow or hostile client never blocks the agent.
+//! (`daemon::local`), so a slow or hostile client never blocks the agent. Connections
+//! held open at once are capped per user ([`MAX_PER_USER`]) and in total
+//! ([`MAX_OPEN`]); one past a cap is answered "busy" and closed at once, so no local
+//! user can exhaust the root agent's file descriptors.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,54 @@ pub const DEFAULT_SOCKET: &str = "/run/tend/agent.sock";
 const PER_MINUTE: u32 = 30;
 /// How long a client has to send its request line.
 const READ_DEADLINE: Duration = Duration::from_secs(5);
+/// How long the daemon has to answer (a `tend help` runs its category's diagnostics).
+const ANSWER_DEADLINE: Duration = Duration::from_secs(120);
+/// Connections one local user may hold open at once.
+pub const MAX_PER_USER: usize = 8;
+/// Connections all local users together may hold open at once.
+pub const MAX_OPEN: usize = 64;
+
+/// Open connections, per user and in total.
+#[derive(Debug, Default)]
+struct Open {
+    per_user: HashMap<u32, usize>,
+    total: usize,
+}
+
+/// One open connection's place under the caps, given back when it ends.
+struct Slot {
+    open: std::sync::Arc<std::sync::Mutex<Open>>,
+    uid: u32,
+}
+
+impl Slot {
+    fn take(open: &std::sync::Arc<std::sync::Mutex<Open>>, uid: u32) -> Option<Slot> {
+        let mut o = open.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = o.per_user.get(&uid).copied().unwrap_or(0);
+        if mine >= MAX_PER_USER || o.total >= MAX_OPEN {
+            return None;
+        }
+        o.per_user.insert(uid, mine + 1);
+        o.total += 1;
+        Some(Slot {
+            open: open.clone(),
+            uid,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        o.total = o.total.saturating_sub(1);
+        if let Some(n) = o.per_user.get_mut(&self.uid) {
+            *n -= 1;
+            if *n == 0 {
+                o.per_user.remove(&self.uid);
+            }
+        }
+    }
+}
 
 /// A request on its way to the daemon, with who asked.
 #[derive(Debug)]
@@ -71,9 +122,16 @@ pub fn serve(path: &Path) -> std::io::Result<mpsc::Receiver<LocalCall>> {
 
 async fn accept(listener: UnixListener, tx: mpsc::Sender<LocalCall>) {
     let mut windows: HashMap<u32, (Instant, u32)> = HashMap::new();
+    let open = std::sync::Arc::new(std::sync::Mutex::new(Open::default()));
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // out of descriptors (EMFILE) or the like: back off rather than spin
+                tracing::warn!(error = %e, "local socket accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         if tx.is_closed() {
             return;
@@ -82,20 +140,36 @@ async fn accept(listener: UnixListener, tx: mpsc::Sender<LocalCall>) {
             continue;
         };
         let uid = cred.uid();
+        let Some(slot) = Slot::take(&open, uid) else {
+            // answered without waiting (a full socket buffer just loses the line) and
+            // closed: nothing of this connection outlives this line
+            let _ = stream.try_write(&line(&refused(
+                "busy: too many open connections to the agent; try again shortly",
+            )));
+            continue;
+        };
         // a fixed window per user; the table forgets users idle for a minute
         let now = Instant::now();
         windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
         let (_, count) = windows.entry(uid).or_insert((now, 0));
         *count += 1;
         let limited = *count > PER_MINUTE;
-        tokio::spawn(handle(stream, uid, limited, tx.clone()));
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            handle(stream, uid, limited, tx).await;
+            drop(slot);
+        });
     }
 }
 
-async fn answer(mut stream: UnixStream, r: &LocalResponse) {
+fn line(r: &LocalResponse) -> Vec<u8> {
     let mut line = serde_json::to_vec(r).unwrap_or_default();
     line.push(b'\n');
-    let _ = tokio::time::timeout(READ_DEADLINE, stream.write_all(&line)).await;
+    line
+}
+
+async fn answer(mut stream: UnixStream, r: &LocalResponse) {
+    let _ = tokio::time::timeout(READ_DEADLINE, stream.write_all(&line(r))).await;
 }
 
 fn refused(message: impl Into<String>) -> LocalResponse {
@@ -139,9 +213,11 @@ async fn handle(stream: UnixStream, uid: u32, limited: bool, tx: mpsc::Sender<Lo
     if tx.send(call).await.is_err() {
         return answer(stream, &refused("the agent is stopping")).await;
     }
-    let r = rx
-        .await
-        .unwrap_or_else(|_| refused("the agent could not answer"));
+    let r = match tokio::time::timeout(ANSWER_DEADLINE, rx).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => refused("the agent could not answer"),
+        Err(_) => refused("the agent did not answer in time"),
+    };
     answer(stream, &r).await;
 }
 
@@ -175,6 +251,50 @@ mod tests {
         let mut answer = String::new();
         BufReader::new(s).read_line(&mut answer).await.unwrap();
         assert!(answer.contains("bad request"), "{answer}");
+        daemon.abort();
+    }
+
+    #[tokio::test]
+    async fn one_user_cannot_hold_more_than_its_share_of_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.sock");
+        let mut rx = serve(&path).unwrap();
+        let daemon = tokio::spawn(async move {
+            while let Some(call) = rx.recv().await {
+                let _ = call.reply.send(LocalResponse::Rated {
+                    ticket: "T-1".into(),
+                });
+            }
+        });
+        // MAX_PER_USER connections that never send anything
+        let mut held = Vec::new();
+        for _ in 0..MAX_PER_USER {
+            held.push(tokio::net::UnixStream::connect(&path).await.unwrap());
+        }
+        // the next one is told at once, without waiting for the idle ones to time out
+        let s = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let mut answer = String::new();
+        BufReader::new(s).read_line(&mut answer).await.unwrap();
+        assert!(answer.contains("busy"), "{answer}");
+        // a held one that speaks is served; once it is done there is room again
+        let mut first = held.remove(0);
+        first.write_all(b"{\"op\":\"status\"}\n").await.unwrap();
+        let mut answer = String::new();
+        BufReader::new(first).read_line(&mut answer).await.unwrap();
+        assert!(answer.contains("rated"), "{answer}");
+        // the first one's slot comes back when its task ends: wait for that, no sleep
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let answer = loop {
+            let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+            s.write_all(b"{\"op\":\"status\"}\n").await.unwrap();
+            let mut answer = String::new();
+            let _ = BufReader::new(s).read_line(&mut answer).await;
+            if answer.contains("rated") || Instant::now() > deadline {
+                break answer;
+            }
+            tokio::task::yield_now().await;
+        };
+        assert!(answer.contains("T-1"));
         daemon.abort();
     }
 

@@ -400,9 +400,25 @@ pub mod docs;
 pub mod cli {
     use std::io::Write;
 
-    /// Prints to stdout. A closed pipe (`… | head`) ends the program quietly with the
-    /// status SIGPIPE would give (141), like any Unix tool; never a panic.
+    static RAW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    /// `--raw`: print what the server or the device sent byte for byte, terminal
+    /// control sequences included (for piping into a file, never into a terminal).
+    pub fn set_raw(raw: bool) {
+        RAW.store(raw, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Prints to stdout, every control character but `\n` and `\t` shown as a visible
+    /// escape (a device's stdout or a KB body cannot drive the terminal: no OSC 52
+    /// clipboard writes, no cursor tricks) unless `--raw`. A closed pipe (`… | head`)
+    /// ends the program quietly with the status SIGPIPE would give (141), like any
+    /// Unix tool; never a panic.
     pub fn print(text: &str) {
+        let text = if RAW.load(std::sync::atomic::Ordering::Relaxed) {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            tend_shared::text::terminal_safe(text)
+        };
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {

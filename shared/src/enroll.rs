@@ -162,3 +162,24 @@ pub struct EnrollResponse {
     /// The current policy, so the first check-in already uses it.
     pub policy: Policy,
 }
+
+/// Where refused enrollments came from in the last day (`GET /api/v1/enrollments`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedEnrollments {
+    /// The source address.
+    pub source: String,
+    pub attempts: u64,
+    pub last_at_ms: u64,
+    /// Why, most frequent first (`wrong secret`, `known hardware without proof`…).
+    pub reasons: Vec<String>,
+}
+
+/// `GET /api/v1/enrollments` (admin): what is waiting or was refused, so a leaked
+/// secret or a stranger's attempts are seen, not only rate-limited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentsView {
+    /// Re-enrollments of known hardware waiting for an analyst's approval.
+    pub pending: Vec<ReenrollRequest>,
+    /// Refused enrollments of the last 24 h by source, most attempts first.
+    pub refused: Vec<RefusedEnrollments>,
+}

@@ -21,6 +21,10 @@ pub struct Cli {
     /// Print JSON instead of tables (every command).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print device output and text byte for byte, terminal control characters
+    /// included (otherwise they are shown as visible escapes such as `\x1b`).
+    #[arg(long, global = true)]
+    pub raw: bool,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -431,6 +435,9 @@ pub enum EnrollTokenCmd {
         bundle: Option<PathBuf>,
     },
     List,
+    /// Re-enrollments waiting for approval and the last day's refused enrollments by
+    /// source address (admin).
+    Pending,
     Revoke {
         id: String,
     },

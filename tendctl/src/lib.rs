@@ -394,6 +394,49 @@ async fn enroll_token(ctl: &Ctl, server: &str, cmd: EnrollTokenCmd) -> anyhow::R
                 )
             })
         }
+        EnrollTokenCmd::Pending => {
+            let v: tend_shared::enroll::EnrollmentsView =
+                ctl.client.get("/api/v1/enrollments").await?;
+            ctl.show(&v, |v| {
+                let pending: Vec<Vec<String>> = v
+                    .pending
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.device_id.clone(),
+                            p.hostname.clone(),
+                            p.source.clone(),
+                            fmt::fmt_ms(p.requested_at_ms),
+                        ]
+                    })
+                    .collect();
+                let refused: Vec<Vec<String>> = v
+                    .refused
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.source.clone(),
+                            r.attempts.to_string(),
+                            fmt::fmt_ms(r.last_at_ms),
+                            r.reasons.join(", "),
+                        ]
+                    })
+                    .collect();
+                format!(
+                    "{}\n{}",
+                    fmt::table_or(
+                        "re-enrollments waiting (tendctl device ID --approve-reenroll)",
+                        &["device", "hostname", "from", "asked"],
+                        &pending
+                    ),
+                    fmt::table_or(
+                        "refused enrollments in the last 24 h",
+                        &["from", "attempts", "last", "why"],
+                        &refused
+                    )
+                )
+            })
+        }
         EnrollTokenCmd::Revoke { id } => {
             let t: EnrollTokenInfo = ctl
                 .client

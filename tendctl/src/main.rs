@@ -23,6 +23,7 @@ async fn main() {
         return;
     }
     let args = tendctl::args::Cli::parse();
+    cli::set_raw(args.raw);
     match tendctl::run(args).await {
         Ok(out) => {
             cli::println(&out.text);
@@ -31,7 +32,10 @@ async fn main() {
             }
         }
         Err(e) => {
-            eprintln!("tendctl: {}", tendctl::explain(&e));
+            eprintln!(
+                "tendctl: {}",
+                tend_shared::text::terminal_safe(&tendctl::explain(&e))
+            );
             std::process::exit(2);
         }
     }

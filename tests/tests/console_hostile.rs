@@ -5,7 +5,7 @@
 //! `<img onerror>`) and answers a diagnostic with hostile path names and output.
 //! Numbers that are not numbers are refused with a 400 before anything is stored;
 //! the strings render as text: no element is injected, the page does not navigate and
-//! no script runs.
+//! no script runs; `tendctl job` prints the device's terminal escapes as visible text.
 
 use std::time::Duration;
 
@@ -119,6 +119,36 @@ async fn hostile_evidence_and_results_render_as_text() {
     assert_eq!(r.status(), 400, "entries_scanned must be a number");
     let r = result(serde_json::json!(3)).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // the analyst's terminal gets the device's output as text: no OSC 52 clipboard
+    // write, no escape at all unless asked for with --raw (#9)
+    let tendctl = |extra: &[&str]| {
+        let out = std::process::Command::new(tend_e2e::bin("tendctl"))
+            .args(extra)
+            .args(["job", &jid])
+            .env("TEND_SERVER", &c.url)
+            .env("TEND_TOKEN", &alice)
+            .env("TEND_CA", c.data.join("ca.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let shown = tendctl(&[]);
+    assert!(
+        !shown.contains(&0x1b) && !shown.contains(&0x07),
+        "a raw escape reached the terminal"
+    );
+    assert!(
+        String::from_utf8_lossy(&shown).contains("\\x1b]52;c;"),
+        "{}",
+        String::from_utf8_lossy(&shown)
+    );
+    assert!(tendctl(&["--raw"]).windows(4).any(|w| w == b"\x1b]52"));
 
     let b = Browser::start(1280, 900).await;
     b.go(&format!("{}/#/overview", c.url)).await;

@@ -26,6 +26,10 @@ struct Cli {
     /// Print the agent's answer as JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// Print replies and articles byte for byte, terminal control characters included
+    /// (otherwise they are shown as visible escapes such as `\x1b`).
+    #[arg(long, global = true)]
+    raw: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -160,6 +164,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let cli = Cli::parse();
+    tend_client::cli::set_raw(cli.raw);
     let req = match cli.cmd {
         Cmd::Help {
             text,

@@ -129,6 +129,7 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/enroll-tokens",
             get(users::list_enroll_tokens).post(users::create_enroll_token),
         )
+        .route("/api/v1/enrollments", get(users::enrollments))
         .route(
             "/api/v1/enroll-tokens/{id}",
             axum::routing::delete(users::revoke_enroll_token),

@@ -298,6 +298,16 @@ pub async fn list_enroll_tokens(
     Ok(Json(state.store.read().enroll_tokens().await?))
 }
 
+/// `GET /api/v1/enrollments` (admin): pending re-enrollments and the last day's
+/// refused enrollments by source address.
+pub async fn enrollments(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<tend_shared::enroll::EnrollmentsView>, ApiError> {
+    auth.require(&state, Role::Admin, "enrollment.list").await?;
+    Ok(Json(crate::service::enroll::view(&state).await?))
+}
+
 pub async fn create_enroll_token(
     State(state): State<AppState>,
     auth: Auth,

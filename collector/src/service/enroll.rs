@@ -395,3 +395,53 @@ async fn link_asset(tx: &mut Tx, device: &mut DeviceRecord, now: u64) -> Result<
     device.asset_id = Some(asset.id);
     Ok(())
 }
+
+/// What admins see of enrollments: re-enrollments waiting for approval, and the last
+/// day's refused enrollments grouped by source address (from the audit log).
+pub async fn view(state: &AppState) -> Result<tend_shared::enroll::EnrollmentsView, ApiError> {
+    let mut r = state.store.read();
+    let pending: Vec<_> = r
+        .reenroll_requests(10_000)
+        .await?
+        .into_iter()
+        .filter(|q| q.approved_at_ms.is_none())
+        .collect();
+    let since = state.now_ms().saturating_sub(24 * 3_600_000);
+    let filter = crate::store::AuditFilter {
+        actor: Some("anonymous".into()),
+        action_prefix: Some("device.".into()),
+        from_ms: Some(since),
+        ..Default::default()
+    };
+    let page = r
+        .audit_page(&filter, None, 2_000)
+        .await?
+        .map_err(ApiError::BadRequest)?;
+    let mut by: std::collections::BTreeMap<
+        String,
+        (u64, u64, std::collections::BTreeMap<String, u64>),
+    > = Default::default();
+    for e in page.items {
+        let source = e.detail["source"].as_str().unwrap_or("?").to_string();
+        let reason = e.detail["reason"].as_str().unwrap_or(&e.action).to_string();
+        let slot = by.entry(source).or_default();
+        slot.0 += 1;
+        slot.1 = slot.1.max(e.at_ms);
+        *slot.2.entry(reason).or_default() += 1;
+    }
+    let mut refused: Vec<_> = by
+        .into_iter()
+        .map(|(source, (attempts, last_at_ms, reasons))| {
+            let mut reasons: Vec<(String, u64)> = reasons.into_iter().collect();
+            reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+            tend_shared::enroll::RefusedEnrollments {
+                source,
+                attempts,
+                last_at_ms,
+                reasons: reasons.into_iter().map(|(r, _)| r).collect(),
+            }
+        })
+        .collect();
+    refused.sort_by_key(|r| std::cmp::Reverse(r.attempts));
+    Ok(tend_shared::enroll::EnrollmentsView { pending, refused })
+}

@@ -122,6 +122,23 @@ impl Tx {
             .await
     }
 
+    /// Every stored re-enrollment request (approved ones included).
+    pub async fn reenroll_requests(
+        &mut self,
+        max: usize,
+    ) -> Result<Vec<ReenrollRequest>, StoreError> {
+        let rows = self
+            .scan(
+                &super::kv::Range::prefix(b"rr/"),
+                super::kv::Order::Asc,
+                max,
+            )
+            .await?;
+        rows.iter()
+            .map(|(_, v)| super::from_json("reenroll requests", v))
+            .collect()
+    }
+
     pub fn put_reenroll_request(&mut self, r: &ReenrollRequest) {
         self.put_json(k1("rr/", &r.hardware_uuid), r);
     }

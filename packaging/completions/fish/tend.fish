@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tend_global_optspecs
-    string join \n socket= json h/help V/version
+    string join \n socket= json raw h/help V/version
 end
 
 function __fish_tend_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c tend -n "__fish_tend_needs_command" -l socket -d 'The agent\'s socket' -r -F
 complete -c tend -n "__fish_tend_needs_command" -l json -d 'Print the agent\'s answer as JSON'
+complete -c tend -n "__fish_tend_needs_command" -l raw -d 'Print replies and articles byte for byte, terminal control characters included (otherwise they are shown as visible escapes such as `\\x1b`)'
 complete -c tend -n "__fish_tend_needs_command" -s h -l help -d 'Print help'
 complete -c tend -n "__fish_tend_needs_command" -s V -l version -d 'Print version'
 complete -c tend -n "__fish_tend_needs_command" -f -a "help" -d 'Ask IT for help: files a request with this device\'s evidence attached'
@@ -35,10 +36,13 @@ complete -c tend -n "__fish_tend_using_subcommand help" -l category -d 'network,
 complete -c tend -n "__fish_tend_using_subcommand help" -l socket -d 'The agent\'s socket' -r -F
 complete -c tend -n "__fish_tend_using_subcommand help" -l yes -d 'Send it without looking at IT\'s articles first'
 complete -c tend -n "__fish_tend_using_subcommand help" -l json -d 'Print the agent\'s answer as JSON'
+complete -c tend -n "__fish_tend_using_subcommand help" -l raw -d 'Print replies and articles byte for byte, terminal control characters included (otherwise they are shown as visible escapes such as `\\x1b`)'
 complete -c tend -n "__fish_tend_using_subcommand help" -s h -l help -d 'Print help'
 complete -c tend -n "__fish_tend_using_subcommand status" -l socket -d 'The agent\'s socket' -r -F
 complete -c tend -n "__fish_tend_using_subcommand status" -l json -d 'Print the agent\'s answer as JSON'
+complete -c tend -n "__fish_tend_using_subcommand status" -l raw -d 'Print replies and articles byte for byte, terminal control characters included (otherwise they are shown as visible escapes such as `\\x1b`)'
 complete -c tend -n "__fish_tend_using_subcommand status" -s h -l help -d 'Print help'
 complete -c tend -n "__fish_tend_using_subcommand rate" -l socket -d 'The agent\'s socket' -r -F
 complete -c tend -n "__fish_tend_using_subcommand rate" -l json -d 'Print the agent\'s answer as JSON'
+complete -c tend -n "__fish_tend_using_subcommand rate" -l raw -d 'Print replies and articles byte for byte, terminal control characters included (otherwise they are shown as visible escapes such as `\\x1b`)'
 complete -c tend -n "__fish_tend_using_subcommand rate" -s h -l help -d 'Print help'

@@ -253,3 +253,39 @@ async fn every_api_answer_carries_the_hardening_headers() {
         }
     }
 }
+
+#[tokio::test]
+async fn admins_see_pending_and_refused_enrollments() {
+    let t = setup().await;
+    t.enroll("HW-KNOWN", None).await;
+    // the same hardware again, without its credentials: waits for an analyst
+    let (s, _) = t
+        .enroll_with("HW-KNOWN", None, serde_json::Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // a stranger with a wrong secret, twice
+    for _ in 0..2 {
+        let body = serde_json::json!({"enroll_secret": "guess", "agent_version": "1",
+            "identity": {"hardware_uuid": "HW-STRANGER", "hostname": "h", "platform": "linux"}});
+        let (s, _) = t
+            .call(Method::POST, "/api/v1/enroll", None, Some(body.to_string()))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let analyst = t.token(Role::Analyst, "ana").await;
+    let (s, _) = t
+        .call(Method::GET, "/api/v1/enrollments", Some(&analyst), None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "admins only");
+    let (s, v) = t
+        .call(Method::GET, "/api/v1/enrollments", Some(&t.admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["pending"][0]["hardware_uuid"], "HW-KNOWN", "{v}");
+    let refused = v["refused"].as_array().unwrap();
+    let attempts: u64 = refused
+        .iter()
+        .map(|r| r["attempts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(attempts, 3, "{v}");
+}
