@@ -2,7 +2,7 @@
 // routes `#/…` to a page module, and keeps the overview and ticket queue live by
 // polling with ETags (an unchanged answer is a 304 and no redraw).
 "use strict";
-import { html, api, esc, session, ApiError, onSubmit } from "./lib.js";
+import { html, api, esc, when, session, ApiError, onSubmit } from "./lib.js";
 import { overview } from "./overview.js";
 import { devices, device, job } from "./devices.js";
 import { tickets, ticket, problems } from "./tickets.js";
@@ -36,6 +36,7 @@ const routes = [
 function signInPage(message) {
   nav.hidden = true;
   who.hidden = true;
+  document.getElementById("notices").hidden = true;
   main.innerHTML = html`<section class="signin"><h2>Sign in</h2>
     <form id="signin-form" class="stack">
       <label>User name <input name="name" id="signin-name" autocomplete="username" required autofocus></label>
@@ -55,9 +56,21 @@ function signInPage(message) {
   });
 }
 
+/** Security notices every admin should see (a password another admin reset): a
+ * banner over every page until they are a week old. */
+function notices() {
+  const box = document.getElementById("notices");
+  const list = (session.info && session.info.notices) || [];
+  box.hidden = !list.length;
+  box.innerHTML = list.length
+    ? html`<strong>Security notices</strong><ul>${list.map(n => html`<li><time>${when(n.at_ms)}</time> ${n.message}</li>`)}</ul>`
+    : "";
+}
+
 function chrome() {
   nav.hidden = false;
   who.hidden = false;
+  notices();
   document.getElementById("who-name").textContent = `${session.info.user.name} (${session.info.user.role})`;
   nav.querySelectorAll("[data-role=admin]").forEach(a => { a.hidden = session.info.user.role !== "admin"; });
   const h = location.hash.split("?")[0];

@@ -150,12 +150,30 @@ async fn hostile_evidence_and_results_render_as_text() {
     );
     assert!(tendctl(&["--raw"]).windows(4).any(|w| w == b"\x1b]52"));
 
+    // an admin resets another user's password: every admin sees it on every page
+    let r = http
+        .post(api("/api/v1/users"))
+        .bearer_auth(&alice)
+        .json(&serde_json::json!({"name": "carol", "role": "analyst"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(api("/api/v1/users/carol/password-reset"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
     let b = Browser::start(1280, 900).await;
     b.go(&format!("{}/#/overview", c.url)).await;
     b.fill("#signin-name", "alice").await;
     b.fill("#signin-password", PASSWORD).await;
     b.click("#signin-submit").await;
     b.wait_text("#who-name", "alice").await;
+    b.wait_text("#notices", "reset the password of carol").await;
 
     let page = format!("{}/#/ticket/{tid}", c.url);
     b.go(&page).await;
