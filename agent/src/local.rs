@@ -17,7 +17,17 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
 /// Where `tend` looks by default (the packaged agent's socket).
+#[cfg(not(target_os = "macos"))]
 pub const DEFAULT_SOCKET: &str = "/run/tend/agent.sock";
+/// Where `tend` looks by default (the packaged agent's socket: macOS has no `/run`,
+/// the .pkg puts the agent under Application Support).
+#[cfg(target_os = "macos")]
+pub const DEFAULT_SOCKET: &str = "/Library/Application Support/Tend/agent.sock";
+/// The packaged agent's state dir, whose socket is [`DEFAULT_SOCKET`].
+#[cfg(not(target_os = "macos"))]
+const PACKAGED_STATE: &str = "/var/lib/tend/agent";
+#[cfg(target_os = "macos")]
+const PACKAGED_STATE: &str = "/Library/Application Support/Tend/agent";
 /// Requests one local user may make per minute.
 const PER_MINUTE: u32 = 30;
 /// How long a client has to send its request line.
@@ -84,7 +94,7 @@ pub struct LocalCall {
 /// The socket for an agent whose state dir is `state`: the packaged path for the
 /// default state dir, else a file beside the state dir (tests and demos run several).
 pub fn socket_for(state: &Path) -> PathBuf {
-    if state == Path::new("/var/lib/tend/agent") {
+    if state == Path::new(PACKAGED_STATE) {
         return PathBuf::from(DEFAULT_SOCKET);
     }
     let mut name = state.file_name().unwrap_or_default().to_os_string();

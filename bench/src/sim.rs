@@ -172,7 +172,7 @@ pub async fn enroll(
 pub async fn checkin(d: &Device, k: u64, stats: &Stats) -> Option<CheckinResponse> {
     let count = d.checkins.fetch_add(1, Ordering::Relaxed);
     let generation = (count / k.max(1)) as u32;
-    let send_inventory = count == 0 || count % k.max(1) == 0;
+    let send_inventory = count == 0 || count.is_multiple_of(k.max(1));
     let cached = {
         let c = d.inventory_hash.lock().expect("hash cache");
         (c.0 == generation && !c.1.is_empty()).then(|| c.1.clone())

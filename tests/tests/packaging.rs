@@ -341,3 +341,49 @@ fn rpms_carry_units_configs_docs_and_scriptlets() {
         .arg(&collector));
     assert!(scripts.contains("useradd --system"), "{scripts}");
 }
+
+/// The macOS .pkg cannot be built here (pkgbuild, lipo are Apple tools): its scripts
+/// are linted (`sh -n`, shellcheck) and its payload laid out with `--layout-only`,
+/// the dry run of exactly the tree `pkgbuild` would pack (issue 24).
+#[test]
+fn the_macos_pkg_scripts_lint_clean_and_lay_out_the_payload() {
+    let scripts = [
+        root().join("packaging/macos/build-pkg.sh"),
+        root().join("packaging/macos/scripts/postinstall"),
+    ];
+    for s in &scripts {
+        run(Command::new("sh").arg("-n").arg(s));
+    }
+    // shellcheck is installed by .ci/run (Debian package shellcheck)
+    run(Command::new("shellcheck")
+        .args(["--shell=sh", "--severity=style"])
+        .args(&scripts));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pkg");
+    let listed = run(Command::new("sh")
+        .arg(&scripts[0])
+        .arg("--layout-only")
+        .arg(&out));
+    let files: Vec<&str> = listed.lines().collect();
+    assert_eq!(
+        files,
+        [
+            "root/Library/Application Support/Tend/agent.toml.default",
+            "root/Library/Application Support/Tend/bin/tend",
+            "root/Library/Application Support/Tend/bin/tend-agent",
+            "root/Library/LaunchDaemons/com.tend.agent.plist",
+            "root/usr/local/bin/tend",
+            "scripts/postinstall",
+        ],
+        "{listed}"
+    );
+    // the launchd job runs the binary the payload puts there, and tend is on PATH
+    let plist =
+        std::fs::read_to_string(out.join("root/Library/LaunchDaemons/com.tend.agent.plist"))
+            .unwrap();
+    assert!(plist.contains("/Library/Application Support/Tend/bin/tend-agent"));
+    assert_eq!(
+        std::fs::read_link(out.join("root/usr/local/bin/tend")).unwrap(),
+        Path::new("/Library/Application Support/Tend/bin/tend")
+    );
+}

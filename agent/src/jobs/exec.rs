@@ -58,29 +58,31 @@ fn find_interpreter(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The uid/gid of the user at the console, when the agent runs as root.
+/// The uid/gid of the user at the console, when the agent runs as root: on macOS the
+/// owner of `/dev/console` (root at the login window).
+#[cfg(target_os = "macos")]
 fn console_user() -> Option<(u32, u32)> {
-    #[cfg(target_os = "macos")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata("/dev/console").ok()?;
-        return (m.uid() != 0).then(|| (m.uid(), m.gid()));
-    }
-    #[cfg(not(target_os = "macos"))]
-    {
-        let who = crate::platform::run_command("who", &[], Duration::from_secs(5))?;
-        let user = who
-            .stdout
-            .lines()
-            .find(|l| l.contains(" :0") || l.contains("tty7") || l.contains("seat0"))
-            .and_then(|l| l.split_whitespace().next())?
-            .to_string();
-        let id = |flag: &str| {
-            crate::platform::run_command("id", &[flag, &user], Duration::from_secs(5))
-                .and_then(|o| o.stdout.trim().parse::<u32>().ok())
-        };
-        Some((id("-u")?, id("-g")?))
-    }
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata("/dev/console").ok()?;
+    (m.uid() != 0).then(|| (m.uid(), m.gid()))
+}
+
+/// The uid/gid of the user at the console, when the agent runs as root: on Linux the
+/// user `who` shows on the graphical seat.
+#[cfg(not(target_os = "macos"))]
+fn console_user() -> Option<(u32, u32)> {
+    let who = crate::platform::run_command("who", &[], Duration::from_secs(5))?;
+    let user = who
+        .stdout
+        .lines()
+        .find(|l| l.contains(" :0") || l.contains("tty7") || l.contains("seat0"))
+        .and_then(|l| l.split_whitespace().next())?
+        .to_string();
+    let id = |flag: &str| {
+        crate::platform::run_command("id", &[flag, &user], Duration::from_secs(5))
+            .and_then(|o| o.stdout.trim().parse::<u32>().ok())
+    };
+    Some((id("-u")?, id("-g")?))
 }
 
 /// Verifies and runs `s` in a fresh directory under `work_root`. Blocking.

@@ -32,7 +32,7 @@ pub(crate) fn device(n: usize) -> DeviceRecord {
         hardware_uuid: format!("HW-{n}"),
         serial: Some(format!("SN{n:05}")),
         hostname: format!("lap-{n:05}"),
-        platform: if n % 2 == 0 {
+        platform: if n.is_multiple_of(2) {
             Platform::Linux
         } else {
             Platform::Macos
@@ -49,7 +49,7 @@ pub(crate) fn device(n: usize) -> DeviceRecord {
             _ => HealthStatus::Failing,
         },
         asset_id: None,
-        owner: (n % 5 == 0).then(|| format!("owner{n}")),
+        owner: n.is_multiple_of(5).then(|| format!("owner{n}")),
         token_hash: String::new(),
         last_event_seq: 0,
         inventory_hash: String::new(),

@@ -98,7 +98,7 @@ impl Copier {
     /// Counts one record; commits every `BATCH`.
     fn step(&mut self) -> Result<(), StoreError> {
         self.n += 1;
-        if self.n % BATCH == 0 {
+        if self.n.is_multiple_of(BATCH) {
             self.commit()?;
         }
         Ok(())
