@@ -350,7 +350,7 @@ fn status_error(status: u16, body: &[u8], retry_after_s: Option<u64>) -> Transpo
 }
 
 /// The error and its causes on one line (reqwest hides the useful part in sources).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -98,6 +98,19 @@ where
     }
 }
 
+/// `prog` run as local user `uid` through `setpriv` (util-linux; no passwd entry
+/// needed): how the tests act as unprivileged employees.
+pub fn as_user(uid: u32, prog: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        &format!("--reuid={uid}"),
+        &format!("--regid={uid}"),
+        "--clear-groups",
+    ])
+    .arg(prog);
+    c
+}
+
 /// Gives `name` a first console password the way an admin's own account gets one: the
 /// user's admin token issues a reset code for itself, and the code is redeemed with
 /// `password` (nobody sets another user's password, and tokens never set one directly).

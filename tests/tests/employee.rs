@@ -11,19 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use tend_e2e::{bin, wait_for, AgentProc, CollectorProc};
-
-/// `prog` run as local user `uid` (no passwd entry needed).
-fn as_user(uid: u32, prog: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut c = Command::new("setpriv");
-    c.args([
-        &format!("--reuid={uid}"),
-        &format!("--regid={uid}"),
-        "--clear-groups",
-    ])
-    .arg(prog);
-    c
-}
+use tend_e2e::{as_user, bin, wait_for, AgentProc, CollectorProc};
 
 /// `tend --socket SOCKET ARGS` as local user `uid` (the agent names it).
 fn tend_cmd(uid: u32, socket: &Path, args: &[&str]) -> Command {

@@ -5,25 +5,14 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use tend_e2e::{bin, wait_for, AgentProc, CollectorProc};
+use tend_e2e::{as_user, bin, wait_for, AgentProc, CollectorProc};
 
 const NOBODY: u32 = 65534;
 const OTHER: u32 = 65533;
 const FLOOD: usize = 300;
-
-fn as_user(uid: u32, prog: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut c = Command::new("setpriv");
-    c.args([
-        &format!("--reuid={uid}"),
-        &format!("--regid={uid}"),
-        "--clear-groups",
-    ])
-    .arg(prog);
-    c
-}
 
 fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))

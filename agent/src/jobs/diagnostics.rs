@@ -196,15 +196,7 @@ fn http(url: &str) -> JobResult {
                 location,
             },
         ),
-        Err(e) => {
-            let mut why = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                why = format!("{why}: {s}");
-                src = s.source();
-            }
-            fail(start, why)
-        }
+        Err(e) => fail(start, tend_client::error_chain(&e)),
     }
 }
 

@@ -19,7 +19,7 @@ use tend_shared::api::{AuditOutcome, User};
 
 use crate::auth::ApiUser;
 use crate::error::ApiError;
-use crate::service::sessions::{hash_new_password, verify_current};
+use crate::service::sessions::{hash_new_password, replace_password, verify_current};
 use crate::state::AppState;
 use crate::store::{ResetRecord, NOTICE_MS};
 
@@ -100,8 +100,7 @@ pub async fn change_own(
             .session(session_cookie)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("signed out".into()))?;
-        tx.put_password_hash(&user.id, &phc);
-        user.credentials_version += 1;
+        replace_password(&mut tx, &mut user, Some(&phc));
         let was_reset = std::mem::take(&mut user.must_set_password);
         tx.put_user(&user);
         session.credentials_version = user.credentials_version;
@@ -129,8 +128,7 @@ pub async fn issue_reset(
     let user = crate::atomic!(state.store, tx => {
         let mut user = tx.user(&user.id).await?.ok_or_else(|| ApiError::not_found("user", target))?;
         let had_password = tx.password_hash(&user.id).await?.is_some();
-        tx.delete_password_hash(&user.id);
-        user.credentials_version += 1;
+        replace_password(&mut tx, &mut user, None);
         if user.id != me.id {
             if !user.reset_by.contains(&me.id) {
                 user.reset_by.push(me.id.clone());
@@ -196,8 +194,7 @@ pub async fn redeem(
             return Ok(None);
         }
         tx.delete_reset_code(&user.id);
-        tx.put_password_hash(&user.id, &phc);
-        user.credentials_version += 1;
+        replace_password(&mut tx, &mut user, Some(&phc));
         tx.put_user(&user);
         tx.add_notice(&SecurityNotice {
             at_ms: now,

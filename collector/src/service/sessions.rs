@@ -77,14 +77,24 @@ pub async fn verify_current(
 
 /// Sets `user_id`'s password as the server operator (the demo, `tend-collector`
 /// commands): every session and session-minted token of the user ends.
+/// Replaces `user`'s password (`None`: removes it) in the caller's unit and moves its
+/// `credentials_version`, which ends every session and session-minted token made
+/// under the old one: the one place a password changes. The caller puts `user`.
+pub(crate) fn replace_password(tx: &mut crate::store::Tx, user: &mut User, phc: Option<&str>) {
+    match phc {
+        Some(phc) => tx.put_password_hash(&user.id, phc),
+        None => tx.delete_password_hash(&user.id),
+    }
+    user.credentials_version += 1;
+}
+
 pub async fn set_password(state: &AppState, user_id: &str, password: &str) -> Result<(), ApiError> {
     let phc = hash_new_password(password).await?;
     crate::atomic!(state.store, tx => {
         let Some(mut user) = tx.user(user_id).await? else {
             return Err(ApiError::NotFound(format!("no user {user_id}")));
         };
-        tx.put_password_hash(user_id, &phc);
-        user.credentials_version += 1;
+        replace_password(&mut tx, &mut user, Some(&phc));
         tx.put_user(&user);
         Ok(())
     })?;

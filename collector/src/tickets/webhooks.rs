@@ -152,18 +152,6 @@ pub async fn enqueue_about(
     Ok(())
 }
 
-/// An error with its sources ("error sending request: …: 10.0.0.1 is a private …").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        src = s.source();
-    }
-    out
-}
-
 /// Delay before attempt `n + 1` after `n` failures: base × 2^(n-1), capped at 1 h.
 pub fn retry_delay(base: Duration, failures: u32) -> Duration {
     base.saturating_mul(1u32 << failures.saturating_sub(1).min(20))
@@ -219,7 +207,7 @@ async fn deliver(
         .body(d.body.clone())
         .send()
         .await
-        .map_err(|e| error_chain(&e))?;
+        .map_err(|e| tend_client::error_chain(&e))?;
     let status = resp.status();
     if status.is_success() {
         Ok(())

@@ -150,6 +150,78 @@ impl T {
     }
 }
 
+/// One request with extra headers, from `addr` (a socket address) when given: status,
+/// headers and the JSON body (`null` when there is none).
+async fn send_from(
+    t: &T,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+    addr: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(a) = addr {
+        req = req.extension(axum::extract::ConnectInfo(
+            a.parse::<std::net::SocketAddr>().unwrap(),
+        ));
+    }
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let resp = t.app().oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, headers, json)
+}
+
+/// [`send_from`] with no client address.
+async fn send(
+    t: &T,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+    send_from(t, method, path, headers, body, None).await
+}
+
+/// `name` (holding `token`) gets `password` the only way there is: a reset code it
+/// issues for itself, redeemed with the new password. The redeem's answer.
+async fn give_password(
+    t: &T,
+    token: &str,
+    name: &str,
+    password: &str,
+) -> (StatusCode, serde_json::Value) {
+    let (s, v) = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{name}/password-reset"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, v) = send(
+        t,
+        Method::POST,
+        "/api/v1/password-reset",
+        &[],
+        Some(serde_json::json!({"name": name, "code": v["code"], "password": password})),
+    )
+    .await;
+    (s, v)
+}
+
 fn assert_error(v: &serde_json::Value, code: &str) {
     assert_eq!(v["error"]["code"], code, "{v}");
     assert!(

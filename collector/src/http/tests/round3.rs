@@ -9,62 +9,15 @@
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
-use axum::http::HeaderMap;
 
 use super::*;
-
-/// One request with extra headers, from `addr` when given; status, headers, JSON.
-async fn send(
-    t: &T,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<serde_json::Value>,
-    addr: Option<&str>,
-) -> (StatusCode, HeaderMap, serde_json::Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(a) = addr {
-        req = req.extension(ConnectInfo(a.parse::<SocketAddr>().unwrap()));
-    }
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let resp = t.app().oneshot(req).await.unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    (status, headers, json)
-}
 
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-/// `name` (holding `token`) gets `password` through a reset code it issues itself.
-async fn give_password(t: &T, token: &str, name: &str, password: &str) {
-    let auth = bearer(token);
-    let (s, _, v) = send(
-        t,
-        Method::POST,
-        &format!("/api/v1/users/{name}/password-reset"),
-        &[("authorization", &auth)],
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    redeem(t, name, v["code"].as_str().unwrap(), password).await;
-}
-
 async fn redeem(t: &T, name: &str, code: &str, password: &str) {
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         t,
         Method::POST,
         "/api/v1/password-reset",
@@ -78,7 +31,7 @@ async fn redeem(t: &T, name: &str, code: &str, password: &str) {
 
 /// A console session: (cookie, csrf token, the sign-in answer).
 async fn session(t: &T, name: &str, password: &str) -> (String, String, serde_json::Value) {
-    let (s, h, v) = send(
+    let (s, h, v) = send_from(
         t,
         Method::POST,
         "/api/v1/session",
@@ -99,7 +52,7 @@ async fn session(t: &T, name: &str, password: &str) -> (String, String, serde_js
 }
 
 async fn sign_in_status(t: &T, name: &str, password: &str, addr: &str) -> StatusCode {
-    send(
+    send_from(
         t,
         Method::POST,
         "/api/v1/session",
@@ -130,7 +83,7 @@ async fn nobody_sets_another_users_password_and_tokens_never_set_one() {
     let alice = t.admin.clone();
     let body = || Some(serde_json::json!({"password": "a new long passphrase"}));
     // #1: an admin does not set another admin's password
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::PUT,
         "/api/v1/users/bob/password",
@@ -153,7 +106,7 @@ async fn nobody_sets_another_users_password_and_tokens_never_set_one() {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let viewer = v["token"].as_str().unwrap().to_string();
     for (who, token) in [("bob's viewer token", &viewer), ("bob's admin token", &bob)] {
-        let (s, _, v) = send(
+        let (s, _, v) = send_from(
             &t,
             Method::PUT,
             "/api/v1/users/bob/password",
@@ -165,7 +118,7 @@ async fn nobody_sets_another_users_password_and_tokens_never_set_one() {
         .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
     }
-    let (s, _, _) = send(
+    let (s, _, _) = send_from(
         &t,
         Method::POST,
         "/api/v1/users/bob/password-reset",
@@ -176,7 +129,7 @@ async fn nobody_sets_another_users_password_and_tokens_never_set_one() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "a viewer issues no reset codes");
     // bob has no password: nobody signs in as bob
-    let (s, _, _) = send(
+    let (s, _, _) = send_from(
         &t,
         Method::POST,
         "/api/v1/session",
@@ -197,8 +150,10 @@ async fn a_reset_password_never_makes_a_second_approver() {
     let alice = t.admin.clone();
     let bob = t.token(Role::Admin, "bob").await;
     let dora = t.token(Role::Admin, "dora").await;
-    give_password(&t, &bob, "bob", "bob's own passphrase").await;
-    give_password(&t, &alice, "admin", "alice's own passphrase").await;
+    let (s, v) = give_password(&t, &bob, "bob", "bob's own passphrase").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = give_password(&t, &alice, "admin", "alice's own passphrase").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let submit = serde_json::json!({"name": "fix", "interpreter": "sh", "body": "id"}).to_string();
     let (s, v) = t
         .call(Method::POST, "/api/v1/scripts", Some(&alice), Some(submit))
@@ -208,7 +163,7 @@ async fn a_reset_password_never_makes_a_second_approver() {
 
     // alice resets bob's password: bob's password and sessions end
     let (bob_cookie, bob_csrf, _) = session(&t, "bob", "bob's own passphrase").await;
-    let (s, _, issued) = send(
+    let (s, _, issued) = send_from(
         &t,
         Method::POST,
         "/api/v1/users/bob/password-reset",
@@ -219,7 +174,7 @@ async fn a_reset_password_never_makes_a_second_approver() {
     .await;
     assert_eq!(s, StatusCode::OK, "{issued}");
     assert_eq!(issued["user"]["must_set_password"], true);
-    let (s, _, _) = send(
+    let (s, _, _) = send_from(
         &t,
         Method::GET,
         "/api/v1/devices",
@@ -239,7 +194,8 @@ async fn a_reset_password_never_makes_a_second_approver() {
         resets.iter().any(|e| e["outcome"] == "success"),
         "{resets:?}"
     );
-    give_password(&t, &dora, "dora", "dora's own passphrase").await;
+    let (s, v) = give_password(&t, &dora, "dora", "dora's own passphrase").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (_, _, info) = session(&t, "dora", "dora's own passphrase").await;
     let notices = info["notices"].as_array().cloned().unwrap_or_default();
     assert!(
@@ -259,10 +215,10 @@ async fn a_reset_password_never_makes_a_second_approver() {
     .await;
     let (cookie, csrf, _) = session(&t, "bob", "alice holds bob now").await;
     let as_bob = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
-    let (s, _, v) = send(&t, Method::POST, &approve, &as_bob, None, None).await;
+    let (s, _, v) = send_from(&t, Method::POST, &approve, &as_bob, None, None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // nor after "bob" sets its own password: whoever reset bob is never independent
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::PUT,
         "/api/v1/users/bob/password",
@@ -273,14 +229,14 @@ async fn a_reset_password_never_makes_a_second_approver() {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_ne!(v["must_set_password"], true, "{v}");
-    let (s, _, v) = send(&t, Method::POST, &approve, &as_bob, None, None).await;
+    let (s, _, v) = send_from(&t, Method::POST, &approve, &as_bob, None, None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert!(v["error"]["message"]
         .as_str()
         .unwrap()
         .contains("not independent"));
     // bob's own old session token stays dead, bob's old session did not come back
-    let (s, _, _) = send(
+    let (s, _, _) = send_from(
         &t,
         Method::POST,
         &approve,
@@ -296,7 +252,7 @@ async fn a_reset_password_never_makes_a_second_approver() {
 }
 
 async fn get(t: &T, header: &str, value: &str) -> StatusCode {
-    send(
+    send_from(
         t,
         Method::GET,
         "/api/v1/devices",
@@ -311,12 +267,13 @@ async fn get(t: &T, header: &str, value: &str) -> StatusCode {
 #[tokio::test]
 async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
     let t = setup().await;
-    give_password(&t, &t.admin, "admin", "the first passphrase").await;
+    let (s, v) = give_password(&t, &t.admin, "admin", "the first passphrase").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (c1, x1, _) = session(&t, "admin", "the first passphrase").await;
     let (c2, _, _) = session(&t, "admin", "the first passphrase").await;
     let s1 = [("cookie", c1.as_str()), ("x-csrf-token", x1.as_str())];
     // a token minted from a session: bounded (90 days by default, never more)
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::POST,
         "/api/v1/tokens",
@@ -333,7 +290,7 @@ async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
         .or_else(|| v["expires_at_ms"].as_u64())
         .expect("a session token expires");
     assert_eq!(expires, now + 90 * 86_400_000, "{v}");
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::POST,
         "/api/v1/tokens",
@@ -344,7 +301,7 @@ async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     // the admin lowers the maximum
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::PUT,
         "/api/v1/settings/security",
@@ -354,7 +311,7 @@ async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::POST,
         "/api/v1/tokens",
@@ -379,9 +336,9 @@ async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
         b
     };
     let path = "/api/v1/users/admin/password";
-    let (s, _, _) = send(&t, Method::PUT, path, &s1, Some(change(None)), None).await;
+    let (s, _, _) = send_from(&t, Method::PUT, path, &s1, Some(change(None)), None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _, _) = send(
+    let (s, _, _) = send_from(
         &t,
         Method::PUT,
         path,
@@ -391,7 +348,7 @@ async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, v) = send(
+    let (s, _, v) = send_from(
         &t,
         Method::PUT,
         path,
@@ -422,7 +379,8 @@ async fn a_password_change_ends_the_other_sessions_and_their_tokens() {
 #[tokio::test]
 async fn guessing_from_one_address_never_locks_the_owner_out() {
     let t = setup().await;
-    give_password(&t, &t.admin, "admin", "the owner's passphrase").await;
+    let (s, v) = give_password(&t, &t.admin, "admin", "the owner's passphrase").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let attacker = "203.0.113.9:4000";
     for _ in 0..5 {
         assert_eq!(

@@ -6,71 +6,6 @@
 use super::*;
 use axum::http::HeaderMap;
 
-async fn send(
-    t: &T,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<serde_json::Value>,
-) -> (StatusCode, HeaderMap, serde_json::Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let resp = t.app().oneshot(req).await.unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    (status, headers, json)
-}
-
-async fn admin_id(t: &T) -> String {
-    let (s, v) = t
-        .call(Method::GET, "/api/v1/users", Some(&t.admin), None)
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let users = v
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| v["items"].as_array().cloned().unwrap());
-    users
-        .iter()
-        .find(|u| u["name"] == "admin")
-        .and_then(|u| u["id"].as_str())
-        .unwrap()
-        .to_string()
-}
-
-/// The admin gives itself a first password the only way there is: a reset code it
-/// issues for itself (its own token), redeemed with the new password.
-async fn give_password(t: &T, id: &str, password: &str) -> (StatusCode, serde_json::Value) {
-    let (s, v) = t
-        .call(
-            Method::POST,
-            &format!("/api/v1/users/{id}/password-reset"),
-            Some(&t.admin),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, _, v) = send(
-        t,
-        Method::POST,
-        "/api/v1/password-reset",
-        &[],
-        Some(serde_json::json!({"name": "admin", "code": v["code"], "password": password})),
-    )
-    .await;
-    (s, v)
-}
-
 async fn sign_in(t: &T, password: &str) -> (StatusCode, HeaderMap, serde_json::Value) {
     send(
         t,
@@ -85,10 +20,9 @@ async fn sign_in(t: &T, password: &str) -> (StatusCode, HeaderMap, serde_json::V
 #[tokio::test]
 async fn sign_in_sessions_csrf_expiry_and_sign_out() {
     let t = setup().await;
-    let id = admin_id(&t).await;
-    let (s, v) = give_password(&t, &id, "short").await;
+    let (s, v) = give_password(&t, &t.admin, "admin", "short").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = give_password(&t, &id, "correct horse battery").await;
+    let (s, v) = give_password(&t, &t.admin, "admin", "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // a wrong password: 401 with the JSON body, audited
@@ -223,8 +157,7 @@ async fn sign_in_sessions_csrf_expiry_and_sign_out() {
 #[tokio::test]
 async fn failed_sign_ins_are_throttled_even_for_the_right_password() {
     let t = setup().await;
-    let id = admin_id(&t).await;
-    let (s, v) = give_password(&t, &id, "correct horse battery").await;
+    let (s, v) = give_password(&t, &t.admin, "admin", "correct horse battery").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     for _ in 0..5 {
         let (s, _, _) = sign_in(&t, "guess guess guess").await;
