@@ -139,7 +139,7 @@ async fn demo_token(
             return Ok(t.trim().to_string());
         }
     }
-    let t = crate::service::tokens::operator_token(
+    let t = crate::users::tokens::operator_token(
         &collector.state.store,
         collector.state.now_ms(),
         name,
@@ -180,7 +180,7 @@ async fn demo_password(collector: &Collector, data: &Path) -> Result<String, Dem
     getrandom::getrandom(&mut raw).map_err(|e| DemoError::Other(e.to_string()))?;
     let pw = format!("tend-{}", hex::encode(raw));
     for id in &ids {
-        crate::service::sessions::set_password(&collector.state, id, &pw)
+        crate::users::sessions::set_password(&collector.state, id, &pw)
             .await
             .map_err(other)?;
     }
@@ -309,14 +309,14 @@ pub async fn start(
     // the local agent enrolls with a one-use, one-hour enrollment token, never with
     // the fleet secret (what the docs tell a real deployment to do too)
     let mut bundle = crate::pki::bundle(&data, &url).map_err(ServeError::from)?;
-    let operator = crate::auth::ApiUser {
+    let operator = crate::users::auth::ApiUser {
         id: String::new(),
         name: "demo".into(),
         role: Role::Admin,
         token_id: String::new(),
         session_csrf: None,
     };
-    bundle.enroll_secret = crate::service::revocation::create_enroll_token(
+    bundle.enroll_secret = crate::enroll::tokens::create_enroll_token(
         &collector.state,
         &operator,
         tend_shared::enroll::EnrollTokenCreate {

@@ -6,24 +6,36 @@
 //! `pki` owns the data dir's keys; `demo` runs the real agent binary beside a collector.
 //! The analyst CLI lives in the `tendctl` crate; the server links no agent code.
 
+pub mod accounts;
 pub mod admin;
-pub mod auth;
+pub mod assets;
+pub mod audit;
+pub mod checkin;
 pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod demo;
+pub mod devices;
+pub mod enroll;
 pub mod error;
+pub mod fleet;
 pub mod http;
 pub mod jobs;
+pub mod kb;
 pub mod limits;
 pub mod metrics;
 pub mod pki;
+pub mod policy;
 pub mod releases;
 pub mod server;
-pub mod service;
+pub mod settings;
 pub mod state;
 pub mod store;
+pub mod sweep;
+pub mod text;
 pub mod tickets;
+pub mod users;
+pub mod webhooks;
 
 pub use http::app;
 pub use server::Collector;

@@ -5,11 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::User;
-
-/// For `skip_serializing_if` on counters that start at zero.
-pub fn is_zero(v: &u64) -> bool {
-    *v == 0
-}
+pub use crate::api::{is_zero, SecurityNotice};
 
 /// `POST /api/v1/users/{id}/password-reset` (admin): the one-time code, shown once to
 /// the admin to hand to the account's owner. The old password and every session of
@@ -44,19 +40,6 @@ impl std::fmt::Debug for PasswordRedeem {
             .field("name", &self.name)
             .finish_non_exhaustive()
     }
-}
-
-/// Something every admin should know about, shown as a banner in the console.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SecurityNotice {
-    pub at_ms: u64,
-    /// `user.password_reset`, `user.password_redeem`.
-    pub kind: String,
-    /// Who did it (`user:alice`).
-    pub actor: String,
-    /// The user it was done to.
-    pub user: String,
-    pub message: String,
 }
 
 /// `GET|PUT /api/v1/settings/security` (PUT: admin).

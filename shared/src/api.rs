@@ -106,7 +106,7 @@ pub struct User {
     pub must_set_password: bool,
     /// Raised by every password change or reset: sessions and the tokens minted from
     /// them carry the value they were made under and end when it moves.
-    #[serde(default, skip_serializing_if = "crate::accounts::is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub credentials_version: u64,
 }
 
@@ -136,7 +136,7 @@ pub struct SessionInfo {
     pub idle_timeout_s: u64,
     /// For admins: recent security events every admin should see (password resets).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notices: Vec<crate::accounts::SecurityNotice>,
+    pub notices: Vec<SecurityNotice>,
 }
 
 /// `PUT /api/v1/users/{id}/password`: the signed-in user changes its own password,
@@ -235,6 +235,24 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
     #[serde(default)]
     pub detail: serde_json::Value,
+}
+
+/// For `skip_serializing_if` on counters that start at zero.
+pub fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// Something every admin should know about, shown as a banner in the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityNotice {
+    pub at_ms: u64,
+    /// `user.password_reset`, `user.password_redeem`.
+    pub kind: String,
+    /// Who did it (`user:alice`).
+    pub actor: String,
+    /// The user it was done to.
+    pub user: String,
+    pub message: String,
 }
 
 #[cfg(test)]

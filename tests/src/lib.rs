@@ -13,6 +13,7 @@ use tend_client::Client;
 pub mod browser;
 pub mod demo;
 pub mod jsscan;
+pub mod shape;
 
 static BUILD: Mutex<bool> = Mutex::new(false);
 

@@ -2,6 +2,7 @@
 //! processes) run on every evaluation; slow ones (pending updates, encryption,
 //! firewall, battery) are cached for a while in `ProbeCache`.
 
+use crate::parse::crash::crash_process_name;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -65,49 +66,6 @@ impl ProbeCache {
             ..ProbeCache::default()
         };
     }
-}
-
-/// Process name from a crash report's file name: apport (`_usr_bin_gedit.1000.crash`),
-/// systemd-coredump (`core.gedit.1000.<boot>.<pid>.<ts>.zst`), macOS
-/// (`Finder_2024-03-21-101010_host.ips`, `Finder-2024-03-21-101010.crash`).
-pub fn crash_process_name(file_name: &str) -> Option<String> {
-    if let Some(rest) = file_name.strip_prefix("core.") {
-        return rest
-            .split('.')
-            .next()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-    }
-    if let Some(stem) = file_name
-        .strip_suffix(".crash")
-        .filter(|s| s.starts_with('_'))
-    {
-        let stem = match stem.rsplit_once('.') {
-            Some((a, uid)) if uid.chars().all(|c| c.is_ascii_digit()) => a,
-            _ => stem,
-        };
-        return stem
-            .rsplit('_')
-            .next()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-    }
-    let stem = file_name
-        .strip_suffix(".ips")
-        .or_else(|| file_name.strip_suffix(".crash"))?;
-    // the name ends where the date begins: "_2024-" or "-2024-"
-    let bytes = stem.as_bytes();
-    for i in 0..bytes.len() {
-        if (bytes[i] == b'_' || bytes[i] == b'-')
-            && stem
-                .get(i + 1..i + 5)
-                .is_some_and(|y| y.chars().all(|c| c.is_ascii_digit()))
-            && stem.get(i + 5..i + 6) == Some("-")
-        {
-            return Some(stem[..i].to_string()).filter(|s| !s.is_empty());
-        }
-    }
-    Some(stem.to_string())
 }
 
 /// Crash reports in `dir` modified after `since`: (process, file name).

@@ -223,7 +223,7 @@ impl Agent {
         if let Some(dir) = &self.life.updates {
             // the guard of this trial sleeps until its deadline: no next update swaps
             // the files it would read before it has woken and gone
-            dir.set_guard_until(p.deadline_ms + crate::update::guard::GUARD_MARGIN_MS);
+            dir.set_guard_until(p.deadline_ms + crate::update::GUARD_MARGIN_MS);
             dir.clear_pending();
         }
         tracing::info!(from = %p.from, to = %p.to, "update confirmed");

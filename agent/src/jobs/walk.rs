@@ -5,7 +5,6 @@
 //! reads a log from its end, not the whole file into memory.
 
 use std::ffi::CStr;
-use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
@@ -134,33 +133,6 @@ fn size_at(parent: &Dir, name: &CStr, seen: &mut usize, max: usize) -> u64 {
     total
 }
 
-/// The last `n` lines of the file at `path`, read backwards from its end in blocks
-/// (at most 8 MiB read, whatever the file's size).
-pub fn tail(path: &Path, n: usize) -> std::io::Result<String> {
-    const BLOCK: u64 = 64 * 1024;
-    const MAX: u64 = 8 << 20;
-    let mut f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    let mut start = len;
-    let mut buf: Vec<u8> = Vec::new();
-    while start > 0 && (len - start) < MAX {
-        let step = BLOCK.min(start);
-        start -= step;
-        f.seek(SeekFrom::Start(start))?;
-        let mut block = vec![0u8; step as usize];
-        f.read_exact(&mut block)?;
-        block.extend_from_slice(&buf);
-        buf = block;
-        // one more newline than lines wanted: the first line is then whole
-        if buf.iter().filter(|b| **b == b'\n').count() > n {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&buf);
-    let lines: Vec<&str> = text.lines().collect();
-    Ok(lines[lines.len().saturating_sub(n)..].join("\n"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,8 +164,8 @@ mod tests {
         let p = dir.path().join("log");
         let text: String = (0..100_000).map(|i| format!("line {i}\n")).collect();
         std::fs::write(&p, text).unwrap();
-        let t = tail(&p, 3).unwrap();
+        let t = crate::platform::tail(&p, 3).unwrap();
         assert_eq!(t, "line 99997\nline 99998\nline 99999");
-        assert_eq!(tail(&p, 1).unwrap(), "line 99999");
+        assert_eq!(crate::platform::tail(&p, 1).unwrap(), "line 99999");
     }
 }

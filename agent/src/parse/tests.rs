@@ -364,7 +364,7 @@ fn applications_xml() {
 
 #[test]
 fn crash_report_names() {
-    use crate::checks::measure::crash_process_name;
+    use crate::parse::crash::crash_process_name;
     // the fixture files are named as their sources named them; real reports carry the
     // process name first, as in the .ips header's app_name
     let ips = fixture("macos/crash-report.intel-macmini7_1-12.4.CrashingTest.ips");

@@ -248,9 +248,9 @@ pub fn log_tail(source: tend_shared::diagnostics::LogSource, n: u32) -> Result<S
         }
         LogSource::Syslog => {
             // from the end: a syslog of gigabytes costs one block, not the file
-            crate::jobs::walk::tail(std::path::Path::new("/var/log/syslog"), n as usize)
+            crate::platform::tail(std::path::Path::new("/var/log/syslog"), n as usize)
                 .or_else(|_| {
-                    crate::jobs::walk::tail(std::path::Path::new("/var/log/messages"), n as usize)
+                    crate::platform::tail(std::path::Path::new("/var/log/messages"), n as usize)
                 })
                 .map_err(|e| format!("no syslog file: {e}"))
         }

@@ -183,7 +183,7 @@ pub fn log_tail(source: tend_shared::diagnostics::LogSource, n: u32) -> Result<S
         )
         .ok_or("log show failed")?,
         LogSource::Syslog => {
-            return crate::jobs::walk::tail(std::path::Path::new("/var/log/system.log"), n as usize)
+            return crate::platform::tail(std::path::Path::new("/var/log/system.log"), n as usize)
                 .map_err(|e| e.to_string())
         }
         LogSource::Journal => return Err("journald is Linux only".into()),

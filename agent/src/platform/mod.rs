@@ -81,3 +81,31 @@ pub fn has_command(program: &str) -> bool {
         .iter()
         .any(|d| std::path::Path::new(d).join(program).exists())
 }
+
+/// The last `n` lines of the file at `path`, read backwards from its end in blocks
+/// (at most 8 MiB read, whatever the file's size).
+pub fn tail(path: &std::path::Path, n: usize) -> std::io::Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const BLOCK: u64 = 64 * 1024;
+    const MAX: u64 = 8 << 20;
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut start = len;
+    let mut buf: Vec<u8> = Vec::new();
+    while start > 0 && (len - start) < MAX {
+        let step = BLOCK.min(start);
+        start -= step;
+        f.seek(SeekFrom::Start(start))?;
+        let mut block = vec![0u8; step as usize];
+        f.read_exact(&mut block)?;
+        block.extend_from_slice(&buf);
+        buf = block;
+        // one more newline than lines wanted: the first line is then whole
+        if buf.iter().filter(|b| **b == b'\n').count() > n {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let lines: Vec<&str> = text.lines().collect();
+    Ok(lines[lines.len().saturating_sub(n)..].join("\n"))
+}

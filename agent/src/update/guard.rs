@@ -11,10 +11,6 @@ use super::install::{roll_back, Restart};
 use super::{UpdateDir, UpdateError};
 use crate::state::StateDir;
 
-/// The guard acts this long after the deadline, so the new version's own rollback
-/// (at the deadline) goes first when it can.
-pub const GUARD_MARGIN_MS: u64 = 3_000;
-
 /// The PID file the daemon writes at start.
 pub const PID_FILE: &str = "agent.pid";
 

@@ -199,9 +199,7 @@ fn spawn_guard(
         "--state".into(),
         state.into(),
         "--until-ms".into(),
-        (p.deadline_ms + super::guard::GUARD_MARGIN_MS)
-            .to_string()
-            .into(),
+        (p.deadline_ms + super::GUARD_MARGIN_MS).to_string().into(),
         "--trial".into(),
         p.started_ms.to_string().into(),
         "--restart".into(),

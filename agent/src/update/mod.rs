@@ -211,6 +211,10 @@ pub fn installed_path() -> Option<PathBuf> {
     })
 }
 
+/// The guard acts this long after the deadline, so the new version's own rollback
+/// (at the deadline) goes first when it can.
+pub const GUARD_MARGIN_MS: u64 = 3_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

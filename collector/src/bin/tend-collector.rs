@@ -417,8 +417,7 @@ async fn init(at: StoreArgs) -> anyhow::Result<()> {
     let first = tend_collector::cluster::join(&store, &cfg.data, &cluster_key).await?;
     tend_collector::pki::load_or_create(&cfg.data, &cfg.sans)?;
     let admin =
-        tend_collector::service::tokens::create_initial_admin(&store, tend_shared::now_ms())
-            .await?;
+        tend_collector::users::tokens::create_initial_admin(&store, tend_shared::now_ms()).await?;
     store.flush().await?;
     if first {
         print_out(&format!(
@@ -550,10 +549,10 @@ async fn main() {
         } => {
             async {
                 let store = at.open().await?;
-                let (_, token) = tend_collector::service::tokens::create_user(
+                let (_, token) = tend_collector::users::tokens::create_user(
                     &store,
                     tend_shared::now_ms(),
-                    tend_collector::service::tokens::Creator::System,
+                    tend_collector::users::tokens::Creator::System,
                     &name,
                     role,
                 )
@@ -569,7 +568,7 @@ async fn main() {
         } => {
             async {
                 let store = at.open().await?;
-                let token = tend_collector::service::tokens::operator_token(
+                let token = tend_collector::users::tokens::operator_token(
                     &store,
                     tend_shared::now_ms(),
                     &name,

@@ -1,17 +1,9 @@
 //! The axum router: thin handlers over `service`, plus the layers every request goes
 //! through (body limit, timeout, compression, tracing, metrics, JSON error bodies).
 
-mod agent;
-mod analyst;
 mod etag;
-mod jobs;
-mod kb;
 mod ops;
-mod releases;
-mod session;
-mod tickets;
 mod ui;
-mod users;
 
 use std::time::Instant;
 
@@ -44,7 +36,7 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let uploads = Router::new()
         .route(
             "/api/v1/releases/{version}/{platform}",
-            put(releases::upload),
+            put(crate::releases::routes::upload),
         )
         .layer(DefaultBodyLimit::max(crate::releases::MAX_ARTIFACT_BYTES))
         .layer(RequestBodyLimitLayer::new(
@@ -52,149 +44,220 @@ pub(crate) fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         ));
     // what the console polls answers conditional GETs (`If-None-Match` → 304)
     let polled = Router::new()
-        .route("/api/v1/tickets", get(tickets::list).post(tickets::create))
+        .route(
+            "/api/v1/tickets",
+            get(crate::tickets::routes::list).post(crate::tickets::routes::create),
+        )
         .route(
             "/api/v1/tickets/{id}",
-            get(tickets::detail).patch(tickets::patch),
+            get(crate::tickets::routes::detail).patch(crate::tickets::routes::patch),
         )
-        .route("/api/v1/reports/overview", get(tickets::overview))
+        .route(
+            "/api/v1/reports/overview",
+            get(crate::tickets::routes::overview),
+        )
         .route_layer(middleware::from_fn(etag::etag));
     Router::new()
         .route("/", get(ui::index))
         .route("/ui/{file}", get(ui::asset))
-        .route("/api/v1/diagnostics", get(jobs::diagnostics))
+        .route("/api/v1/diagnostics", get(crate::jobs::routes::diagnostics))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
-        .route("/api/v1/enroll", post(agent::enroll))
-        .route("/api/v1/checkin", post(agent::checkin))
-        .route("/api/v1/jobs/next", get(agent::jobs_next))
-        .route("/api/v1/devices", get(analyst::list_devices))
-        .route("/api/v1/devices/{id}", get(analyst::device))
-        .route("/api/v1/devices/{id}/events", get(analyst::device_events))
+        .route("/api/v1/enroll", post(crate::enroll::routes::enroll))
+        .route("/api/v1/checkin", post(crate::checkin::routes::checkin))
+        .route("/api/v1/jobs/next", get(crate::jobs::routes::jobs_next))
+        .route("/api/v1/devices", get(crate::devices::routes::list_devices))
+        .route("/api/v1/devices/{id}", get(crate::devices::routes::device))
+        .route(
+            "/api/v1/devices/{id}/events",
+            get(crate::devices::routes::device_events),
+        )
         .route(
             "/api/v1/assets",
-            get(analyst::list_assets).post(analyst::create_asset),
+            get(crate::assets::routes::list_assets).post(crate::assets::routes::create_asset),
         )
         .route(
             "/api/v1/assets/{id}",
-            get(analyst::asset).patch(analyst::patch_asset),
+            get(crate::assets::routes::asset).patch(crate::assets::routes::patch_asset),
         )
         .route(
             "/api/v1/assets/{id}/offboard",
-            post(analyst::offboard_asset),
+            post(crate::assets::routes::offboard_asset),
         )
-        .route("/api/v1/audit", get(analyst::audit))
+        .route("/api/v1/audit", get(crate::audit::audit))
         .route(
             "/api/v1/policy",
-            get(analyst::policy).put(analyst::put_policy),
+            get(crate::policy::routes::policy).put(crate::policy::routes::put_policy),
         )
         .route(
             "/api/v1/tokens",
-            get(users::list_tokens).post(users::create_token),
+            get(crate::users::routes::list_tokens).post(crate::users::routes::create_token),
         )
         .route(
             "/api/v1/tokens/{id}",
-            axum::routing::delete(users::revoke_token),
+            axum::routing::delete(crate::users::routes::revoke_token),
         )
         .route(
             "/api/v1/users",
-            get(users::list_users).post(users::create_user),
+            get(crate::users::routes::list_users).post(crate::users::routes::create_user),
         )
-        .route("/api/v1/users/{id}/disable", post(users::disable_user))
-        .route("/api/v1/users/{id}/password", put(session::set_password))
+        .route(
+            "/api/v1/users/{id}/disable",
+            post(crate::users::routes::disable_user),
+        )
+        .route(
+            "/api/v1/users/{id}/password",
+            put(crate::accounts::routes::set_password),
+        )
         .route(
             "/api/v1/users/{id}/password-reset",
-            post(session::issue_reset),
+            post(crate::accounts::routes::issue_reset),
         )
-        .route("/api/v1/password-reset", post(session::redeem_reset))
+        .route(
+            "/api/v1/password-reset",
+            post(crate::accounts::routes::redeem_reset),
+        )
         .route(
             "/api/v1/settings/security",
-            get(session::security_settings).put(session::put_security_settings),
+            get(crate::accounts::routes::security_settings)
+                .put(crate::accounts::routes::put_security_settings),
         )
         .route(
             "/api/v1/session",
-            get(session::whoami)
-                .post(session::sign_in)
-                .delete(session::sign_out),
+            get(crate::accounts::routes::whoami)
+                .post(crate::accounts::routes::sign_in)
+                .delete(crate::accounts::routes::sign_out),
         )
         .route(
             "/api/v1/devices/{id}/reenroll/approve",
-            post(users::approve_reenroll),
+            post(crate::enroll::routes::approve_reenroll),
         )
         .route(
             "/api/v1/devices/{id}/decommission",
-            post(users::decommission),
+            post(crate::assets::routes::decommission),
         )
         .route(
             "/api/v1/enroll-tokens",
-            get(users::list_enroll_tokens).post(users::create_enroll_token),
+            get(crate::enroll::routes::list_enroll_tokens)
+                .post(crate::enroll::routes::create_enroll_token),
         )
-        .route("/api/v1/enrollments", get(users::enrollments))
+        .route(
+            "/api/v1/enrollments",
+            get(crate::enroll::routes::enrollments),
+        )
         .route(
             "/api/v1/enroll-tokens/{id}",
-            axum::routing::delete(users::revoke_enroll_token),
+            axum::routing::delete(crate::enroll::routes::revoke_enroll_token),
         )
-        .route("/api/v1/tickets/{id}/comments", post(tickets::comment))
-        .route("/api/v1/tickets/{id}/csat", post(agent::csat))
-        .route("/api/v1/device/tickets/{id}", get(agent::requester_ticket))
-        .route("/api/v1/kb", get(kb::list).post(kb::create))
+        .route(
+            "/api/v1/tickets/{id}/comments",
+            post(crate::tickets::routes::comment),
+        )
+        .route(
+            "/api/v1/tickets/{id}/csat",
+            post(crate::tickets::routes::csat),
+        )
+        .route(
+            "/api/v1/device/tickets/{id}",
+            get(crate::tickets::routes::requester_ticket),
+        )
+        .route(
+            "/api/v1/kb",
+            get(crate::kb::routes::list).post(crate::kb::routes::create),
+        )
         .route(
             "/api/v1/kb/{id}",
-            get(kb::show).put(kb::update).delete(kb::remove),
+            get(crate::kb::routes::show)
+                .put(crate::kb::routes::update)
+                .delete(crate::kb::routes::remove),
         )
-        .route("/api/v1/device/kb", get(kb::suggest))
-        .route("/api/v1/device/kb/{id}/withdrawn", post(kb::withdrawn))
-        .route("/api/v1/problems", get(tickets::problems))
-        .route("/api/v1/reports/sla", get(tickets::sla_report))
-        .route("/api/v1/reports/service-desk", get(tickets::service_desk))
+        .route("/api/v1/device/kb", get(crate::kb::routes::suggest))
+        .route(
+            "/api/v1/device/kb/{id}/withdrawn",
+            post(crate::kb::routes::withdrawn),
+        )
+        .route("/api/v1/problems", get(crate::tickets::routes::problems))
+        .route(
+            "/api/v1/reports/sla",
+            get(crate::tickets::routes::sla_report),
+        )
+        .route(
+            "/api/v1/reports/service-desk",
+            get(crate::tickets::routes::service_desk),
+        )
         .route(
             "/api/v1/reports/service-desk.csv",
-            get(tickets::service_desk_csv),
+            get(crate::tickets::routes::service_desk_csv),
         )
         .route(
             "/api/v1/settings/tickets",
-            get(tickets::settings).put(tickets::put_settings),
+            get(crate::tickets::routes::settings).put(crate::tickets::routes::put_settings),
         )
         .route(
             "/api/v1/webhooks",
-            get(tickets::list_webhooks).post(tickets::create_webhook),
+            get(crate::webhooks::routes::list_webhooks)
+                .post(crate::webhooks::routes::create_webhook),
         )
         .route(
             "/api/v1/webhooks/{id}",
-            axum::routing::delete(tickets::delete_webhook),
+            axum::routing::delete(crate::webhooks::routes::delete_webhook),
         )
         .route(
             "/api/v1/scripts",
-            get(jobs::list_scripts).post(jobs::submit_script),
+            get(crate::jobs::routes::list_scripts).post(crate::jobs::routes::submit_script),
         )
-        .route("/api/v1/scripts/{id}", get(jobs::script))
-        .route("/api/v1/scripts/{id}/approve", post(jobs::approve_script))
-        .route("/api/v1/scripts/{id}/revoke", post(jobs::revoke_script))
-        .route("/api/v1/scripts/{id}/signed", get(jobs::signed_script))
+        .route("/api/v1/scripts/{id}", get(crate::jobs::routes::script))
+        .route(
+            "/api/v1/scripts/{id}/approve",
+            post(crate::jobs::routes::approve_script),
+        )
+        .route(
+            "/api/v1/scripts/{id}/revoke",
+            post(crate::jobs::routes::revoke_script),
+        )
+        .route(
+            "/api/v1/scripts/{id}/signed",
+            get(crate::jobs::routes::signed_script),
+        )
         .route(
             "/api/v1/devices/{id}/diagnostics",
-            post(jobs::queue_diagnostic),
+            post(crate::jobs::routes::queue_diagnostic),
         )
-        .route("/api/v1/devices/{id}/scripts", post(jobs::queue_script))
-        .route("/api/v1/devices/{id}/jobs", get(jobs::device_jobs))
-        .route("/api/v1/jobs/{id}", get(jobs::job))
-        .route("/api/v1/jobs/{id}/result", post(jobs::job_result))
-        .route("/api/v1/bulk", post(jobs::create_bulk))
-        .route("/api/v1/bulk/{id}", get(jobs::bulk_status))
-        .route("/api/v1/releases", get(releases::list))
-        .route("/api/v1/releases/latest", get(releases::latest))
-        .route("/api/v1/releases/{version}", get(releases::show))
+        .route(
+            "/api/v1/devices/{id}/scripts",
+            post(crate::jobs::routes::queue_script),
+        )
+        .route(
+            "/api/v1/devices/{id}/jobs",
+            get(crate::jobs::routes::device_jobs),
+        )
+        .route("/api/v1/jobs/{id}", get(crate::jobs::routes::job))
+        .route(
+            "/api/v1/jobs/{id}/result",
+            post(crate::jobs::routes::job_result),
+        )
+        .route("/api/v1/bulk", post(crate::jobs::routes::create_bulk))
+        .route("/api/v1/bulk/{id}", get(crate::jobs::routes::bulk_status))
+        .route("/api/v1/releases", get(crate::releases::routes::list))
+        .route(
+            "/api/v1/releases/latest",
+            get(crate::releases::routes::latest),
+        )
+        .route(
+            "/api/v1/releases/{version}",
+            get(crate::releases::routes::show),
+        )
         .route(
             "/api/v1/releases/{version}/rollout",
-            post(releases::rollout),
+            post(crate::releases::routes::rollout),
         )
         .route(
             "/api/v1/releases/{version}/approve",
-            post(releases::approve),
+            post(crate::releases::routes::approve),
         )
         .route(
             "/api/v1/releases/{version}/{platform}/artifact",
-            get(releases::artifact),
+            get(crate::releases::routes::artifact),
         )
         .merge(polled)
         .merge(extra)

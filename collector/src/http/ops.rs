@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::error::{error_response, ApiError};
-use crate::service;
 use crate::state::AppState;
 
 /// Liveness and the store's reachability; the device count comes from counters (a
@@ -22,7 +21,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::V
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let by_health = service::devices::count_by_health(&state).await?;
+    let by_health = crate::devices::count_by_health(&state).await?;
     let open = state.store.read().counts().await?.open_tickets;
     let mut body = state.metrics.render(&by_health, state.store.size_on_disk());
     body.push_str(&format!(

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use tend_shared::api::AuditOutcome;
 use tend_shared::jobs::{BulkAction, BulkRequest, BulkStatus, JobSpec};
 
-use crate::auth::ApiUser;
 use crate::error::ApiError;
+use crate::fleet::DeviceFilter;
+use crate::jobs::BulkRecord;
 use crate::state::AppState;
-use crate::store::{random_hex_id, BulkRecord, DeviceFilter};
+use crate::store::random_hex_id;
+use crate::users::auth::ApiUser;
 
 /// Most devices one bulk action reaches.
 pub const MAX_DEVICES: usize = 50_000;

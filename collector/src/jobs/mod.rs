@@ -11,6 +11,11 @@
 //! been lost; the agent runs a job id once). A job delivered or running past its run
 //! deadline expires, saying why, so nobody waits on it forever.
 
+pub mod routes;
+mod store;
+
+pub use store::BulkRecord;
+
 pub mod bulk;
 pub mod scripts;
 
@@ -18,8 +23,9 @@ use tend_shared::api::AuditOutcome;
 use tend_shared::jobs::{Job, JobResult, JobSpec, JobState, JobView};
 
 use crate::error::ApiError;
+use crate::fleet::DeviceRecord;
 use crate::state::AppState;
-use crate::store::{random_hex_id, DeviceRecord};
+use crate::store::random_hex_id;
 
 /// Jobs not picked up within this long expire.
 pub const JOB_TTL_MS: u64 = 24 * 3600 * 1000;

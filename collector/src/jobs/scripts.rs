@@ -7,10 +7,10 @@ use tend_shared::enroll::Platform;
 use tend_shared::jobs::{JobState, Script, ScriptStatus, ScriptSubmit, SignedScript, INTERPRETERS};
 use tend_shared::signing::{script_manifest, sha256_hex, sign_b64};
 
-use crate::auth::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::random_hex_id;
+use crate::users::auth::ApiUser;
 
 /// Largest script body accepted.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -232,7 +232,7 @@ pub async fn second_person(
         return Ok(Err(format!("{} made it", approver.name)));
     }
     if !author.is_empty()
-        && !crate::service::tokens::independent(&state.store, &approver.id, &author).await?
+        && !crate::users::tokens::independent(&state.store, &approver.id, &author).await?
     {
         return Ok(Err(format!(
             "{} and {author_name} are not independent (one created the other or reset its password)",

@@ -89,13 +89,13 @@ async fn uploads_rings_offers_and_failed_versions() {
     )
     .await
     .unwrap();
-    let admin = crate::service::tokens::operator_token(&state.store, 1, "root", Role::Admin)
+    let admin = crate::users::tokens::operator_token(&state.store, 1, "root", Role::Admin)
         .await
         .unwrap();
-    let analyst = crate::service::tokens::operator_token(&state.store, 1, "ann", Role::Analyst)
+    let analyst = crate::users::tokens::operator_token(&state.store, 1, "ann", Role::Analyst)
         .await
         .unwrap();
-    let enrolled = crate::service::enroll::enroll(
+    let enrolled = crate::enroll::enroll(
         &state,
         serde_json::from_value(serde_json::json!({
             "enroll_secret": "s", "agent_version": "0.1.0",
@@ -208,7 +208,7 @@ async fn uploads_rings_offers_and_failed_versions() {
     let (s, b) = approve(puppet).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&b));
     assert!(String::from_utf8_lossy(&b).contains("not independent"));
-    let root2 = crate::service::tokens::operator_token(&state.store, 1, "root2", Role::Admin)
+    let root2 = crate::users::tokens::operator_token(&state.store, 1, "root2", Role::Admin)
         .await
         .unwrap();
     let (s, b) = approve(root2).await;
@@ -318,7 +318,7 @@ async fn uploads_rings_offers_and_failed_versions() {
     assert_eq!(s, StatusCode::OK);
     let mut outsider = None;
     for i in 0..10 {
-        let e = crate::service::enroll::enroll(
+        let e = crate::enroll::enroll(
             &state,
             serde_json::from_value(serde_json::json!({
                 "enroll_secret": "s", "agent_version": "0.1.0",

@@ -12,6 +12,11 @@
 //!   release's threshold (after `min_sample` attempts) the rollout halts by itself
 //!   and says why; an admin resuming it clears the halt.
 
+pub mod routes;
+mod store;
+
+pub use store::{stage_counter, ARTIFACT_CHUNK};
+
 use std::cmp::Ordering;
 
 use sha2::{Digest, Sha256};
@@ -23,8 +28,9 @@ use tend_shared::releases::{
 };
 
 use crate::error::ApiError;
+use crate::fleet::DeviceRecord;
 use crate::state::AppState;
-use crate::store::{DeviceRecord, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Largest artifact accepted (a stripped agent is ~5 MB; universal macOS ~12 MB).
 pub const MAX_ARTIFACT_BYTES: usize = 256 << 20;
@@ -241,7 +247,7 @@ async fn patch_in(
 /// existed before the last upload (the two-person rule, as for scripts).
 pub async fn approve(
     state: &AppState,
-    user: &crate::auth::ApiUser,
+    user: &crate::users::auth::ApiUser,
     version: &str,
 ) -> Result<Release, ApiError> {
     let r = state
@@ -432,7 +438,7 @@ pub async fn on_update_event(
             let before = r.rollout.halted;
             for (field, n) in count(&mut r.rollout, st) {
                 tx.count_add(
-                    &crate::store::stage_counter(&r.version, stage, field),
+                    &crate::releases::stage_counter(&r.version, stage, field),
                     &device.id,
                     n,
                 )

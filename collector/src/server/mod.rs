@@ -141,10 +141,10 @@ impl Collector {
         let state = AppState::new(store, clock, keys, limits).await?;
         let now = state.now_ms();
         let setup = |e: crate::error::ApiError| ServeError::Setup(e.to_string());
-        crate::service::tokens::migrate_legacy_tokens(&state.store, now)
+        crate::users::tokens::migrate_legacy_tokens(&state.store, now)
             .await
             .map_err(setup)?;
-        let initial_admin_token = crate::service::tokens::create_initial_admin(&state.store, now)
+        let initial_admin_token = crate::users::tokens::create_initial_admin(&state.store, now)
             .await
             .map_err(setup)?;
         state.store.flush().await?;
@@ -187,12 +187,12 @@ impl Collector {
         });
         let store = self.state.store.clone();
         let st = self.state.clone();
-        let sweeper = tokio::spawn(crate::tickets::sweep::run(
+        let sweeper = tokio::spawn(crate::sweep::run(
             st.clone(),
             st.limits.sweep_every,
             st.shutdown_signal(),
         ));
-        let hooks = tokio::spawn(crate::tickets::webhooks::run(
+        let hooks = tokio::spawn(crate::webhooks::run(
             st.clone(),
             st.limits.webhook_retry_base,
             st.shutdown_signal(),

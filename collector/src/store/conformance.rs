@@ -12,12 +12,12 @@ use tend_shared::tickets::{TicketPatch, TicketSource, TicketStatus};
 
 use super::fixtures::{device, put_devices, report, state, T0};
 use super::kv::tests::both;
-use super::{
-    Cursor, DeviceFilter, DeviceRecord, DeviceSort, Store, StoreError, TicketFilter, TicketSort,
-};
+use super::{Cursor, Store, StoreError};
 use crate::error::ApiError;
+use crate::fleet::{DeviceFilter, DeviceRecord, DeviceSort};
 use crate::state::AppState;
 use crate::tickets::{self, Filed};
+use crate::tickets::{TicketFilter, TicketSort};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_five_concurrent_reports_make_one_ticket() {

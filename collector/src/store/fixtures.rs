@@ -7,9 +7,11 @@ use tend_shared::enroll::Platform;
 use tend_shared::health::{HealthStatus, Severity};
 use tend_shared::tickets::{TicketRequest, TicketSource, TicketStatus};
 
-use super::{DeviceRecord, Store, StoreError};
+use super::{AuditFilter, Store, StoreError};
 use crate::clock::ManualClock;
+use crate::fleet::DeviceRecord;
 use crate::state::{AppState, Keys, Limits};
+use crate::tickets::TicketRecord;
 
 pub(crate) const T0: u64 = 1_700_000_000_000;
 
@@ -64,8 +66,8 @@ pub(crate) fn device(n: usize) -> DeviceRecord {
 }
 
 /// An open agent ticket `id` of `device` (for stores written by hand).
-pub(crate) fn ticket(id: &str, device: &str) -> super::TicketRecord {
-    super::TicketRecord::new(tend_shared::tickets::Ticket {
+pub(crate) fn ticket(id: &str, device: &str) -> TicketRecord {
+    TicketRecord::new(tend_shared::tickets::Ticket {
         id: id.into(),
         device_id: device.into(),
         asset_id: None,
@@ -121,5 +123,33 @@ pub(crate) fn report(rid: &str, key: &str) -> TicketRequest {
         observed_at_ms: T0,
         requester: None,
         category: None,
+    }
+}
+
+/// Shorthands for tests: one unit of work each.
+impl Store {
+    pub async fn test_update_device(
+        &self,
+        id: &str,
+        f: impl Fn(&mut DeviceRecord),
+    ) -> Option<DeviceRecord> {
+        crate::atomic!(self, tx: StoreError => tx.update_device(id, &f).await).unwrap()
+    }
+
+    pub async fn test_audit(&self, f: AuditFilter) -> Vec<tend_shared::api::AuditEntry> {
+        self.read()
+            .audit_page(&f, None, 1000)
+            .await
+            .unwrap()
+            .unwrap()
+            .items
+    }
+
+    pub async fn test_tickets(&self) -> Vec<TicketRecord> {
+        self.read().all_json("tickets", "tk/").await.unwrap()
+    }
+
+    pub async fn test_device_count(&self) -> u64 {
+        self.read().counts().await.unwrap().devices
     }
 }

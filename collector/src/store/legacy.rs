@@ -240,7 +240,7 @@ fn copy(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
     }
     for item in tree(kv, "users")?.iter() {
         let (_, v) = item?;
-        let u: super::UserRecord = from_json("users", &v)?;
+        let u: crate::users::UserRecord = from_json("users", &v)?;
         c.tx().put(
             k1("usr.name/", &u.name.to_ascii_lowercase()),
             u.id.clone().into_bytes(),
@@ -262,7 +262,7 @@ fn copy(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
     let mut highest = 0u64;
     for item in tree(kv, "tickets")?.iter() {
         let (_, v) = item?;
-        let t: super::TicketRecord = from_json("tickets", &v)?;
+        let t: crate::tickets::TicketRecord = from_json("tickets", &v)?;
         if let Some(n) = t
             .ticket
             .id
@@ -351,7 +351,7 @@ fn copy_releases(kv: &SledKv, c: &mut Copier) -> Result<(), StoreError> {
                 ("failed", s.failed),
             ] {
                 now(c.tx().count_set(
-                    &super::releases::stage_counter(&r.version, i, field),
+                    &crate::releases::stage_counter(&r.version, i, field),
                     n as i64,
                 ))?;
             }

@@ -8,26 +8,12 @@
 //! Durability is explicit: callers `flush` before they acknowledge anything (sled
 //! fsyncs with group commit; on PostgreSQL a commit is already durable).
 
-mod assets;
-mod audit;
-mod counters;
-mod devices;
-mod enrollment;
-mod events;
-mod jobs;
-mod kb;
+pub mod audit;
+pub mod counters;
 pub mod keys;
 pub mod kv;
 mod legacy;
 pub mod paging;
-mod releases;
-mod sessions;
-mod ticket_list;
-mod ticket_reports;
-mod tickets;
-mod tokens;
-mod users;
-mod webhooks;
 
 #[cfg(test)]
 mod conformance;
@@ -39,23 +25,12 @@ pub(crate) use fixtures::{device as conformance_device, ticket as conformance_ti
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use assets::{normalize_serial, AssetRecord};
 pub use audit::AuditFilter;
 pub use counters::Counts;
-pub use devices::{search_matches, DeviceFilter, DeviceRecord, DeviceSort};
-pub use enrollment::{ReenrollRequest, TokenUse};
-pub use jobs::BulkRecord;
 pub use kv::pg::PgOptions;
 pub use kv::Tx;
 pub use legacy::dump_batch;
 pub use paging::{Cursor, Page};
-pub use releases::{stage_counter, ARTIFACT_CHUNK};
-pub use sessions::{ResetRecord, SessionRecord, NOTICE_MS};
-pub use ticket_list::{TicketFilter, TicketSort};
-pub use tickets::{RowRef, TicketRecord, TicketRow};
-pub use tokens::{new_token, token_hash, TokenKind, TokenRecord};
-pub use users::UserRecord;
-pub use webhooks::{Delivery, WebhookRecord};
 
 use kv::Kv;
 
@@ -416,33 +391,4 @@ pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("db")).unwrap();
     (dir, store)
-}
-
-/// Shorthands for tests: one unit of work each.
-#[cfg(test)]
-impl Store {
-    pub async fn test_update_device(
-        &self,
-        id: &str,
-        f: impl Fn(&mut DeviceRecord),
-    ) -> Option<DeviceRecord> {
-        crate::atomic!(self, tx: StoreError => tx.update_device(id, &f).await).unwrap()
-    }
-
-    pub async fn test_audit(&self, f: AuditFilter) -> Vec<tend_shared::api::AuditEntry> {
-        self.read()
-            .audit_page(&f, None, 1000)
-            .await
-            .unwrap()
-            .unwrap()
-            .items
-    }
-
-    pub async fn test_tickets(&self) -> Vec<TicketRecord> {
-        self.read().all_json("tickets", "tk/").await.unwrap()
-    }
-
-    pub async fn test_device_count(&self) -> u64 {
-        self.read().counts().await.unwrap().devices
-    }
 }

@@ -7,10 +7,12 @@ use tend_shared::api::AuditOutcome;
 use tend_shared::health::{CheckResult, CheckStatus};
 use tend_shared::tickets::{Ticket, TicketSource, TicketStatus};
 
-use super::{entry, view, webhooks, MAX_OPEN_PER_DEVICE, OFFLINE_KEY};
+use super::{entry, view, MAX_OPEN_PER_DEVICE, OFFLINE_KEY};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{TicketRecord, Tx};
+use crate::store::Tx;
+use crate::tickets::TicketRecord;
+use crate::webhooks;
 
 /// Resolves an open ticket on behalf of automation (inside the caller's unit).
 async fn auto_resolve(

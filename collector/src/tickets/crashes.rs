@@ -8,8 +8,8 @@ use tend_shared::health::Severity;
 use tend_shared::tickets::{TicketRequest, TicketSource};
 
 use crate::error::ApiError;
+use crate::fleet::DeviceRecord;
 use crate::state::AppState;
-use crate::store::DeviceRecord;
 
 /// Crashes of one process within the window that make a ticket.
 pub const CRASH_TICKET_COUNT: usize = 3;
@@ -34,7 +34,7 @@ pub async fn on_crash(
         return Ok(());
     };
     // agent-supplied: bounded and cleaned before it names a ticket
-    let proc_name = crate::service::sanitize::text(raw, 64);
+    let proc_name = crate::text::text(raw, 64);
     let proc_name = proc_name.as_str();
     let since = e.at_ms.saturating_sub(CRASH_WINDOW_MS);
     let recent: Vec<_> = state

@@ -13,7 +13,7 @@ use tend_shared::reports::{
 use super::report::{mean, stats};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::RowRef;
+use crate::tickets::RowRef;
 
 const DAY: u64 = 86_400_000;
 const WEEK: u64 = 7 * DAY;

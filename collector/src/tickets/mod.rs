@@ -18,20 +18,23 @@
 pub mod automation;
 pub mod crashes;
 pub mod desk;
+mod list_store;
 pub mod overview;
 pub mod query;
 pub mod report;
+mod report_store;
 pub mod requester;
+pub mod routes;
 pub mod sla;
-pub mod sweep;
-pub mod targets;
-pub mod webhooks;
+mod store;
 
 #[cfg(test)]
 mod tests;
 
 pub use automation::{on_checkin, reindex_due};
+pub use list_store::{TicketFilter, TicketSort};
 pub use query::{detail, list, view, view_at, TicketQuery};
+pub use store::{RowRef, TicketRecord, TicketRow};
 
 use std::collections::BTreeSet;
 
@@ -41,9 +44,11 @@ use tend_shared::tickets::{
 };
 
 use crate::error::ApiError;
-use crate::service::check_text;
+use crate::fleet::DeviceRecord;
 use crate::state::AppState;
-use crate::store::{random_hex_id, DeviceRecord, TicketRecord, Tx};
+use crate::store::{random_hex_id, Tx};
+use crate::text::check_text;
+use crate::webhooks;
 
 /// The problem key of the collector's own "device went silent" tickets.
 pub const OFFLINE_KEY: &str = "device.offline";

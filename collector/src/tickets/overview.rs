@@ -10,7 +10,7 @@ use tend_shared::tickets::{Priority, TicketSource};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::RowRef;
+use crate::tickets::RowRef;
 
 const DAY: u64 = 86_400_000;
 const WEEK: u64 = 7 * DAY;

@@ -8,7 +8,9 @@ use super::sla;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::paging;
-use crate::store::{TicketFilter, TicketRecord, TicketSort};
+use crate::tickets::TicketFilter;
+use crate::tickets::TicketRecord;
+use crate::tickets::TicketSort;
 
 /// A ticket with its SLA fields computed for now.
 pub fn view(state: &AppState, rec: &TicketRecord) -> Ticket {

@@ -8,7 +8,7 @@ use tend_shared::tickets::{DurationStats, SlaReport, TicketSource};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::RowRef;
+use crate::tickets::RowRef;
 
 /// The mean of `v`, `None` when empty.
 pub fn mean(v: &[f64]) -> Option<f64> {

@@ -9,9 +9,9 @@ use tend_shared::tickets::{
 };
 
 use crate::error::ApiError;
-use crate::service::sanitize;
+use crate::fleet::DeviceRecord;
 use crate::state::AppState;
-use crate::store::DeviceRecord;
+use crate::text;
 
 /// Longest requester name and CSAT comment kept.
 const MAX_NAME: usize = 64;
@@ -28,7 +28,7 @@ pub fn user_request(mut req: TicketRequest) -> Result<TicketRequest, ApiError> {
             USER_CATEGORIES.join("|")
         )));
     }
-    let requester = sanitize::text(req.requester.as_deref().unwrap_or(""), MAX_NAME);
+    let requester = text::text(req.requester.as_deref().unwrap_or(""), MAX_NAME);
     if requester.trim().is_empty() {
         return Err(ApiError::BadRequest("requester must not be empty".into()));
     }
@@ -90,7 +90,7 @@ pub async fn rate(
     if !(1..=5).contains(&req.score) {
         return Err(ApiError::BadRequest("score is 1 to 5".into()));
     }
-    let comment = sanitize::text(&req.comment, MAX_COMMENT);
+    let comment = text::text(&req.comment, MAX_COMMENT);
     let actor = format!("device:{}", device.id);
     let now = state.now_ms();
     crate::atomic!(state.store, tx => {

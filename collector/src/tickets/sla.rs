@@ -5,7 +5,7 @@ use tend_shared::assets::Criticality;
 use tend_shared::health::Severity;
 use tend_shared::tickets::{Priority, Sla, TicketSettings, TicketStatus};
 
-use crate::store::TicketRecord;
+use crate::tickets::TicketRecord;
 
 /// P1–P4 from how bad the problem is and how much the machine matters.
 pub fn priority(severity: Severity, criticality: Criticality) -> Priority {

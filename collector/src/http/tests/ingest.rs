@@ -174,6 +174,6 @@ async fn hostile_strings_never_stop_check_ins_or_the_sweep() {
             .await;
     }
     t.clock.advance_ms(4 * 86_400_000);
-    let report = crate::tickets::sweep::sweep(&t.state).await.unwrap();
+    let report = crate::sweep::sweep(&t.state).await.unwrap();
     assert_eq!(report.offline_tickets, 2);
 }

@@ -56,7 +56,7 @@ async fn setup_with(limits: Limits) -> T {
     let state = AppState::new(store, clock.clone(), keys, limits)
         .await
         .unwrap();
-    let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
+    let admin = crate::users::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
         .await
         .unwrap();
     T {
@@ -73,7 +73,7 @@ impl T {
     }
 
     async fn token(&self, role: Role, name: &str) -> String {
-        crate::service::tokens::operator_token(&self.state.store, 1, name, role)
+        crate::users::tokens::operator_token(&self.state.store, 1, name, role)
             .await
             .unwrap()
     }

@@ -184,9 +184,7 @@ async fn concurrent_acknowledged_writes_do_not_deadlock_the_flush() {
                     model: None,
                 },
             };
-            crate::service::enroll::enroll(&st, req, "test")
-                .await
-                .unwrap()
+            crate::enroll::enroll(&st, req, "test").await.unwrap()
         }));
     }
     let all = tokio::time::timeout(std::time::Duration::from_secs(60), async {
@@ -221,11 +219,11 @@ async fn a_request_past_the_timeout_gets_a_json_408() {
     )
     .await
     .unwrap();
-    let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
+    let admin = crate::users::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
         .await
         .unwrap();
     // a job that stays queued, waited on longer than the request timeout
-    let enrolled = crate::service::enroll::enroll(
+    let enrolled = crate::enroll::enroll(
         &state,
         serde_json::from_value(
             serde_json::json!({"enroll_secret": SECRET, "agent_version": "1",
@@ -319,7 +317,7 @@ async fn unacknowledged_jobs_are_delivered_again_and_stuck_ones_expire() {
     assert!(none["jobs"].as_array().unwrap().is_empty());
     // the device goes quiet mid-job: past the run deadline it expires, saying why
     t.clock.advance_ms(11 * 60_000);
-    crate::tickets::sweep::sweep(&t.state).await.unwrap();
+    crate::sweep::sweep(&t.state).await.unwrap();
     let (_, view) = t
         .call(
             Method::GET,

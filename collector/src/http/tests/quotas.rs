@@ -20,7 +20,7 @@ async fn state_with(limits: Limits) -> (tempfile::TempDir, AppState, String) {
     )
     .await
     .unwrap();
-    let admin = crate::service::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
+    let admin = crate::users::tokens::operator_token(&state.store, 1, "admin", Role::Admin)
         .await
         .unwrap();
     (dir, state, admin)
@@ -45,7 +45,7 @@ async fn send(
 }
 
 async fn enroll(state: &AppState, hw: &str) -> (String, String) {
-    let r = crate::service::enroll::enroll(
+    let r = crate::enroll::enroll(
         state,
         serde_json::from_value(
             serde_json::json!({"enroll_secret": SECRET, "agent_version": "1",
@@ -171,7 +171,7 @@ async fn old_events_are_pruned_after_the_retention() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let report = crate::tickets::sweep::sweep(&state).await.unwrap();
+    let report = crate::sweep::sweep(&state).await.unwrap();
     assert!(report.events_pruned >= 1, "{report:?}");
     let left: Vec<u64> = state
         .store
@@ -192,7 +192,7 @@ async fn old_events_are_pruned_after_the_retention() {
 #[tokio::test]
 async fn artifacts_download_whole_from_chunks() {
     let (_d, state, admin) = state_with(Limits::default()).await;
-    let bytes: Vec<u8> = (0..(3 * crate::store::ARTIFACT_CHUNK + 12_345))
+    let bytes: Vec<u8> = (0..(3 * crate::releases::ARTIFACT_CHUNK + 12_345))
         .map(|i| (i % 251) as u8)
         .collect();
     crate::releases::add_artifact(

@@ -443,7 +443,7 @@ fn the_client_address_comes_from_trusted_proxies_only() {
         b.body(()).unwrap().into_parts().0
     };
     let lb: std::net::IpAddr = "10.0.0.2".parse().unwrap();
-    let addr = crate::auth::client_addr;
+    let addr = crate::users::auth::client_addr;
     // anyone else's X-Forwarded-For is ignored
     assert_eq!(
         addr(&parts("203.0.113.5:1", Some("1.2.3.4")), &[lb]),

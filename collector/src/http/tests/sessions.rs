@@ -109,7 +109,7 @@ async fn sign_in_sessions_csrf_expiry_and_sign_out() {
     }
 
     // idle for longer than the idle timeout: signed out
-    t.clock.advance_ms(crate::service::sessions::IDLE_MS + 1);
+    t.clock.advance_ms(crate::users::sessions::IDLE_MS + 1);
     let (s, _, v) = send(
         &t,
         Method::GET,

@@ -88,7 +88,7 @@ pub enum Order {
 
 pub(crate) enum TxEngine {
     Sled(sled_kv::SledTx),
-    Pg(Box<pg::PgTx>),
+    Pg(Box<pg_tx::PgTx>),
 }
 
 /// A unit of work. Reads see the unit's own writes; writes reach the engine only at
@@ -120,7 +120,7 @@ impl Kv {
         Tx {
             engine: match self {
                 Kv::Sled(s) => TxEngine::Sled(s.tx(read_only)),
-                Kv::Pg(p) => TxEngine::Pg(Box::new(p.tx(read_only))),
+                Kv::Pg(p) => TxEngine::Pg(Box::new(pg_tx::PgTx::new((**p).clone(), read_only))),
             },
             writes: BTreeMap::new(),
             cache: std::collections::HashMap::new(),

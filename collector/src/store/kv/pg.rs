@@ -20,7 +20,6 @@ use std::sync::Arc;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
-pub(crate) use super::pg_tx::PgTx;
 use crate::store::StoreError;
 
 /// Schema steps, applied in order; the schema version is the number applied.
@@ -235,10 +234,6 @@ impl PgKv {
             .await
             .map_err(pg_err)?;
         Ok(row.get(0))
-    }
-
-    pub(crate) fn tx(&self, read_only: bool) -> PgTx {
-        PgTx::new(self.clone(), read_only)
     }
 
     /// A fresh id, unique across collectors (blocks of 1,000 from `tend_ids`).

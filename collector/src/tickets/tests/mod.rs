@@ -16,8 +16,9 @@ use tend_shared::tickets::{Priority, TicketPatch, TicketRequest, TicketSource, T
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::fleet::DeviceRecord;
 use crate::state::{Keys, Limits};
-use crate::store::{DeviceRecord, Store};
+use crate::store::Store;
 
 const T0: u64 = 1_800_000_000_000;
 const MIN: u64 = 60_000;
@@ -75,7 +76,7 @@ impl Env {
                 model: None,
             },
         };
-        let r = crate::service::enroll::enroll(&self.state, req, "test")
+        let r = crate::enroll::enroll(&self.state, req, "test")
             .await
             .unwrap();
         self.state

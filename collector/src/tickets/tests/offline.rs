@@ -7,9 +7,9 @@ async fn silent_devices_get_a_ticket_that_resolves_on_return() {
     let e = env().await;
     let d = e.device(1).await;
     let repair = e.device(2).await;
-    crate::service::assets::patch(
+    crate::assets::patch(
         &e.state,
-        &crate::auth::ApiUser {
+        &crate::users::auth::ApiUser {
             id: "u_ana".into(),
             name: "ana".into(),
             role: tend_shared::api::Role::Analyst,
@@ -26,27 +26,18 @@ async fn silent_devices_get_a_ticket_that_resolves_on_return() {
     .unwrap();
     e.clock.advance_ms(3 * 86_400_000 - MIN);
     assert_eq!(
-        crate::tickets::sweep::sweep(&e.state)
-            .await
-            .unwrap()
-            .offline_tickets,
+        crate::sweep::sweep(&e.state).await.unwrap().offline_tickets,
         0,
         "not yet past the threshold"
     );
     e.clock.advance_ms(2 * MIN);
     assert_eq!(
-        crate::tickets::sweep::sweep(&e.state)
-            .await
-            .unwrap()
-            .offline_tickets,
+        crate::sweep::sweep(&e.state).await.unwrap().offline_tickets,
         1,
         "the in-repair laptop is exempt"
     );
     assert_eq!(
-        crate::tickets::sweep::sweep(&e.state)
-            .await
-            .unwrap()
-            .offline_tickets,
+        crate::sweep::sweep(&e.state).await.unwrap().offline_tickets,
         0,
         "no duplicate"
     );
@@ -182,17 +173,11 @@ async fn sla_breach_is_noted_once_and_pending_time_is_excluded() {
     assert_eq!(v.owned_at_ms, Some(T0 + 10 * MIN));
     e.clock.advance_ms(471 * MIN); // 10 + 471 = 481 minutes of working time
     assert_eq!(
-        crate::tickets::sweep::sweep(&e.state)
-            .await
-            .unwrap()
-            .breaches_noted,
+        crate::sweep::sweep(&e.state).await.unwrap().breaches_noted,
         1
     );
     assert_eq!(
-        crate::tickets::sweep::sweep(&e.state)
-            .await
-            .unwrap()
-            .breaches_noted,
+        crate::sweep::sweep(&e.state).await.unwrap().breaches_noted,
         0
     );
     let tl = e.state.store.read().timeline(&t.id).await.unwrap();

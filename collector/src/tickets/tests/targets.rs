@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::*;
-use crate::store::WebhookRecord;
+use crate::webhooks::WebhookRecord;
 
 /// A plain-HTTP receiver on 127.0.0.1: answers `status` (with `Location: location`),
 /// counts calls, keeps the last (signature, body).
@@ -74,14 +74,14 @@ async fn internal_targets_are_refused_at_registration() {
     .await
     .expect("a public address");
     // an admin allows private targets (an on-premises ITSM), audited
-    let admin = crate::auth::ApiUser {
+    let admin = crate::users::auth::ApiUser {
         id: "u_admin".into(),
         name: "admin".into(),
         role: tend_shared::api::Role::Admin,
         token_id: String::new(),
         session_csrf: None,
     };
-    crate::service::accounts::put_security_settings(
+    crate::accounts::put_security_settings(
         &e.state,
         &admin,
         &tend_shared::accounts::SecuritySettings {

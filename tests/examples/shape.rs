@@ -1,0 +1,76 @@
+//! Prints the source tree's shape figures (module uses, circles, long functions, the
+//! store's unit-of-work surface and hand-written flushes/audits) for the closing notes:
+//! `cargo run -p tend-e2e --example shape`.
+
+use tend_e2e::demo::root;
+use tend_e2e::shape;
+
+fn main() {
+    let src = root().join("collector/src");
+    let g = shape::graph(&src);
+    println!("collector modules: {}", g.modules.len());
+    let mut top: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for ((a, b), uses) in g.sibling_edges() {
+        if !a.contains("::") {
+            *top.entry((a, b)).or_default() += uses.len();
+        }
+    }
+    println!("top-level uses (from -> to: count):");
+    for ((a, b), n) in &top {
+        println!("  {a} -> {b}: {n}");
+    }
+    println!("circles:");
+    for c in g.circles() {
+        println!("  {}", c.join(" <-> "));
+    }
+    for krate in ["agent/src", "shared/src", "client/src", "tendctl/src"] {
+        let g = shape::graph(&root().join(krate));
+        for c in g.circles() {
+            println!("  {krate}: {}", c.join(" <-> "));
+        }
+    }
+    let mut files = Vec::new();
+    let mut funcs = Vec::new();
+    let (mut flushes, mut audits, mut tx_calls) = (0, 0, 0);
+    let mut stack = vec![root().join("collector/src")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let rel = p.strip_prefix(root()).unwrap().display().to_string();
+            files.push((text.lines().count(), rel.clone()));
+            for f in shape::functions(&text) {
+                funcs.push((f.lines, format!("{rel}:{} {}", f.line, f.name)));
+            }
+            if rel.contains("/tests") || rel.contains("tests.rs") {
+                continue;
+            }
+            let code = shape::code_only(&text);
+            if !rel.contains("collector/src/store/") {
+                flushes += code.matches(".flush().await").count();
+                tx_calls += code.matches("tx.").count();
+            }
+            audits += code.matches(".audit(").count() + code.matches(".audit_in(").count();
+        }
+    }
+    println!("hand-written flushes outside the store: {flushes}");
+    println!("hand-written audit calls: {audits}");
+    println!("tx. call sites outside the store: {tx_calls}");
+    files.sort();
+    funcs.sort();
+    println!("largest files:");
+    for (n, f) in files.iter().rev().take(5) {
+        println!("  {n} {f}");
+    }
+    println!(
+        "functions over 80 lines: {}",
+        funcs.iter().filter(|f| f.0 > 80).count()
+    );
+    for (n, f) in funcs.iter().rev().take(8) {
+        println!("  {n} {f}");
+    }
+}

@@ -1,0 +1,119 @@
+//! The source tree's shape, enforced (ARCHITECTURE.md, "Invariants"): uses point down
+//! the collector's layers and never run in a circle in any crate, and functions stay
+//! short. The figures behind it: `cargo run -p tend-e2e --example shape`.
+
+use tend_e2e::demo::root;
+use tend_e2e::shape;
+
+/// The collector's top-level modules, from the top. A module uses only its own layer
+/// and the layers below; within a layer, uses must not run in a circle.
+const COLLECTOR_LAYERS: &[&[&str]] = &[
+    // entry points: the binary's commands, the demo, serving
+    &["admin", "config", "demo", "server"],
+    // the router and middleware; the periodic upkeep that calls several features
+    &["http", "sweep"],
+    // the features, each a folder with its routes, logic and store records
+    &[
+        "accounts", "assets", "audit", "checkin", "devices", "enroll", "fleet", "jobs", "kb",
+        "policy", "releases", "tickets", "users", "webhooks",
+    ],
+    // what every feature stands on
+    &["cluster", "error", "settings", "state", "text"],
+    &["clock", "limits", "metrics", "pki", "store"],
+];
+
+/// Modules whose uses the circle check does not count, and why.
+const CIRCLE_EXCEPTIONS: &[(&str, &str)] = &[(
+    "store::legacy",
+    "upgrades a layout-1 sled store in place by rewriting every feature's old records \
+     through the features' typed methods; it runs inside Store::open, before anything \
+     else sees the store, and nothing else in the store names a feature",
+)];
+
+#[test]
+fn collector_uses_point_down_its_layers() {
+    let g = shape::graph(&root().join("collector/src"));
+    let listed: Vec<&str> = COLLECTOR_LAYERS
+        .iter()
+        .flat_map(|l| l.iter().copied())
+        .collect();
+    for m in g.modules.keys() {
+        let top = m.split("::").next().unwrap();
+        assert!(
+            m.is_empty() || listed.contains(&top),
+            "collector module `{top}` is in no layer: add it to COLLECTOR_LAYERS and ARCHITECTURE.md"
+        );
+    }
+    let except: Vec<&str> = CIRCLE_EXCEPTIONS.iter().map(|e| e.0).collect();
+    let upward: Vec<String> = g
+        .upward(COLLECTOR_LAYERS)
+        .into_iter()
+        .filter(|(from, _)| !except.iter().any(|e| from.starts_with(e)))
+        .map(|(a, b)| format!("{a} -> {b}"))
+        .collect();
+    assert!(
+        upward.is_empty(),
+        "uses pointing up the layers: {upward:#?}"
+    );
+}
+
+#[test]
+fn no_crate_has_modules_that_use_each_other_in_a_circle() {
+    let except: Vec<&str> = CIRCLE_EXCEPTIONS.iter().map(|e| e.0).collect();
+    for krate in [
+        "collector/src",
+        "agent/src",
+        "shared/src",
+        "client/src",
+        "tendctl/src",
+        "bench/src",
+    ] {
+        let g = shape::graph(&root().join(krate));
+        assert!(g.modules.len() > 1, "{krate}: read no modules");
+        let circles = g.circles_except(&except);
+        assert!(
+            circles.is_empty(),
+            "{krate}: modules that use each other in a circle (move what both need below \
+             both): {circles:?}"
+        );
+    }
+}
+
+#[test]
+fn the_shape_reader_sees_uses_and_circles() {
+    // the checks above are only as good as the reader: a circle it must find
+    let dir = tempfile::tempdir().unwrap();
+    let w = |p: &str, t: &str| {
+        let p = dir.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, t).unwrap();
+    };
+    w("lib.rs", "//! x\npub mod a;\npub mod b;\npub mod c;\n");
+    w(
+        "a/mod.rs",
+        "//! a\nuse crate::b::{self, B};\npub mod inner;\n",
+    );
+    w("a/inner.rs", "//! a::inner\nuse super::super::c::C;\n");
+    w("b.rs", "//! b\nuse crate::{c::C as D, a::inner};\n");
+    w(
+        "c.rs",
+        "//! c\npub struct C;\n#[cfg(test)]\nmod tests {\n    use crate::a::X;\n}\n",
+    );
+    let g = shape::graph(dir.path());
+    assert_eq!(g.circles(), vec![vec!["a".to_string(), "b".to_string()]]);
+    let layers: &[&[&str]] = &[&["a", "b"], &["c"]];
+    assert!(
+        g.upward(layers).is_empty(),
+        "c's test module does not count"
+    );
+    let layers: &[&[&str]] = &[&["c"], &["a", "b"]];
+    let mut up = g.upward(layers);
+    up.sort();
+    assert_eq!(
+        up,
+        vec![
+            ("a::inner".to_string(), "c".to_string()),
+            ("b".to_string(), "c".to_string())
+        ]
+    );
+}
