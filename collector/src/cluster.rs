@@ -170,14 +170,13 @@ pub async fn join(store: &Store, data: &Path, key_file: &Path) -> Result<bool, C
             &key,
             &serde_json::to_vec(&files).expect("plain strings"),
         ));
-        first = crate::atomic!(store, tx: StoreError => {
+        first = crate::commit!(store, tx: StoreError => {
             if tx.meta_get::<String>(META_KEY).await?.is_some() {
                 return Ok(false); // another collector got there first
             }
             tx.meta_put(META_KEY, &sealed);
             Ok(true)
         })?;
-        store.flush().await?;
     }
     Ok(first)
 }

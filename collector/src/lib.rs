@@ -1,10 +1,13 @@
-//! tend-collector: enrollment, check-in ingest, assets, audit and the analyst API,
-//! on an embedded sled store behind HTTPS.
+//! tend-collector: enrollment, check-in ingest, tickets, jobs, releases, assets, audit
+//! and the analyst API, on an embedded sled store (or PostgreSQL) behind HTTPS.
 //!
-//! Layers, top to bottom: `http` (thin axum handlers) → `service` (the logic, callable
-//! without HTTP) → `store` (the only sled user). `server` wires TLS and shutdown;
-//! `pki` owns the data dir's keys; `demo` runs the real agent binary beside a collector.
-//! The analyst CLI lives in the `tendctl` crate; the server links no agent code.
+//! One folder per feature (`accounts`, `assets`, `checkin`, `devices`, `enroll`,
+//! `fleet`, `jobs`, `kb`, `policy`, `releases`, `tickets`, `users`, `webhooks`, …), each
+//! holding its routes, its logic and its store records; `http` is the router and
+//! middleware above them, `store` the engine and unit of work below them. Uses point
+//! down those layers and never run in a circle (ARCHITECTURE.md; `tests/tests/shape.rs`).
+//! `server` wires TLS and shutdown; `demo` runs the real agent binary beside a
+//! collector. The analyst CLI lives in the `tendctl` crate.
 
 pub mod accounts;
 pub mod admin;

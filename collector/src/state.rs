@@ -379,7 +379,8 @@ impl AppState {
     }
 
     /// Appends to the audit log at the current time, in a unit of its own (refusals,
-    /// and actions whose change committed already).
+    /// and actions whose change committed already), durable before it returns: a
+    /// refusal the caller answers is on disk.
     pub async fn audit(
         &self,
         actor: &str,
@@ -389,7 +390,7 @@ impl AppState {
         detail: serde_json::Value,
     ) -> Result<AuditEntry, StoreError> {
         let at = self.now_ms();
-        crate::atomic!(self.store, tx: StoreError => {
+        crate::commit!(self.store, tx: StoreError => {
             tx.append_audit(at, actor, action, target, outcome, detail.clone()).await
         })
     }

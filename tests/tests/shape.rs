@@ -117,3 +117,78 @@ fn the_shape_reader_sees_uses_and_circles() {
         ]
     );
 }
+
+/// The functions that flush by hand, and why: each acknowledges several units of work
+/// with one flush. Everywhere else a change is made with `commit!` (commit, then flush).
+const HAND_FLUSHES: &[(&str, &str, &str)] = &[
+    ("checkin/mod.rs", "checkin", "one flush acknowledges a check-in's units: apply, automation, crash tickets, the release offer"),
+    ("jobs/mod.rs", "take_queued", "flushes only when something was delivered: an empty long-poll writes nothing"),
+    ("sweep.rs", "sweep", "one flush after the sweep's many small units"),
+    ("webhooks/mod.rs", "deliver_due", "one flush after a batch of delivery attempts"),
+    ("tickets/routes.rs", "put_settings", "the settings, then the re-index of every open ticket's due time"),
+    ("server/mod.rs", "open_with", "after the start-up migrations"),
+    ("server/mod.rs", "run_with", "the last flush at shutdown"),
+];
+
+#[test]
+fn changes_are_made_durable_in_one_place() {
+    let src = root().join("collector/src");
+    let mut files = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for p in files {
+        let rel = p
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("store/") || rel.starts_with("bin/") || rel.contains("tests") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let code = shape::code_only(&text);
+        let funcs = shape::functions(&code);
+        for (i, line) in code.lines().enumerate() {
+            if !(line.contains("store.flush()") || line.contains(".flush_blocking()")) {
+                continue;
+            }
+            let n = i + 1;
+            let inner = funcs
+                .iter()
+                .filter(|f| f.line <= n && n < f.line + f.lines)
+                .min_by_key(|f| f.lines)
+                .map_or("?".to_string(), |f| f.name.clone());
+            found.push((rel.clone(), inner));
+        }
+    }
+    assert!(
+        !found.is_empty(),
+        "found no flush at all: the reader is broken"
+    );
+    let unlisted: Vec<String> = found
+        .iter()
+        .filter(|(file, func)| !HAND_FLUSHES.iter().any(|(f, n, _)| f == file && n == func))
+        .map(|(file, func)| format!("{file}: {func}"))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "these flush by hand; make the change with `commit!` (or list them in HAND_FLUSHES \
+         with why): {unlisted:#?}"
+    );
+    for (file, func, _) in HAND_FLUSHES {
+        assert!(
+            found.iter().any(|(f, n)| f == file && n == func),
+            "HAND_FLUSHES lists {file}: {func}, which no longer flushes: take it off"
+        );
+    }
+}

@@ -38,7 +38,7 @@ pub async fn put_security_settings(
     s: &SecuritySettings,
 ) -> Result<(), ApiError> {
     s.validate().map_err(ApiError::BadRequest)?;
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         let old = tx.meta_get::<SecuritySettings>(SECURITY_SETTINGS_KEY).await?.unwrap_or_default();
         tx.meta_put(SECURITY_SETTINGS_KEY, s);
         state
@@ -46,8 +46,7 @@ pub async fn put_security_settings(
                 serde_json::json!({"before": old, "after": s}))
             .await?;
         Ok::<_, ApiError>(())
-    })?;
-    state.store.flush().await.map_err(ApiError::from)
+    })
 }
 
 /// A user by id or name.
@@ -87,7 +86,7 @@ pub async fn change_own(
         ));
     }
     let phc = hash_new_password(new).await?;
-    let user = crate::atomic!(state.store, tx => {
+    let user = crate::commit!(state.store, tx => {
         let mut user = tx.user(&me.id).await?.ok_or_else(|| ApiError::not_found("user", &me.id))?;
         let mut session = tx
             .session(session_cookie)
@@ -104,7 +103,6 @@ pub async fn change_own(
             .await?;
         Ok::<_, ApiError>(user)
     })?;
-    state.store.flush().await?;
     Ok(user)
 }
 
@@ -118,7 +116,7 @@ pub async fn issue_reset(
     let code = hex::encode(crate::pki::random_bytes::<24>());
     let now = state.now_ms();
     let expires_at_ms = now + RESET_MS;
-    let user = crate::atomic!(state.store, tx => {
+    let user = crate::commit!(state.store, tx => {
         let mut user = tx.user(&user.id).await?.ok_or_else(|| ApiError::not_found("user", target))?;
         let had_password = tx.password_hash(&user.id).await?.is_some();
         replace_password(&mut tx, &mut user, None);
@@ -155,7 +153,6 @@ pub async fn issue_reset(
             .await?;
         Ok::<_, ApiError>(user)
     })?;
-    state.store.flush().await?;
     state.webhook_wakeup.notify_one();
     Ok(PasswordResetIssued {
         user,
@@ -180,7 +177,7 @@ pub async fn redeem(
     }
     let phc = hash_new_password(password).await?;
     let want = tend_shared::signing::sha256_hex(code.trim().as_bytes());
-    let done = crate::atomic!(state.store, tx => {
+    let done = crate::commit!(state.store, tx => {
         let Some(mut user) = tx.user_by_name(name).await? else { return Ok(None) };
         let Some(r) = tx.reset_code(&user.id).await? else { return Ok(None) };
         if r.expires_at_ms <= now || !crate::users::auth::same(r.code_sha256.as_bytes(), want.as_bytes()) || user.disabled {
@@ -204,10 +201,7 @@ pub async fn redeem(
         Ok::<_, ApiError>(Some(user))
     })?;
     match done {
-        Some(u) => {
-            state.store.flush().await?;
-            Ok(u)
-        }
+        Some(u) => Ok(u),
         None => {
             let _ = state.rates.sign_in_failures.check(&key, now);
             state
@@ -219,7 +213,6 @@ pub async fn redeem(
                     serde_json::json!({"reason": "unknown, used or expired code", "source": source}),
                 )
                 .await?;
-            state.store.flush().await?;
             Err(ApiError::Forbidden(
                 "that reset code is unknown, used or expired; ask an admin for a new one".into(),
             ))

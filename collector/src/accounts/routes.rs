@@ -97,7 +97,6 @@ async fn refuse_password(
             serde_json::json!({"reason": why}),
         )
         .await?;
-    state.store.flush().await?;
     Ok(ApiError::Forbidden(why.into()))
 }
 

@@ -19,8 +19,7 @@ pub async fn decommission(
 ) -> Result<tend_shared::devices::DeviceSummary, ApiError> {
     let now = state.now_ms();
     let d =
-        crate::atomic!(state.store, tx => decommission_in(state, &mut tx, user, id, now).await)?;
-    state.store.flush().await?;
+        crate::commit!(state.store, tx => decommission_in(state, &mut tx, user, id, now).await)?;
     Ok(d.summary())
 }
 

@@ -112,7 +112,7 @@ pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Resul
         updated_at_ms: now,
         deployed_at_ms: (asset_state == AssetState::Deployed).then_some(now),
     };
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         // the serial key is read and written here: two registrations of one serial
         // conflict, and the one that runs again sees the other
         if let Some(existing) = tx.asset_by_serial(serial).await? {
@@ -134,7 +134,6 @@ pub async fn create(state: &AppState, user: &ApiUser, req: AssetCreate) -> Resul
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(asset)
 }
 
@@ -170,10 +169,9 @@ pub async fn patch(
     check_fields(&p.model, &p.owner, &p.location, &p.notes)?;
     check_dates(&p.purchase_date, &p.warranty_end)?;
     let now = state.now_ms();
-    let asset = crate::atomic!(state.store, tx => {
+    let asset = crate::commit!(state.store, tx => {
         patch_in(state, &mut tx, user, id, &p, now).await
     })?;
-    state.store.flush().await?;
     Ok(asset)
 }
 
@@ -260,7 +258,7 @@ pub async fn offboard(
     use AssetState::*;
     let now = state.now_ms();
     let note = crate::text::text(&req.note, 500);
-    let a = crate::atomic!(state.store, tx => {
+    let a = crate::commit!(state.store, tx => {
         let mut a = tx.asset(id).await?.ok_or_else(|| ApiError::not_found("asset", id))?;
         let from = a.state;
         let to = match (req.step.as_str(), from) {
@@ -294,6 +292,5 @@ pub async fn offboard(
             serde_json::json!({"from": from, "to": to, "note": note, "device": device})).await?;
         Ok(a)
     })?;
-    state.store.flush().await?;
     Ok(a)
 }

@@ -304,7 +304,6 @@ async fn release_add(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.flush().await?;
     print_out(&format!(
         "release {} stored for {} (sha256 {}); a second admin approves it (`tendctl release approve {}`), then `tendctl release promote {} --percent N`\n",
         r.version,
@@ -418,7 +417,6 @@ async fn init(at: StoreArgs) -> anyhow::Result<()> {
     tend_collector::pki::load_or_create(&cfg.data, &cfg.sans)?;
     let admin =
         tend_collector::users::tokens::create_initial_admin(&store, tend_shared::now_ms()).await?;
-    store.flush().await?;
     if first {
         print_out(&format!(
             "stored this collector's identity in the database, sealed with {}\n",
@@ -557,7 +555,6 @@ async fn main() {
                     role,
                 )
                 .await?;
-                store.flush().await?;
                 print_out(&format!("{token}\n"));
                 anyhow::Ok(())
             }
@@ -575,7 +572,6 @@ async fn main() {
                     role,
                 )
                 .await?;
-                store.flush().await?;
                 print_out(&format!("{token}\n"));
                 anyhow::Ok(())
             }

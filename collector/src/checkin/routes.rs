@@ -1,5 +1,5 @@
-//! Agent endpoints (device token): enroll, check-in, long-poll, and what a device
-//! does for its user (their tickets' public view, their CSAT rating).
+//! The agent's check-in endpoint (device token): rate-limited per device, then
+//! `checkin::checkin`.
 
 use axum::extract::State;
 use axum::Json;

@@ -1,4 +1,5 @@
-//! Analyst endpoints (API token): devices, assets, audit, policy.
+//! Analyst endpoints for devices: the filtered, paged list, one device's detail and
+//! its event history.
 
 use axum::extract::State;
 use axum::Json;

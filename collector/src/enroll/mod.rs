@@ -164,7 +164,7 @@ pub async fn enroll(
         }
     }
 
-    let outcome = crate::atomic!(state.store, tx => {
+    let outcome = crate::commit!(state.store, tx => {
         enroll_in(state, &mut tx, &req, source, fleet, now).await
     })?;
     let (device, token, reenrolled) = match outcome {
@@ -184,12 +184,9 @@ pub async fn enroll(
                     d.id, d.hostname, d.id
                 ),
             };
-            let err = refuse(state, source, "device.reenroll", dd, err).await;
-            state.store.flush().await?;
-            return Err(err);
+            return Err(refuse(state, source, "device.reenroll", dd, err).await);
         }
     };
-    state.store.flush().await?;
     Metrics::inc(&state.metrics.enrollments);
     tracing::info!(device = %device.id, hostname = %device.hostname, reenrolled, "device enrolled");
 

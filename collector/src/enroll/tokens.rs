@@ -1,6 +1,5 @@
-//! Taking trust back and handing it out deliberately: approving a known device's
-//! re-enrollment, decommissioning a device (token revoked, asset retired, open
-//! tickets closed), and expiring, use-limited enrollment tokens. All audited.
+//! Handing trust out deliberately: approving a known device's re-enrollment, and
+//! expiring, use-limited enrollment tokens. All audited.
 
 use tend_shared::api::AuditOutcome;
 use tend_shared::enroll::{EnrollTokenCreate, EnrollTokenCreated, EnrollTokenInfo};
@@ -25,7 +24,7 @@ pub async fn approve_reenroll(
     id: &str,
 ) -> Result<ReenrollRequest, ApiError> {
     let now = state.now_ms();
-    let r = crate::atomic!(state.store, tx => {
+    let r = crate::commit!(state.store, tx => {
         let d = tx
             .device(id)
             .await?
@@ -50,7 +49,6 @@ pub async fn approve_reenroll(
             .await?;
         Ok(r)
     })?;
-    state.store.flush().await?;
     Ok(r)
 }
 
@@ -83,7 +81,7 @@ pub async fn create_enroll_token(
         uses: 0,
         revoked: false,
     };
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.put_enroll_token(&token, &info);
         state
             .audit_in(
@@ -97,7 +95,6 @@ pub async fn create_enroll_token(
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(EnrollTokenCreated {
         token,
         info,
@@ -112,7 +109,7 @@ pub async fn revoke_enroll_token(
     user: &ApiUser,
     id: &str,
 ) -> Result<EnrollTokenInfo, ApiError> {
-    let t = crate::atomic!(state.store, tx => {
+    let t = crate::commit!(state.store, tx => {
         let t = tx
             .revoke_enroll_token(id)
             .await?
@@ -129,6 +126,5 @@ pub async fn revoke_enroll_token(
             .await?;
         Ok(t)
     })?;
-    state.store.flush().await?;
     Ok(t)
 }

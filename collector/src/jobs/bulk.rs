@@ -90,7 +90,7 @@ pub async fn create(
         action: req.action,
         job_ids,
     };
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.put_bulk(&rec);
         state
             .audit_in(
@@ -104,7 +104,6 @@ pub async fn create(
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     status(state, &id).await
 }
 

@@ -131,7 +131,7 @@ pub async fn queue(
         bulk_id: opts.bulk_id,
         ticket_id: opts.ticket_id,
     };
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.put_job(&job).await?;
         state
             .audit_in(
@@ -147,7 +147,6 @@ pub async fn queue(
         tx.signal(format!("job:{}", device.id));
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(job)
 }
 
@@ -253,10 +252,9 @@ pub async fn record_result(
     result: JobResult,
 ) -> Result<JobView, ApiError> {
     let now = state.now_ms();
-    let j = crate::atomic!(state.store, tx => {
+    let j = crate::commit!(state.store, tx => {
         record_in(state, &mut tx, device_id, job_id, &result, now).await
     })?;
-    state.store.flush().await?;
     Ok(j)
 }
 

@@ -1,4 +1,4 @@
-//! Script registry, job and bulk endpoints.
+//! Script registry, job and bulk endpoints, and the agent's job long-poll.
 
 use std::time::Duration;
 

@@ -68,10 +68,9 @@ pub async fn submit(
     } else {
         req.platforms.clone()
     };
-    let s = crate::atomic!(state.store, tx => {
+    let s = crate::commit!(state.store, tx => {
         submit_in(state, &mut tx, user, name, &req, &platforms).await
     })?;
-    state.store.flush().await?;
     Ok(s)
 }
 
@@ -163,7 +162,6 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
                 serde_json::json!({"reason": why, "version": s.version, "submitted_by": s.submitted_by}),
             )
             .await?;
-        state.store.flush().await?;
         return Err(ApiError::Forbidden(format!(
             "two-person rule: {why}; a script is approved by an admin other than the one who submitted it"
         )));
@@ -181,7 +179,7 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
     s.approved_by = Some(user.name.clone());
     s.approved_by_id = Some(user.id.clone());
     s.approved_at_ms = Some(state.now_ms());
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         let now = tx.script_versions(id).await?;
         // what was judged is still what awaits approval
         if !now.iter().any(|v| v.version == s.version && v.status == ScriptStatus::PendingApproval && v.body_sha256 == s.body_sha256) {
@@ -204,7 +202,6 @@ pub async fn approve(state: &AppState, user: &ApiUser, id: &str) -> Result<Scrip
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(s)
 }
 
@@ -259,7 +256,7 @@ pub async fn second_person(
 /// Revokes every version and rejects queued jobs that would run it.
 pub async fn revoke(state: &AppState, user: &ApiUser, id: &str) -> Result<Vec<Script>, ApiError> {
     let now = state.now_ms();
-    let versions = crate::atomic!(state.store, tx => {
+    let versions = crate::commit!(state.store, tx => {
         let mut versions = tx.script_versions(id).await?;
         if versions.is_empty() {
             return Err(ApiError::not_found("script", id));
@@ -287,7 +284,6 @@ pub async fn revoke(state: &AppState, user: &ApiUser, id: &str) -> Result<Vec<Sc
             .await?;
         Ok(versions)
     })?;
-    state.store.flush().await?;
     Ok(versions)
 }
 

@@ -62,7 +62,7 @@ pub async fn write(
 ) -> Result<Article, ApiError> {
     check(&w)?;
     let now = state.now_ms();
-    let a = crate::atomic!(state.store, tx => {
+    let a = crate::commit!(state.store, tx => {
         let old = match id {
             Some(id) => Some(tx.article(id).await?.ok_or_else(|| ApiError::not_found("article", id))?),
             None => {
@@ -88,19 +88,17 @@ pub async fn write(
             &a.id, AuditOutcome::Success, serde_json::json!({"title": a.title})).await?;
         Ok(a)
     })?;
-    state.store.flush().await?;
     Ok(a)
 }
 
 pub async fn remove(state: &AppState, user: &ApiUser, id: &str) -> Result<(), ApiError> {
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         if !tx.remove_article(id).await? {
             return Err(ApiError::not_found("article", id));
         }
         state.audit_in(&mut tx, &user.actor(), "kb.delete", id, AuditOutcome::Success, serde_json::Value::Null).await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(())
 }
 
@@ -156,7 +154,7 @@ pub async fn withdrawn(
     article: &str,
 ) -> Result<(), ApiError> {
     let now = state.now_ms();
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         let mut a = tx.article(article).await?.ok_or_else(|| ApiError::not_found("article", article))?;
         a.withdrawals += 1;
         tx.put_article(&a);
@@ -166,6 +164,5 @@ pub async fn withdrawn(
             AuditOutcome::Success, serde_json::Value::Null).await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(())
 }

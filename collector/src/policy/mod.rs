@@ -23,7 +23,7 @@ pub async fn replace(
         },
         None => ApiError::BadRequest(e.to_string()),
     })?;
-    let _previous = crate::atomic!(state.store, tx => {
+    let _previous = crate::commit!(state.store, tx => {
         // the stored policy, not this collector's copy: versions stay consecutive
         // when two collectors take changes at once
         let old: Policy = tx.meta_get("policy").await?.unwrap_or_else(|| (*state.policy()).clone());
@@ -41,7 +41,6 @@ pub async fn replace(
             .await?;
         Ok(old)
     })?;
-    state.store.flush().await?;
     state.reload().await?;
     tracing::info!(version = policy.version, by = %user.name, "policy updated");
     Ok(policy)

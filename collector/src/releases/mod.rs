@@ -87,10 +87,9 @@ pub async fn add_artifact(
     } else {
         format!("user:{}", uploader.name)
     };
-    let release = crate::atomic!(store, tx => {
+    let release = crate::commit!(store, tx => {
         add_in(&mut tx, now_ms, uploader, &actor, version, platform, bytes, &sha256).await
     })?;
-    store.flush().await?;
     Ok(release)
 }
 
@@ -168,8 +167,7 @@ pub async fn patch_rollout(
     patch: &RolloutPatch,
 ) -> Result<Release, ApiError> {
     let r =
-        crate::atomic!(state.store, tx => patch_in(state, &mut tx, actor, version, patch).await)?;
-    state.store.flush().await?;
+        crate::commit!(state.store, tx => patch_in(state, &mut tx, actor, version, patch).await)?;
     Ok(r)
 }
 
@@ -280,14 +278,13 @@ pub async fn approve(
                     serde_json::json!({"reason": why, "platform": a.platform}),
                 )
                 .await?;
-            state.store.flush().await?;
             return Err(ApiError::Forbidden(format!(
                 "two-person rule: {why}; a release is approved by an admin other than the one who uploaded it"
             )));
         }
     }
     let approved_at = state.now_ms();
-    let r = crate::atomic!(state.store, tx => {
+    let r = crate::commit!(state.store, tx => {
         // the record as it is now: an upload meanwhile means a new look is needed
         let mut current = tx
             .release(version)
@@ -315,7 +312,6 @@ pub async fn approve(
             .await?;
         Ok(current)
     })?;
-    state.store.flush().await?;
     Ok(r)
 }
 

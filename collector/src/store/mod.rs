@@ -324,6 +324,34 @@ macro_rules! atomic {
     }};
 }
 
+/// The one way a change is made and acknowledged: [`atomic!`](crate::atomic) (commit,
+/// retrying on conflict), then [`Store::flush`] so the change is durable before the
+/// caller answers. Same forms and result as `atomic!`:
+///
+/// ```text
+/// let d = commit!(state.store, tx => {
+///     tx.put_device(&d)?;
+///     state.audit_in(&mut tx, actor, "device.rename", &d.id, Success, detail).await?;
+///     Ok(d)
+/// })?;
+/// ```
+#[macro_export]
+macro_rules! commit {
+    ($store:expr, $tx:ident => $body:expr) => {
+        $crate::commit!($store, $tx: $crate::error::ApiError => $body)
+    };
+    ($store:expr, $tx:ident : $err:ty => $body:expr) => {{
+        let durable: &$crate::store::Store = &$store;
+        match $crate::atomic!(*durable, $tx: $err => $body) {
+            Ok(v) => match durable.flush().await {
+                Ok(()) => Ok(v),
+                Err(e) => Err(<$err>::from(e)),
+            },
+            Err(e) => Err(e),
+        }
+    }};
+}
+
 impl Tx {
     /// A JSON record.
     pub async fn get_json<T: DeserializeOwned>(

@@ -113,10 +113,9 @@ pub async fn file(
     actor: &str,
 ) -> Result<(Ticket, Filed), ApiError> {
     validate(&req)?;
-    let out = crate::atomic!(state.store, tx => {
+    let out = crate::commit!(state.store, tx => {
         file_in(state, &mut tx, device, &req, source, actor).await
     })?;
-    state.store.flush().await?;
     Ok(out)
 }
 
@@ -387,8 +386,7 @@ pub async fn patch(
             ));
         }
     }
-    let v = crate::atomic!(state.store, tx => patch_in(state, &mut tx, actor, id, &p).await)?;
-    state.store.flush().await?;
+    let v = crate::commit!(state.store, tx => patch_in(state, &mut tx, actor, id, &p).await)?;
     Ok(v)
 }
 

@@ -93,7 +93,7 @@ pub async fn rate(
     let comment = text::text(&req.comment, MAX_COMMENT);
     let actor = format!("device:{}", device.id);
     let now = state.now_ms();
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         let mut t = tx
             .ticket(id)
             .await?
@@ -119,6 +119,5 @@ pub async fn rate(
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     view(state, device, id).await
 }

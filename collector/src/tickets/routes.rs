@@ -1,5 +1,6 @@
 //! Ticket endpoints: filing (agents and analysts), listing, detail, changes, comments,
-//! problems, the SLA report, engine settings and webhooks.
+//! problems, the SLA and service-desk reports, engine settings, and what a device does
+//! for its user (its tickets' public view, its CSAT rating).
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,7 +1,6 @@
-//! Trust handed out and taken back: users and API tokens (admins create and disable
-//! users; every user lists, creates and revokes its own tokens, admins anyone's),
-//! enrollment tokens, re-enrollment approval and device decommissioning. Every
-//! action and refusal is audited.
+//! Users and API tokens over HTTP: admins create and disable users; every user lists,
+//! creates and revokes its own tokens, admins anyone's. Every action and refusal is
+//! audited.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -41,7 +40,6 @@ pub async fn create_user(
         req.role,
     )
     .await?;
-    state.store.flush().await?;
     Ok((StatusCode::CREATED, Json(UserCreated { user, token })))
 }
 
@@ -51,7 +49,7 @@ pub async fn disable_user(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
     let me = auth.require(&state, Role::Admin, "user.disable").await?;
-    let user = crate::atomic!(state.store, tx => {
+    let user = crate::commit!(state.store, tx => {
         let mut user = match tx.user(&id).await? {
             Some(u) => u,
             None => tx
@@ -89,7 +87,6 @@ pub async fn disable_user(
             .await?;
         Ok(user)
     })?;
-    state.store.flush().await?;
     Ok(Json(user))
 }
 
@@ -156,7 +153,6 @@ pub async fn create_token(
                 serde_json::json!({"reason": "a token for another user", "user": user.name}),
             )
             .await?;
-        state.store.flush().await?;
         return Err(ApiError::Forbidden(format!(
             "you may create tokens for yourself or users you created, not for {}",
             user.name
@@ -210,7 +206,6 @@ pub async fn create_token(
         &me.actor(),
     )
     .await?;
-    state.store.flush().await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token, info })))
 }
 
@@ -240,12 +235,11 @@ pub async fn revoke_token(
                 serde_json::json!({"reason": "another user's token"}),
             )
             .await?;
-        state.store.flush().await?;
         return Err(ApiError::Forbidden(
             "only admins revoke other users' tokens".into(),
         ));
     }
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.revoke_token_id(&id).await?;
         state
             .audit_in(
@@ -259,6 +253,5 @@ pub async fn revoke_token(
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(StatusCode::NO_CONTENT)
 }

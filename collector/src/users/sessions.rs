@@ -90,7 +90,7 @@ pub(crate) fn replace_password(tx: &mut crate::store::Tx, user: &mut User, phc: 
 
 pub async fn set_password(state: &AppState, user_id: &str, password: &str) -> Result<(), ApiError> {
     let phc = hash_new_password(password).await?;
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         let Some(mut user) = tx.user(user_id).await? else {
             return Err(ApiError::NotFound(format!("no user {user_id}")));
         };
@@ -98,7 +98,6 @@ pub async fn set_password(state: &AppState, user_id: &str, password: &str) -> Re
         tx.put_user(&user);
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(())
 }
 
@@ -201,7 +200,7 @@ pub async fn sign_in(
         source: source.to_string(),
         credentials_version: user.credentials_version,
     };
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.put_session(&cookie, &session);
         state
             .audit_in(
@@ -215,7 +214,6 @@ pub async fn sign_in(
             .await?;
         Ok::<_, ApiError>(())
     })?;
-    state.store.flush().await?;
     Ok(SignedIn {
         cookie,
         session,
@@ -262,13 +260,12 @@ pub async fn current(
 
 /// Ends the session (audited).
 pub async fn sign_out(state: &AppState, cookie: &str, actor: &str) -> Result<(), ApiError> {
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.delete_session(cookie);
         state
             .audit_in(&mut tx, actor, "session.sign_out", "", AuditOutcome::Success, serde_json::Value::Null)
             .await?;
         Ok::<_, ApiError>(())
     })?;
-    state.store.flush().await?;
     Ok(())
 }

@@ -69,7 +69,7 @@ pub async fn create_user(
     name: &str,
     role: Role,
 ) -> Result<(UserRecord, String), ApiError> {
-    crate::atomic!(store, tx => create_user_in(&mut tx, now_ms, creator, name, role).await)
+    crate::commit!(store, tx => create_user_in(&mut tx, now_ms, creator, name, role).await)
 }
 
 /// [`create_user`] inside a unit of work.
@@ -155,7 +155,7 @@ pub async fn mint(
     new: NewToken<'_>,
     actor: &str,
 ) -> Result<(String, TokenInfo), ApiError> {
-    crate::atomic!(store, tx => {
+    crate::commit!(store, tx => {
         mint_in(&mut tx, now_ms, user, new, actor).await
     })
 }
@@ -274,7 +274,7 @@ pub async fn independent(store: &Store, a: &str, b: &str) -> Result<bool, ApiErr
 
 /// The first admin on a fresh data dir, created by the operator (shown once).
 pub async fn create_initial_admin(store: &Store, now_ms: u64) -> Result<Option<String>, ApiError> {
-    crate::atomic!(store, tx => {
+    crate::commit!(store, tx => {
         if tx.has_users().await? || !tx.legacy_api_tokens().await?.is_empty() {
             return Ok(None);
         }
@@ -351,7 +351,7 @@ pub async fn operator_token(
     name: &str,
     role: Role,
 ) -> Result<String, ApiError> {
-    crate::atomic!(store, tx => {
+    crate::commit!(store, tx => {
         match tx.user_by_name(name).await? {
             Some(u) if u.role >= role && !u.disabled => {
                 Ok(mint_in(&mut tx, now_ms, &u, NewToken::lasting(role, "operator"), "system").await?.0)

@@ -95,7 +95,7 @@ pub async fn register(
         events,
         created_at_ms: state.now_ms(),
     };
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         tx.put_webhook(&w);
         state
             .audit_in(
@@ -109,7 +109,6 @@ pub async fn register(
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(w)
 }
 
@@ -303,12 +302,11 @@ async fn deliver_queue(
         }
         match deliver(sender, policy, w, &secret, &d).await {
             Ok(()) => {
-                crate::atomic!(state.store, tx => {
+                // durable before the next one goes out: a restart never sends it again
+                crate::commit!(state.store, tx => {
                     tx.remove_delivery(d.id);
                     Ok(())
                 })?;
-                // durable before the next one goes out: a restart never sends it again
-                state.store.flush().await?;
             }
             Err(e) => {
                 d.attempts += 1;

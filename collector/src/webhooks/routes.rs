@@ -48,7 +48,7 @@ pub async fn delete_webhook(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = auth.require(&state, Role::Admin, "webhook.delete").await?;
-    crate::atomic!(state.store, tx => {
+    crate::commit!(state.store, tx => {
         if !tx.remove_webhook(&id).await? {
             return Err(ApiError::not_found("webhook", &id));
         }
@@ -64,6 +64,5 @@ pub async fn delete_webhook(
             .await?;
         Ok(())
     })?;
-    state.store.flush().await?;
     Ok(StatusCode::NO_CONTENT)
 }
