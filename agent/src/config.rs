@@ -16,19 +16,7 @@ use tend_shared::policy::Policy;
 /// Where the packaged config lives.
 pub const DEFAULT_CONFIG: &str = "/etc/tend/agent.toml";
 
-/// Why a config file cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("reading {path}: {error}")]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+pub use tend_client::config::ConfigError;
 
 /// How the agent restarts into a newly installed binary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -147,29 +135,13 @@ impl Default for AgentConfig {
 impl AgentConfig {
     /// Step one: syntax and types.
     pub fn parse(path: &Path, text: &str) -> Result<AgentConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string().trim().replace('\n', " "),
-        })
+        tend_client::config::parse(path, text)
     }
 
     /// Reads, parses and validates `path`. A missing file means the defaults unless
     /// `must_exist` (the operator named it).
     pub fn load(path: &Path, must_exist: bool) -> Result<AgentConfig, ConfigError> {
-        let cfg = match std::fs::read_to_string(path) {
-            Ok(text) => AgentConfig::parse(path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                AgentConfig::default()
-            }
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_owned(),
-                    error: source,
-                })
-            }
-        };
-        cfg.validate(path)?;
-        Ok(cfg)
+        tend_client::config::load(path, must_exist)
     }
 
     /// Step two: values that parse but cannot work.
@@ -250,6 +222,12 @@ impl AgentConfig {
             .dirs
             .clone()
             .unwrap_or_else(crate::platform::crash_dirs)
+    }
+}
+
+impl tend_client::config::ConfigFile for AgentConfig {
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        AgentConfig::validate(self, path)
     }
 }
 

@@ -2,7 +2,6 @@
 //! current policy, last check-in status, and the spool folder.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -63,24 +62,11 @@ const STATUS: &str = "status.json";
 
 /// Writes a file only its owner can read, atomically (temp + fsync + rename).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), StateError> {
-    let io = |source| StateError::Io {
+    tend_shared::files::write_private(path, contents).map_err(|source| StateError::Io {
         action: "writing",
         path: path.to_owned(),
         error: source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(io)?;
-    f.write_all(contents).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    })
 }
 
 impl StateDir {

@@ -395,6 +395,7 @@ mod tests {
 }
 
 /// Small helpers Tend's command-line tools share.
+pub mod config;
 pub mod docs;
 
 pub mod cli {

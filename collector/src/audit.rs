@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
 use tend_shared::api::{AuditEntry, Page, Role};
 
 use crate::error::{ApiError, ApiQuery};
@@ -10,20 +9,7 @@ use crate::state::AppState;
 use crate::store::paging;
 use crate::store::AuditFilter;
 use crate::users::auth::Auth;
-
-#[derive(Debug, Deserialize)]
-pub struct AuditQuery {
-    actor: Option<String>,
-    action: Option<String>,
-    target: Option<String>,
-    before: Option<u64>,
-    /// Entries at or after this time (ms epoch).
-    from_ms: Option<u64>,
-    /// Entries before this time (ms epoch).
-    to_ms: Option<u64>,
-    limit: Option<usize>,
-    cursor: Option<String>,
-}
+use tend_shared::query::AuditQuery;
 
 /// The audit log, newest first, a page at a time.
 pub async fn audit(

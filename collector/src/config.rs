@@ -7,19 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// Why a config is unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("reading {path}: {error}")]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-}
+pub use tend_client::config::ConfigError;
 
 /// `/etc/tend/collector.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -146,28 +134,12 @@ impl CollectorConfig {
 
     /// Parses `text` (step one: syntax and types).
     pub fn parse(path: &Path, text: &str) -> Result<CollectorConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string().trim().replace('\n', " "),
-        })
+        tend_client::config::parse(path, text)
     }
 
     /// Reads and validates a file; a missing file at the default path means defaults.
     pub fn load(path: &Path, must_exist: bool) -> Result<CollectorConfig, ConfigError> {
-        let cfg = match std::fs::read_to_string(path) {
-            Ok(text) => CollectorConfig::parse(path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                CollectorConfig::default()
-            }
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_owned(),
-                    error: source,
-                })
-            }
-        };
-        cfg.validate(path)?;
-        Ok(cfg)
+        tend_client::config::load(path, must_exist)
     }
 
     /// Step two: values that parse but cannot work.
@@ -226,6 +198,12 @@ impl CollectorConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl tend_client::config::ConfigFile for CollectorConfig {
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        CollectorConfig::validate(self, path)
     }
 }
 

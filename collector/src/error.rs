@@ -222,3 +222,19 @@ where
             .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
     }
 }
+
+/// A page's `limit` and `cursor` from a query, checked (a bad cursor is a 400).
+pub trait PageParams {
+    fn cursor(&self) -> Result<Option<crate::store::Cursor>, ApiError>;
+    fn limit(&self) -> usize;
+}
+
+impl PageParams for tend_shared::query::PageQuery {
+    fn cursor(&self) -> Result<Option<crate::store::Cursor>, ApiError> {
+        crate::store::paging::cursor(self.cursor.as_deref()).map_err(ApiError::BadRequest)
+    }
+
+    fn limit(&self) -> usize {
+        crate::store::paging::limit(self.limit)
+    }
+}

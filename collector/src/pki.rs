@@ -2,7 +2,6 @@
 //! and enroll secret. Created on first start; key files are mode 0600.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
@@ -65,24 +64,11 @@ fn read(path: &Path) -> Result<String, PkiError> {
 
 /// Writes a file readable only by its owner, atomically (temp file + rename).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), PkiError> {
-    let io = |source| PkiError::Io {
+    tend_shared::files::write_private(path, contents).map_err(|source| PkiError::Io {
         action: "writing",
         path: path.to_owned(),
         error: source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(io)?;
-    f.write_all(contents).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    })
 }
 
 /// Random bytes from the OS.

@@ -255,6 +255,17 @@ pub struct SecurityNotice {
     pub message: String,
 }
 
+/// `GET /healthz` (no credentials): the collector is up and its store answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    pub version: String,
+    /// `sled` or `postgres`.
+    pub store: String,
+    pub devices: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

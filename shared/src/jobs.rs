@@ -330,3 +330,14 @@ impl JobResult {
         }
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunScript {
+    pub script_id: String,
+    /// How long it may wait for an offline device (60 s to 14 days).
+    #[serde(default)]
+    pub ttl_s: Option<u64>,
+    /// The ticket its result is attached to.
+    #[serde(default)]
+    pub ticket_id: Option<String>,
+}

@@ -52,6 +52,13 @@ impl Article {
     }
 }
 
+/// `POST /api/v1/device/kb/{id}/withdrawn`: the article counted as having helped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Withdrawn {
+    pub withdrawn: bool,
+    pub article: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod console;
 pub mod devices;
 pub mod diagnostics;
 pub mod enroll;
+pub mod files;
 pub mod health;
 pub mod inventory;
 pub mod jobs;
@@ -22,11 +23,13 @@ pub mod local;
 pub mod net;
 pub mod outputs;
 pub mod policy;
+pub mod query;
 pub mod releases;
 pub mod reports;
 pub mod signing;
 pub mod text;
 pub mod tickets;
+pub mod webhooks;
 
 /// Current protocol version spoken by this build (path prefix `/api/v1`).
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -474,6 +474,14 @@ pub struct SlaReport {
     pub self_service_withdrawn: u64,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentBody {
+    pub text: String,
+    /// A reply the requester sees (`tend status`), not an internal note.
+    #[serde(default)]
+    pub public: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

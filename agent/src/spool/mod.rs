@@ -12,7 +12,6 @@
 //! Every file is written to a temp name, fsynced, renamed, and the folder fsynced.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -79,15 +78,7 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 
 fn write_durable(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SpoolError> {
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = fs::File::create(&tmp).map_err(io("creating", &tmp))?;
-    f.write_all(bytes).map_err(io("writing", &tmp))?;
-    f.sync_all().map_err(io("syncing", &tmp))?;
-    fs::rename(&tmp, &path).map_err(io("renaming", &path))?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    tend_shared::files::write_private(&path, bytes).map_err(io("writing", &path))
 }
 
 fn numbered_files(dir: &Path) -> Result<Vec<u64>, SpoolError> {

@@ -3,22 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 use tend_shared::api::{Page, Role};
-use tend_shared::assets::{Asset, AssetCreate, AssetPatch, AssetState};
+use tend_shared::assets::{Asset, AssetCreate, AssetPatch};
 
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::store::paging;
 use crate::users::auth::Auth;
-
-#[derive(Debug, Deserialize)]
-pub struct AssetQuery {
-    state: Option<AssetState>,
-    owner: Option<String>,
-    limit: Option<usize>,
-    cursor: Option<String>,
-}
+use tend_shared::query::AssetQuery;
 
 /// Assets in serial order (of one state or owner), a page at a time.
 pub async fn list_assets(

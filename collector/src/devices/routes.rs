@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
 use tend_shared::api::{Page, Role};
 use tend_shared::devices::{DeviceDetail, DeviceSummary};
 use tend_shared::enroll::Platform;
@@ -15,20 +14,7 @@ use crate::fleet::DeviceSort;
 use crate::state::AppState;
 use crate::store::paging;
 use crate::users::auth::Auth;
-
-#[derive(Debug, Deserialize)]
-pub struct DeviceQuery {
-    platform: Option<String>,
-    health: Option<String>,
-    /// Only devices not seen for at least this many seconds.
-    last_seen_older_than_s: Option<u64>,
-    /// Id prefix, hostname prefix or serial.
-    q: Option<String>,
-    /// `id` (default), `hostname`, `recent`, `silent`.
-    sort: Option<String>,
-    limit: Option<usize>,
-    cursor: Option<String>,
-}
+use tend_shared::query::{DeviceQuery, EventQuery};
 
 pub async fn list_devices(
     State(state): State<AppState>,
@@ -74,14 +60,6 @@ pub async fn device(
 ) -> Result<Json<DeviceDetail>, ApiError> {
     auth.require(&state, Role::Viewer, "device.read").await?;
     crate::devices::detail(&state, &id).await.map(Json)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EventQuery {
-    /// Only events before this time (ms epoch).
-    before: Option<u64>,
-    limit: Option<usize>,
-    cursor: Option<String>,
 }
 
 /// A device's events, newest first, a page at a time.

@@ -10,14 +10,16 @@ use crate::state::AppState;
 
 /// Liveness and the store's reachability; the device count comes from counters (a
 /// handful of keys, whatever the fleet size).
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn healthz(
+    State(state): State<AppState>,
+) -> Result<Json<tend_shared::api::Health>, ApiError> {
     let counts = state.store.read().counts().await?;
-    Ok(Json(serde_json::json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "store": state.store.engine().as_str(),
-        "devices": counts.devices,
-    })))
+    Ok(Json(tend_shared::api::Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        store: state.store.engine().as_str().into(),
+        devices: counts.devices,
+    }))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

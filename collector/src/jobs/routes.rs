@@ -5,7 +5,6 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 use tend_shared::api::Role;
 use tend_shared::jobs::JobsNextResponse;
 use tend_shared::jobs::{
@@ -13,10 +12,13 @@ use tend_shared::jobs::{
     SignedScript,
 };
 
+use crate::error::PageParams;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::jobs::{self, bulk, scripts};
 use crate::state::AppState;
 use crate::users::auth::Auth;
+use tend_shared::jobs::RunScript;
+use tend_shared::query::{NextQuery, PageQuery, WaitQuery};
 
 pub async fn submit_script(
     State(state): State<AppState>,
@@ -140,17 +142,6 @@ pub async fn queue_diagnostic(
     Ok((StatusCode::CREATED, Json(job)))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RunScript {
-    script_id: String,
-    /// How long it may wait for an offline device (60 s to 14 days).
-    #[serde(default)]
-    ttl_s: Option<u64>,
-    /// The ticket its result is attached to.
-    #[serde(default)]
-    ticket_id: Option<String>,
-}
-
 fn options(ttl_s: Option<u64>, ticket_id: Option<String>) -> jobs::QueueOptions {
     jobs::QueueOptions {
         bulk_id: None,
@@ -188,7 +179,7 @@ pub async fn device_jobs(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<crate::tickets::routes::PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<tend_shared::api::Page<JobView>>, ApiError> {
     auth.require(&state, Role::Viewer, "job.list").await?;
     let page = state
@@ -198,12 +189,6 @@ pub async fn device_jobs(
         .await?
         .map_err(ApiError::BadRequest)?;
     Ok(Json(page))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WaitQuery {
-    #[serde(default)]
-    wait: u64,
 }
 
 /// A job; `?wait=S` holds the answer until it is final (at most 60 s).
@@ -265,15 +250,6 @@ pub async fn diagnostics(
 
 /// Longest a long-poll may be held open.
 pub const MAX_WAIT_S: u64 = 60;
-
-#[derive(Debug, Deserialize)]
-pub struct NextQuery {
-    #[serde(default)]
-    wait: u64,
-    /// The policy version the agent runs; a newer one answers at once.
-    #[serde(default)]
-    policy_version: Option<u64>,
-}
 
 /// Long-poll: answers at once with the device's queued jobs, or when a job is queued,
 /// the policy moves past the agent's version, or the collector stops; otherwise after

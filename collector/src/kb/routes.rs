@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 use tend_shared::api::Role;
 use tend_shared::kb::{Article, ArticleWrite};
 
@@ -13,13 +12,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::kb;
 use crate::state::AppState;
 use crate::users::auth::Auth;
-
-#[derive(Debug, Deserialize)]
-pub struct KbQuery {
-    category: Option<String>,
-    /// One problem key, or several separated by commas.
-    problem_key: Option<String>,
-}
+use tend_shared::query::KbQuery;
 
 fn keys(q: &KbQuery) -> Vec<String> {
     q.problem_key
@@ -115,7 +108,7 @@ pub async fn withdrawn(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<tend_shared::kb::Withdrawn>, ApiError> {
     let device = auth.device(&state, "kb.withdrawn").await?;
     state.device_rate(
         &state.rates.user_tickets,
@@ -123,5 +116,8 @@ pub async fn withdrawn(
         &device.id,
     )?;
     kb::withdrawn(&state, &device, &id).await?;
-    Ok(Json(serde_json::json!({"withdrawn": true, "article": id})))
+    Ok(Json(tend_shared::kb::Withdrawn {
+        withdrawn: true,
+        article: id,
+    }))
 }

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::releases;
 use crate::state::AppState;
 use crate::users::auth::{Auth, Principal};
+use tend_shared::query::LatestQuery;
 
 fn platform(p: &str) -> Result<ReleasePlatform, ApiError> {
     p.parse().map_err(ApiError::BadRequest)
@@ -83,12 +84,6 @@ pub async fn rollout(
     releases::patch_rollout(&state, &user.actor(), &version, &patch)
         .await
         .map(Json)
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct LatestQuery {
-    pub platform: Option<String>,
-    pub version: Option<String>,
 }
 
 /// The signed offer for the calling device (`{"release": null}` when none);

@@ -5,18 +5,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 use tend_shared::api::{AuditOutcome, Page, Role};
 use tend_shared::tickets::{
     Problem, SlaReport, Ticket, TicketDetail, TicketPatch, TicketRequest, TicketSettings,
     TicketSource,
 };
 
+use crate::error::PageParams;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
-use crate::store::Cursor;
 use crate::tickets::{self, Filed, TicketQuery};
 use crate::users::auth::{Auth, Principal};
+use tend_shared::query::{CsvQuery, OverviewQuery, PageQuery, RangeQuery};
+use tend_shared::tickets::CommentBody;
 
 /// `POST /api/v1/tickets`: a device files for itself; an analyst files for `device_id`.
 /// 201 when a ticket was created, 200 when the report folded into an existing one.
@@ -111,14 +112,6 @@ pub async fn patch(
         .map(Json)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CommentBody {
-    text: String,
-    /// A reply the requester sees (`tend status`), not an internal note.
-    #[serde(default)]
-    public: bool,
-}
-
 pub async fn comment(
     State(state): State<AppState>,
     auth: Auth,
@@ -145,24 +138,6 @@ pub async fn comment(
     Ok((StatusCode::CREATED, Json(t)))
 }
 
-/// A page of a list: `limit` (default 100, at most 1,000) and `cursor` (the previous
-/// page's `next`).
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
-}
-
-impl PageQuery {
-    pub fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
-        crate::store::paging::cursor(self.cursor.as_deref()).map_err(ApiError::BadRequest)
-    }
-
-    pub fn limit(&self) -> usize {
-        crate::store::paging::limit(self.limit)
-    }
-}
-
 /// Fleet-wide problems, newest first, a page at a time.
 pub async fn problems(
     State(state): State<AppState>,
@@ -177,12 +152,6 @@ pub async fn problems(
         .await?
         .map_err(ApiError::BadRequest)?;
     Ok(Json(page))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RangeQuery {
-    from: Option<u64>,
-    to: Option<u64>,
 }
 
 /// Defaults to the last 30 days.
@@ -242,12 +211,6 @@ pub async fn put_settings(
     Ok(Json(s))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct OverviewQuery {
-    days: Option<u32>,
-    stale_days: Option<u32>,
-}
-
 /// `GET /api/v1/reports/overview?days=30|90&stale_days=7`.
 pub async fn overview(
     State(state): State<AppState>,
@@ -290,13 +253,6 @@ fn desk_range(state: &AppState, q: &RangeQuery) -> Result<(u64, u64), ApiError> 
         ));
     }
     Ok((from, to))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsvQuery {
-    from: Option<u64>,
-    to: Option<u64>,
-    table: String,
 }
 
 /// `GET /api/v1/reports/service-desk.csv?table=weeks|categories|assignees|delivery|late`.

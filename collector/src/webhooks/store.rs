@@ -22,6 +22,18 @@ pub struct WebhookRecord {
     pub created_at_ms: u64,
 }
 
+impl WebhookRecord {
+    /// What the API shows of it (never the secret).
+    pub fn view(&self) -> tend_shared::webhooks::Webhook {
+        tend_shared::webhooks::Webhook {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            events: self.events.clone(),
+            created_at_ms: self.created_at_ms,
+        }
+    }
+}
+
 /// One pending delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {

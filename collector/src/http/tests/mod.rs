@@ -17,6 +17,7 @@ mod round3;
 mod round3_device;
 mod security;
 mod sessions;
+mod wire;
 
 use std::sync::Arc;
 
