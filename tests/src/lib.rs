@@ -36,6 +36,32 @@ fn newest_source_mtime(dir: &Path) -> std::time::SystemTime {
     newest
 }
 
+/// Every binary the end-to-end tests run.
+pub const BINARIES: [&str; 5] = [
+    "tend-collector",
+    "tend-agent",
+    "tend",
+    "tendctl",
+    "tend-bench",
+];
+
+/// The workspace members the binaries are built from: every member but the test
+/// crates (read from the workspace manifest, so a new crate is never forgotten and an
+/// edit to any of them — `client` included — rebuilds every binary before a test runs).
+pub fn binary_crates(root: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("workspace Cargo.toml");
+    let line = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("members"))
+        .expect("workspace members");
+    line.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|m| !matches!(*m, "tests" | "pgtest"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Path of a workspace binary. `cargo build --workspace --bins` (the README's test
 /// command runs it first) builds them; if one is missing or older than the sources,
 /// that same command runs here once, so features resolve the same way and nothing
@@ -54,19 +80,17 @@ pub fn bin(name: &str) -> PathBuf {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("workspace root");
-        let sources = ["shared", "agent", "collector", "bench"]
+        let sources = binary_crates(root)
             .iter()
             .map(|c| newest_source_mtime(&root.join(c)))
-            .chain([newest_source_mtime(&root.join("Cargo.lock"))])
+            .chain(["Cargo.lock", "Cargo.toml"].map(|f| newest_source_mtime(&root.join(f))))
             .max()
             .unwrap_or(std::time::UNIX_EPOCH);
-        let stale = ["tend-collector", "tend-agent", "tendctl", "tend-bench"]
-            .iter()
-            .any(|b| {
-                std::fs::metadata(dir.join(b))
-                    .and_then(|m| m.modified())
-                    .map_or(true, |t| t < sources)
-            });
+        let stale = BINARIES.iter().any(|b| {
+            std::fs::metadata(dir.join(b))
+                .and_then(|m| m.modified())
+                .map_or(true, |t| t < sources)
+        });
         if stale {
             let status = Command::new(env!("CARGO"))
                 .args(["build", "--quiet", "--workspace", "--bins"])

@@ -192,3 +192,15 @@ fn changes_are_made_durable_in_one_place() {
         );
     }
 }
+
+#[test]
+fn the_end_to_end_tests_rebuild_from_every_crate_a_binary_is_made_of() {
+    let crates = tend_e2e::binary_crates(&root());
+    for c in ["shared", "client", "agent", "collector", "tendctl", "bench"] {
+        assert!(crates.iter().any(|x| x == c), "{c} missing from {crates:?}");
+    }
+    assert!(!crates.iter().any(|x| x == "tests"), "{crates:?}");
+    for b in tend_e2e::BINARIES {
+        assert!(tend_e2e::bin(b).exists(), "{b} was not built");
+    }
+}
