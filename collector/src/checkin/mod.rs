@@ -124,7 +124,8 @@ pub async fn checkin(
     })
 }
 
-/// The check-in's core unit of work (runs again on a conflict).
+/// The check-in's core unit of work (runs again on a conflict): inventory, health and
+/// events each applied by a step of their own, then the device record once.
 async fn apply(
     state: &AppState,
     tx: &mut Tx,
@@ -138,8 +139,58 @@ async fn apply(
         .device(id)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("device no longer enrolled".into()))?;
+    let inv = apply_inventory(state, tx, &current, req, observed).await?;
+    let h = apply_health(tx, &current, req, observed).await?;
+    let ev = apply_events(state, tx, &current, req, now).await?;
 
-    // inventory
+    let before = Some((current.index(), current.health));
+    let mut d = current;
+    d.health_at_ms = h.at_ms;
+    d.health_hash = h.hash;
+    d.last_seen_ms = d.last_seen_ms.max(now);
+    d.agent_version = req.agent_version.clone();
+    d.health = h.health;
+    d.os = inv.os;
+    d.hostname = inv.hostname;
+    d.inventory_hash = inv.hash;
+    d.last_event_seq = if ev.regressed {
+        ev.last_seq
+    } else {
+        d.last_event_seq.max(ev.last_seq)
+    };
+    d.policy_version = req.policy_version;
+    d.update = ev.update;
+    d.failed_versions = ev.failed_versions;
+    tx.put_device_over(before, &d).await?;
+    Ok(Applied {
+        acked: ev.acked,
+        need_inventory: inv.need,
+        need_health: h.need,
+        merged: h.merged,
+        crashes: ev.crashes,
+        stale: h.stale,
+        device: d,
+    })
+}
+
+/// What a check-in's inventory changed on the device record.
+struct InventoryStep {
+    hash: String,
+    os: String,
+    hostname: String,
+    need: bool,
+}
+
+/// Stores a sent inventory (its changes become events); asks for one when the agent's
+/// hash differs from the one held.
+async fn apply_inventory(
+    state: &AppState,
+    tx: &mut Tx,
+    current: &DeviceRecord,
+    req: &CheckinRequest,
+    observed: u64,
+) -> Result<InventoryStep, ApiError> {
+    let id = current.id.as_str();
     let mut inventory_hash = current.inventory_hash.clone();
     let mut os = current.os.clone();
     let mut hostname = current.hostname.clone();
@@ -180,6 +231,32 @@ async fn apply(
         None => need_inventory = req.inventory_hash != current.inventory_hash,
     }
 
+    Ok(InventoryStep {
+        hash: inventory_hash,
+        os,
+        hostname,
+        need: need_inventory,
+    })
+}
+
+/// What a check-in's health report changed on the device record.
+struct HealthStep {
+    stale: bool,
+    health: HealthStatus,
+    at_ms: u64,
+    hash: Option<String>,
+    need: bool,
+    merged: Option<Vec<CheckResult>>,
+}
+
+/// Applies a full or partial (heartbeat, changed results) health report.
+async fn apply_health(
+    tx: &mut Tx,
+    current: &DeviceRecord,
+    req: &CheckinRequest,
+    observed: u64,
+) -> Result<HealthStep, ApiError> {
+    let id = current.id.as_str();
     // health: a spooled report older than what we hold does not overwrite it (the
     // device record knows when its health was observed; older records ask the store)
     let stale = if current.health_at_ms > 0 {
@@ -227,6 +304,36 @@ async fn apply(
             .map(|_| health_wire::results_hash(&req.health));
     }
 
+    Ok(HealthStep {
+        stale,
+        health,
+        at_ms: health_at_ms,
+        hash: health_hash,
+        need: need_health,
+        merged,
+    })
+}
+
+/// What a check-in's agent events changed on the device record.
+struct EventsStep {
+    acked: u64,
+    last_seq: u64,
+    regressed: bool,
+    update: Option<tend_shared::releases::DeviceUpdate>,
+    failed_versions: Vec<String>,
+    crashes: Vec<tend_shared::checkin::AgentEvent>,
+}
+
+/// Stores the agent's events (a replay overwrites itself) with their side effects
+/// once: deflections counted, crashes collected, update progress followed.
+async fn apply_events(
+    state: &AppState,
+    tx: &mut Tx,
+    current: &DeviceRecord,
+    req: &CheckinRequest,
+    now: u64,
+) -> Result<EventsStep, ApiError> {
+    let id = current.id.as_str();
     // agent events: all stored (a replay overwrites itself), side effects once
     let mut last_seq = current.last_event_seq;
     let mut acked = 0u64;
@@ -261,7 +368,7 @@ async fn apply(
                 .await?;
         } else if e.kind == "crash" {
             crashes.push(e.clone());
-        } else if let Some(u) = crate::releases::on_update_event(state, tx, &current, e).await? {
+        } else if let Some(u) = crate::releases::on_update_event(state, tx, current, e).await? {
             if u.state.is_permanent_failure() && !failed_versions.contains(&u.target_version) {
                 failed_versions.push(u.target_version.clone());
             }
@@ -291,32 +398,12 @@ async fn apply(
         last_seq = acked;
     }
 
-    let before = Some((current.index(), current.health));
-    let mut d = current;
-    d.health_at_ms = health_at_ms;
-    d.health_hash = health_hash;
-    d.last_seen_ms = d.last_seen_ms.max(now);
-    d.agent_version = req.agent_version.clone();
-    d.health = health;
-    d.os = os;
-    d.hostname = hostname;
-    d.inventory_hash = inventory_hash;
-    d.last_event_seq = if regressed.is_some() {
-        last_seq
-    } else {
-        d.last_event_seq.max(last_seq)
-    };
-    d.policy_version = req.policy_version;
-    d.update = update;
-    d.failed_versions = failed_versions;
-    tx.put_device_over(before, &d).await?;
-    Ok(Applied {
+    Ok(EventsStep {
         acked,
-        need_inventory,
-        need_health,
-        merged,
+        last_seq,
+        regressed: regressed.is_some(),
+        update,
+        failed_versions,
         crashes,
-        stale,
-        device: d,
     })
 }

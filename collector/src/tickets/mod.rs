@@ -152,7 +152,7 @@ pub async fn file_in(
         )
         .await?;
         (t, Filed::Occurrence)
-    } else if let Some(mut t) = tx
+    } else if let Some(t) = tx
         .last_ticket(&device.id, &req.problem_key)
         .await?
         .filter(|t| t.ticket.status == TicketStatus::Resolved)
@@ -162,96 +162,12 @@ pub async fn file_in(
                 .is_some_and(|r| now.saturating_sub(r) <= policy.reopen_window_s * 1000)
         })
     {
-        let resolved_at = t.ticket.resolved_at_ms.unwrap_or(now);
-        // the time it sat resolved does not count against the resolution target
-        t.pending_total_ms += now.saturating_sub(resolved_at);
-        t.ticket.status = if t.ticket.assignee.is_some() {
-            TicketStatus::InProgress
-        } else {
-            TicketStatus::New
-        };
-        t.ticket.resolved_at_ms = None;
-        t.ticket.auto_resolved = false;
-        t.ticket.reopen_count += 1;
-        t.ticket.occurrences += 1;
-        t.passes = 0;
-        tx.append_timeline(
-            &t.ticket.id,
-            &entry(
-                now,
-                actor,
-                "reopened",
-                format!("recurred: {}", req.summary),
-                serde_json::json!({"reopen_count": t.ticket.reopen_count}),
-            ),
-        )
-        .await?;
-        (t, Filed::Reopened)
+        (reopen(tx, t, req, actor, now).await?, Filed::Reopened)
     } else {
-        if source == TicketSource::Agent
-            && tx
-                .open_tickets_of(&device.id, MAX_OPEN_PER_DEVICE)
-                .await?
-                .len()
-                >= MAX_OPEN_PER_DEVICE
-        {
-            return Err(ApiError::TooManyRequests {
-                message: format!(
-                    "this device already has {MAX_OPEN_PER_DEVICE} open tickets; new problems wait until some are resolved"
-                ),
-                retry_after_s: 600,
-            });
-        }
-        let asset = match &device.asset_id {
-            Some(a) => tx.asset(a).await?,
-            None => None,
-        };
-        let criticality = asset.as_ref().map(|a| a.criticality).unwrap_or_default();
-        let id = format!("T-{}", tx.next_ticket_number().await?);
-        let t = TicketRecord::new(Ticket {
-            id: id.clone(),
-            device_id: device.id.clone(),
-            asset_id: device.asset_id.clone(),
-            hostname: device.hostname.clone(),
-            problem_key: req.problem_key.clone(),
-            category: match (&req.requester, &req.category) {
-                (Some(_), Some(c)) => c.clone(),
-                _ => sla::category(&req.problem_key).to_string(),
-            },
-            summary: req.summary.clone(),
-            description: req.description.clone(),
-            severity: req.severity,
-            priority: sla::priority(req.severity, criticality),
-            status: TicketStatus::New,
-            source,
-            assignee: None,
-            created_at_ms: now,
-            updated_at_ms: now,
-            owned_at_ms: None,
-            resolved_at_ms: None,
-            closed_at_ms: None,
-            occurrences: 1,
-            reopen_count: 0,
-            auto_resolved: false,
-            problem_id: None,
-            sla: Sla::default(),
-            check: req.check.clone(),
-            evidence: req.evidence.clone(),
-            requester: req.requester.clone(),
-            csat: None,
-        });
-        tx.append_timeline(
-            &id,
-            &entry(
-                now,
-                actor,
-                "created",
-                req.summary.clone(),
-                serde_json::json!({"source": source, "priority": t.ticket.priority}),
-            ),
+        (
+            create(tx, device, req, source, actor, now).await?,
+            Filed::Created,
         )
-        .await?;
-        (t, Filed::Created)
     };
     rec.ticket.updated_at_ms = now;
     if filed != Filed::Created {
@@ -299,6 +215,118 @@ pub async fn file_in(
     )
     .await?;
     Ok((t, filed))
+}
+
+/// A resolved ticket the same problem came back to within the reopen window: open
+/// again, the time it sat resolved not counted against its resolution target.
+async fn reopen(
+    tx: &mut Tx,
+    mut t: TicketRecord,
+    req: &TicketRequest,
+    actor: &str,
+    now: u64,
+) -> Result<TicketRecord, ApiError> {
+    let resolved_at = t.ticket.resolved_at_ms.unwrap_or(now);
+    // the time it sat resolved does not count against the resolution target
+    t.pending_total_ms += now.saturating_sub(resolved_at);
+    t.ticket.status = if t.ticket.assignee.is_some() {
+        TicketStatus::InProgress
+    } else {
+        TicketStatus::New
+    };
+    t.ticket.resolved_at_ms = None;
+    t.ticket.auto_resolved = false;
+    t.ticket.reopen_count += 1;
+    t.ticket.occurrences += 1;
+    t.passes = 0;
+    tx.append_timeline(
+        &t.ticket.id,
+        &entry(
+            now,
+            actor,
+            "reopened",
+            format!("recurred: {}", req.summary),
+            serde_json::json!({"reopen_count": t.ticket.reopen_count}),
+        ),
+    )
+    .await?;
+    Ok(t)
+}
+
+/// A new ticket (an agent's device may hold only so many open ones), its priority
+/// from the severity and the asset's criticality.
+async fn create(
+    tx: &mut Tx,
+    device: &DeviceRecord,
+    req: &TicketRequest,
+    source: TicketSource,
+    actor: &str,
+    now: u64,
+) -> Result<TicketRecord, ApiError> {
+    if source == TicketSource::Agent
+        && tx
+            .open_tickets_of(&device.id, MAX_OPEN_PER_DEVICE)
+            .await?
+            .len()
+            >= MAX_OPEN_PER_DEVICE
+    {
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "this device already has {MAX_OPEN_PER_DEVICE} open tickets; new problems wait until some are resolved"
+            ),
+            retry_after_s: 600,
+        });
+    }
+    let asset = match &device.asset_id {
+        Some(a) => tx.asset(a).await?,
+        None => None,
+    };
+    let criticality = asset.as_ref().map(|a| a.criticality).unwrap_or_default();
+    let id = format!("T-{}", tx.next_ticket_number().await?);
+    let t = TicketRecord::new(Ticket {
+        id: id.clone(),
+        device_id: device.id.clone(),
+        asset_id: device.asset_id.clone(),
+        hostname: device.hostname.clone(),
+        problem_key: req.problem_key.clone(),
+        category: match (&req.requester, &req.category) {
+            (Some(_), Some(c)) => c.clone(),
+            _ => sla::category(&req.problem_key).to_string(),
+        },
+        summary: req.summary.clone(),
+        description: req.description.clone(),
+        severity: req.severity,
+        priority: sla::priority(req.severity, criticality),
+        status: TicketStatus::New,
+        source,
+        assignee: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+        owned_at_ms: None,
+        resolved_at_ms: None,
+        closed_at_ms: None,
+        occurrences: 1,
+        reopen_count: 0,
+        auto_resolved: false,
+        problem_id: None,
+        sla: Sla::default(),
+        check: req.check.clone(),
+        evidence: req.evidence.clone(),
+        requester: req.requester.clone(),
+        csat: None,
+    });
+    tx.append_timeline(
+        &id,
+        &entry(
+            now,
+            actor,
+            "created",
+            req.summary.clone(),
+            serde_json::json!({"source": source, "priority": t.ticket.priority}),
+        ),
+    )
+    .await?;
+    Ok(t)
 }
 
 /// Links a new ticket to its fleet-wide problem: to the key's recent problem when
