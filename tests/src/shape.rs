@@ -427,3 +427,74 @@ pub fn functions(text: &str) -> Vec<Function> {
 pub fn count(text: &str, needle: &str) -> usize {
     code_only(text).matches(needle).count()
 }
+
+/// Whether the function starting at `line` (1-based) of the file at `path` (relative
+/// to the workspace) is test code: a test file, or inside the file's trailing
+/// `#[cfg(test)] mod …` block.
+pub fn is_test(path: &str, text: &str, line: usize) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    if path.starts_with("tests/")
+        || path.contains("/tests/")
+        || file.ends_with("tests.rs")
+        || matches!(file, "conformance.rs" | "fixtures.rs")
+    {
+        return true;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.windows(2).position(|w| {
+        w[0].starts_with("#[cfg(test)]") && w[1].starts_with("mod ") && w[1].ends_with('{')
+    });
+    start.is_some_and(|s| line > s + 1)
+}
+
+/// Every function of the workspace's Rust sources longer than its limit (`code`
+/// lines, or `test` lines for test code), as `(lines, path, name)`.
+pub fn long_functions(root: &Path, code: usize, test: usize) -> Vec<(usize, String, String)> {
+    let mut stack: Vec<_> = [
+        "shared",
+        "client",
+        "agent",
+        "collector",
+        "tendctl",
+        "tests",
+        "bench",
+        "pgtest",
+    ]
+    .iter()
+    .map(|c| root.join(c))
+    .collect();
+    let mut out = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.ends_with("target") {
+                    stack.push(p);
+                }
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            for f in functions(&text) {
+                let limit = if is_test(&rel, &text, f.line) {
+                    test
+                } else {
+                    code
+                };
+                if f.lines > limit {
+                    out.push((f.lines, rel.clone(), f.name));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.reverse();
+    out
+}

@@ -204,3 +204,42 @@ fn the_end_to_end_tests_rebuild_from_every_crate_a_binary_is_made_of() {
         assert!(tend_e2e::bin(b).exists(), "{b} was not built");
     }
 }
+
+/// A function's longest, in lines: code, and a test (one scenario read top to bottom).
+const MAX_FN_LINES: usize = 80;
+const MAX_TEST_FN_LINES: usize = 150;
+
+#[test]
+fn functions_stay_short_and_the_long_ones_only_shrink() {
+    let listed = std::fs::read_to_string(root().join("tests/long-functions.txt")).unwrap();
+    let allowed: Vec<(usize, &str, &str)> = listed
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let n = w.next().and_then(|n| n.parse().ok()).expect("lines");
+            (n, w.next().expect("file"), w.next().expect("function"))
+        })
+        .collect();
+    let long = shape::long_functions(&root(), MAX_FN_LINES, MAX_TEST_FN_LINES);
+    let mut problems = Vec::new();
+    for (n, path, name) in &long {
+        match allowed.iter().find(|(_, p, f)| p == path && f == name) {
+            None => problems.push(format!(
+                "{path}: `{name}` has {n} lines (at most {MAX_FN_LINES}, {MAX_TEST_FN_LINES} in a test): split it by step"
+            )),
+            Some((max, ..)) if n > max => problems.push(format!(
+                "{path}: `{name}` grew to {n} lines, past the {max} recorded in tests/long-functions.txt: split it"
+            )),
+            Some(_) => {}
+        }
+    }
+    for (_, path, name) in &allowed {
+        if !long.iter().any(|(_, p, f)| p == path && f == name) {
+            problems.push(format!(
+                "{path}: `{name}` is within the limit now: take it off tests/long-functions.txt"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
