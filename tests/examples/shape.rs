@@ -1,11 +1,15 @@
 //! Prints the source tree's shape figures (module uses, circles, long functions, the
 //! store's unit-of-work surface and hand-written flushes/audits) for the closing notes:
-//! `cargo run -p tend-e2e --example shape`.
+//! `cargo run -p tend-e2e --example shape [checkout]` (default: this workspace; give an
+//! older checkout's path to compare).
 
-use tend_e2e::demo::root;
 use tend_e2e::shape;
 
 fn main() {
+    let base = std::env::args()
+        .nth(1)
+        .map_or_else(tend_e2e::demo::root, std::path::PathBuf::from);
+    let root = || base.clone();
     let src = root().join("collector/src");
     let g = shape::graph(&src);
     println!("collector modules: {}", g.modules.len());
@@ -23,6 +27,10 @@ fn main() {
     for c in g.circles() {
         println!("  {}", c.join(" <-> "));
     }
+    println!("circles not counting store::legacy's uses (the one listed exception):");
+    for c in g.circles_except(&["store::legacy"]) {
+        println!("  {}", c.join(" <-> "));
+    }
     for krate in ["agent/src", "shared/src", "client/src", "tendctl/src"] {
         let g = shape::graph(&root().join(krate));
         for c in g.circles() {
@@ -31,7 +39,7 @@ fn main() {
     }
     let mut files = Vec::new();
     let mut funcs = Vec::new();
-    let (mut flushes, mut audits, mut tx_calls) = (0, 0, 0);
+    let (mut flushes, mut audits, mut tx_calls, mut tx_methods, mut tx_files) = (0, 0, 0, 0, 0);
     let mut stack = vec![root().join("collector/src")];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
@@ -50,6 +58,16 @@ fn main() {
                 continue;
             }
             let code = shape::code_only(&text);
+            for block in code.split("\nimpl Tx {").skip(1) {
+                let end = block.find("\n}\n").unwrap_or(block.len());
+                tx_methods += block[..end].matches("\n    pub async fn ").count()
+                    + block[..end].matches("\n    pub fn ").count()
+                    + block[..end].matches("\n    pub(crate) async fn ").count()
+                    + block[..end].matches("\n    pub(crate) fn ").count()
+                    + block[..end].matches("\n    async fn ").count()
+                    + block[..end].matches("\n    fn ").count();
+                tx_files += 1;
+            }
             if !rel.contains("collector/src/store/") {
                 flushes += code.matches(".flush().await").count();
                 tx_calls += code.matches("tx.").count();
@@ -58,6 +76,7 @@ fn main() {
         }
     }
     println!("hand-written flushes outside the store: {flushes}");
+    println!("Tx methods (fn in `impl Tx` blocks): {tx_methods}, in {tx_files} files");
     println!("hand-written audit calls: {audits}");
     println!("tx. call sites outside the store: {tx_calls}");
     files.sort();
@@ -67,10 +86,15 @@ fn main() {
         println!("  {n} {f}");
     }
     println!(
-        "functions over 80 lines: {}",
+        "collector functions over 80 lines: {}",
         funcs.iter().filter(|f| f.0 > 80).count()
     );
     for (n, f) in funcs.iter().rev().take(8) {
         println!("  {n} {f}");
     }
+    let long = shape::long_functions(&root(), 80, 150);
+    println!(
+        "functions over 80 lines (150 in tests), all crates: {}",
+        long.len()
+    );
 }
