@@ -447,50 +447,60 @@ pub fn is_test(path: &str, text: &str, line: usize) -> bool {
     start.is_some_and(|s| line > s + 1)
 }
 
-/// Every function of the workspace's Rust sources longer than its limit (`code`
-/// lines, or `test` lines for test code), as `(lines, path, name)`.
-pub fn long_functions(root: &Path, code: usize, test: usize) -> Vec<(usize, String, String)> {
-    let mut stack: Vec<_> = [
-        "shared",
-        "client",
-        "agent",
-        "collector",
-        "tendctl",
-        "tests",
-        "bench",
-        "pgtest",
-    ]
-    .iter()
-    .map(|c| root.join(c))
-    .collect();
+/// The workspace's crates, as folders.
+pub const CRATES: [&str; 8] = [
+    "shared",
+    "client",
+    "agent",
+    "collector",
+    "tendctl",
+    "tests",
+    "bench",
+    "pgtest",
+];
+
+/// Every Rust source of the workspace's crates (build output and recorded fixtures left
+/// out), as `(path relative to root, text)`, in path order.
+pub fn workspace_sources(root: &Path) -> Vec<(String, String)> {
+    let mut stack: Vec<_> = CRATES.iter().map(|c| root.join(c)).collect();
     let mut out = Vec::new();
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             if p.is_dir() {
-                if !p.ends_with("target") {
+                if !p
+                    .file_name()
+                    .is_some_and(|n| n == "target" || n == "fixtures")
+                {
                     stack.push(p);
                 }
-                continue;
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read_to_string(&p).unwrap()));
             }
-            if p.extension().is_none_or(|x| x != "rs") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap();
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            for f in functions(&text) {
-                let limit = if is_test(&rel, &text, f.line) {
-                    test
-                } else {
-                    code
-                };
-                if f.lines > limit {
-                    out.push((f.lines, rel.clone(), f.name));
-                }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every function of the workspace's Rust sources longer than its limit (`code`
+/// lines, or `test` lines for test code), as `(lines, path, name)`.
+pub fn long_functions(root: &Path, code: usize, test: usize) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for (rel, text) in workspace_sources(root) {
+        for f in functions(&text) {
+            let limit = if is_test(&rel, &text, f.line) {
+                test
+            } else {
+                code
+            };
+            if f.lines > limit {
+                out.push((f.lines, rel.clone(), f.name));
             }
         }
     }

@@ -2,54 +2,14 @@
 //! (rust-analyzer's `tidy` idea): what depends on what, where sled may appear, module
 //! docs, file sizes, and no sleeps or `#[ignore]` in the tests.
 
-use std::path::{Path, PathBuf};
-
 use tend_e2e::demo::root;
 
 const MAX_LINES: usize = 600;
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if p.file_name()
-                .is_some_and(|n| n == "target" || n == "fixtures")
-            {
-                continue;
-            }
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 fn sources() -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    for c in [
-        "shared",
-        "client",
-        "agent",
-        "collector",
-        "tendctl",
-        "tests",
-        "bench",
-        "pgtest",
-    ] {
-        rust_files(&root().join(c), &mut files);
-    }
+    let files = tend_e2e::shape::workspace_sources(&root());
     assert!(files.len() > 50, "found only {} files", files.len());
     files
-        .into_iter()
-        .map(|p| {
-            let rel = p
-                .strip_prefix(root())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (rel, std::fs::read_to_string(&p).unwrap())
-        })
-        .collect()
 }
 
 fn dependencies(krate: &str) -> String {
