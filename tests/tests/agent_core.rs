@@ -25,6 +25,10 @@ async fn policy_change_reaches_the_collector_within_two_seconds() {
     // the apt simulation takes seconds on a cold cache; it is not what this test is about
     let mut policy: Policy = api.get("/api/v1/policy").await.unwrap();
     policy.checks.get_mut("os.updates").unwrap().enabled = false;
+    // passing whatever this machine's disk holds: the failure below is the policy's doing
+    let disk = policy.checks.get_mut("disk.free").unwrap();
+    disk.warn = Some(0.0);
+    disk.fail = Some(0.0);
     let _: Policy = api.put("/api/v1/policy", &policy).await.unwrap();
 
     let (_, id) = collector.enroll_agent(tmp.path(), "agent", "E2E-POLICY-1");
