@@ -290,6 +290,25 @@ impl Cluster {
         self.url(&name)
     }
 
+    /// Restarts the server as an operator would (`pg_ctl restart -m fast`: sessions are
+    /// cut, it is down for a moment, then starting up), on the same port and socket.
+    pub fn restart(&self) -> Result<(), String> {
+        let mut c = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"));
+            c
+        } else {
+            Command::new(self.bin.join("pg_ctl"))
+        };
+        c.arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.data.with_file_name("log"))
+            .args(["-m", "fast", "-w", "-t", "60", "restart"]);
+        run(c, "pg_ctl restart")
+    }
+
     /// Stops the cluster now (it is stopped at exit anyway).
     pub fn stop(&self) {
         let mut c = if self.as_postgres {

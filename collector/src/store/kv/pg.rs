@@ -89,15 +89,32 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         {
             StoreError::Conflict
         }
-        Some(c) => StoreError::Pg(format!(
-            "{} ({})",
-            e.as_db_error()
-                .map_or_else(|| e.to_string(), |d| d.message().to_string()),
-            c.code()
-        )),
+        Some(c) => {
+            let what = format!(
+                "{} ({})",
+                e.as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_string()),
+                c.code()
+            );
+            if unavailable_state(c.code()) {
+                StoreError::Unavailable(what)
+            } else {
+                StoreError::Pg(what)
+            }
+        }
         None if e.is_closed() => StoreError::Unavailable(format!("database connection lost: {e}")),
         None => StoreError::Unavailable(describe(&e)),
     }
+}
+
+/// Whether a SQLSTATE says the database is not there right now rather than that the
+/// statement is wrong: connection exceptions (08), insufficient resources such as too
+/// many connections (53), operator intervention — a shutdown, a crash restart, "the
+/// database system is starting up", a cancelled statement (57) — and a read-only
+/// standby during a failover (25006). Those answer 503 with Retry-After, so agents'
+/// spools back off; everything else is a bug to log (500).
+pub(crate) fn unavailable_state(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("53") || code.starts_with("57") || code == "25006"
 }
 
 /// The error with its causes, in one line.

@@ -259,3 +259,61 @@ async fn tls_to_the_database_and_a_newer_schema_is_refused() {
     assert!(e.to_string().contains("schema version 99"), "{e}");
     cluster.stop();
 }
+
+#[test]
+fn a_database_that_is_away_is_unavailable_and_a_bad_statement_is_not() {
+    use super::pg::unavailable_state;
+    // admin_shutdown, crash_shutdown, cannot_connect_now (starting up), connection
+    // failure, too many connections, read-only standby, statement timeout
+    for code in [
+        "57P01", "57P02", "57P03", "08006", "08001", "53300", "25006", "57014",
+    ] {
+        assert!(unavailable_state(code), "{code}");
+    }
+    // syntax error, undefined table, unique violation, serialization is a conflict
+    for code in ["42601", "42P01", "23505", "40001", "XX000"] {
+        assert!(!unavailable_state(code), "{code}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_answers_503_with_retry_after_never_500() {
+    use axum::response::IntoResponse;
+    let cluster = std::sync::Arc::new(tend_pgtest::Cluster::start(&Default::default()).unwrap());
+    cluster.sql("postgres", "CREATE DATABASE outage").unwrap();
+    let store = Store::connect(&PgOptions::new(&cluster.url("outage")))
+        .await
+        .unwrap();
+    let restarting = {
+        let c = cluster.clone();
+        tokio::task::spawn_blocking(move || c.restart())
+    };
+    let (mut ok_after, mut refused, mut n) = (0u32, 0u32, 0u64);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    // write until the restart is over and ten writes have gone through since
+    while !(restarting.is_finished() && ok_after >= 10) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store never came back"
+        );
+        n += 1;
+        let r: Result<(), crate::error::ApiError> = crate::atomic!(store, tx => {
+            tx.put(format!("o/{n}").into_bytes(), b"x".to_vec());
+            Ok(())
+        });
+        match r {
+            Ok(()) => ok_after += u32::from(restarting.is_finished()),
+            Err(e) => {
+                let resp = e.into_response();
+                assert_eq!(resp.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+                assert!(resp.headers().contains_key(axum::http::header::RETRY_AFTER));
+                refused += 1;
+                ok_after = 0;
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    restarting.await.unwrap().unwrap();
+    assert!(refused > 0, "the restart went unnoticed: it tested nothing");
+    cluster.stop();
+}
