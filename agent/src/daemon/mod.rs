@@ -9,8 +9,9 @@
 //! - A check that starts failing runs its mapped remediation first (`incidents`);
 //!   only if that does not fix it is a ticket spooled. Jobs from the long-poll run in
 //!   their own tasks (`jobs`).
-//! - When the collector is unreachable: exponential backoff with jitter, health
-//!   snapshots and events go to the spool and are replayed in order on return.
+//! - When the collector is unreachable: retries spaced by half the outage's age, at
+//!   most a minute apart, jittered; health snapshots and events go to the spool and
+//!   are replayed in order on return.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -75,19 +76,17 @@ pub fn jittered(base: Duration) -> Duration {
     base.mul_f64(0.9 + 0.2 * random_unit())
 }
 
-/// Exponential backoff: 2 s doubling to 5 min, each delay drawn from [50 %, 100 %].
-pub fn backoff(failures: u32) -> Duration {
-    let cap = 300.0_f64;
-    let full = (2.0_f64 * 2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(cap);
-    Duration::from_secs_f64(full * (0.5 + 0.5 * random_unit()))
-}
+/// The longest wait between two tries while the collector is unreachable: a laptop is
+/// back in touch within a minute of the collector's return, however long it was away.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 /// The wait before the next try, from how long the collector has been unreachable
-/// (not how many tries failed): half the outage so far, 1 s to 5 min, jittered — a
-/// 5 s outage is retried within seconds of its end, a long one every few minutes.
-/// A `Retry-After` from the collector is a floor.
+/// (not how many tries failed): half the outage so far, 1 s to [`MAX_RETRY_DELAY`],
+/// drawn from [50 %, 100 %] so a fleet's retries spread out — a 5 s outage is retried
+/// within seconds of its end, a long one about every 30 to 60 s. A `Retry-After` from
+/// the collector is a floor.
 pub fn retry_delay(outage: Duration, retry_after: Option<Duration>) -> Duration {
-    let base = (outage.as_secs_f64() / 2.0).clamp(1.0, 300.0);
+    let base = (outage.as_secs_f64() / 2.0).clamp(1.0, MAX_RETRY_DELAY.as_secs_f64());
     let d = Duration::from_secs_f64(base * (0.5 + 0.5 * random_unit()));
     d.max(retry_after.unwrap_or_default())
 }
