@@ -106,6 +106,24 @@ pub fn pinned_client(ca_pem: &str, timeout: Duration) -> Result<reqwest::Client,
         .map_err(|e| TransportError::Client(e.to_string()))
 }
 
+/// A reqwest client that trusts the operating system's roots (`SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` honoured): for a collector serving a publicly trusted or
+/// company-deployed certificate, when no CA is given.
+pub fn system_client(timeout: Duration) -> Result<reqwest::Client, TransportError> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .tls_built_in_native_certs(true)
+        .https_only(true)
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(120))
+        .user_agent(concat!("tend/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| TransportError::Client(e.to_string()))
+}
+
 /// A client bound to one collector, with an optional bearer token.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -125,6 +143,18 @@ impl Client {
             base: server_url.trim_end_matches('/').to_string(),
             token,
         })
+    }
+
+    /// A client trusting the system's roots instead of one CA ([`system_client`]).
+    pub fn with_system_roots(
+        server_url: &str,
+        token: Option<String>,
+    ) -> Result<Client, TransportError> {
+        Ok(Client::with_http(
+            system_client(Duration::from_secs(30))?,
+            server_url,
+            token,
+        ))
     }
 
     /// A client on an existing connection pool (load tools share pools between

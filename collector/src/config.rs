@@ -56,6 +56,14 @@ pub struct CollectorConfig {
     /// not one of these. From anyone else the header is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve this certificate chain (PEM: the server's certificate, then the chain
+    /// that issued it) instead of the data dir's own; reloaded on SIGHUP and when the
+    /// file changes. Needs `tls_key`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 fn default_enroll_rate() -> u32 {
@@ -109,11 +117,24 @@ impl Default for CollectorConfig {
             cluster_key: None,
             enrollments_per_minute: default_enroll_rate(),
             trusted_proxies: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
 
 impl CollectorConfig {
+    /// The company's certificate to serve, when configured.
+    pub fn own_cert(&self) -> Option<crate::server::tls::OwnCert> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::server::tls::OwnCert {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Where records live: sled in the data dir, or the configured PostgreSQL.
     pub fn backend(&self) -> crate::server::Backend {
         match &self.database {
@@ -154,6 +175,25 @@ impl CollectorConfig {
                 self.listen
             ))
         })?;
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(invalid(
+                    "tls_cert and tls_key go together: give both, or neither to serve the data dir's own certificate".into(),
+                ))
+            }
+            (Some(cert), Some(key)) => {
+                let read = |p: &PathBuf| {
+                    std::fs::read(p).map_err(|e| invalid(format!("reading {}: {e}", p.display())))
+                };
+                let (c, k) = (read(cert)?, read(key)?);
+                let now = tend_shared::now_ms() as i64 / 1000;
+                crate::server::tls::load_pair(&c, &k, now)
+                    .map_err(|e| invalid(format!("tls_cert {}: {e}", cert.display())))?;
+                crate::server::tls::issuing_chain(&String::from_utf8_lossy(&c))
+                    .map_err(|e| invalid(format!("tls_cert {}: {e}", cert.display())))?;
+            }
+            (None, None) => {}
+        }
         if !(1024..=64 << 20).contains(&self.body_limit) {
             return Err(invalid(format!(
                 "body_limit = {} must be between 1024 and {}",
@@ -204,6 +244,66 @@ impl CollectorConfig {
 impl tend_client::config::ConfigFile for CollectorConfig {
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         CollectorConfig::validate(self, path)
+    }
+}
+
+/// `tend-collector serve`'s flags: each overrides the config file's value.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeFlags {
+    /// Config file (TOML); flags below override it. Missing is fine unless given.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data directory (keys, certificates, sled store) [default: /var/lib/tend/collector].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on [default: 0.0.0.0:8443].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Extra DNS names or IPs for the server certificate (repeatable).
+    #[arg(long = "san")]
+    pub sans: Vec<String>,
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long)]
+    pub body_limit: Option<usize>,
+    /// Keep records in this PostgreSQL database (several collectors may share it)
+    /// instead of the embedded sled store.
+    #[arg(long, env = "TEND_DATABASE")]
+    pub database: Option<String>,
+    /// Extra CA (PEM) to trust for TLS to the database.
+    #[arg(long)]
+    pub database_ca: Option<PathBuf>,
+    /// The key that unseals the identity collectors share [default: <data>/cluster.key].
+    #[arg(long)]
+    pub cluster_key: Option<PathBuf>,
+    /// Serve this certificate chain (PEM: the server's, then its issuers) instead of
+    /// the data dir's own; reloaded on SIGHUP and when the file changes.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ServeFlags {
+    /// The config file (`--config`, else `default` if it exists) overlaid with the
+    /// flags, validated.
+    pub fn config(self, default: &Path) -> Result<CollectorConfig, ConfigError> {
+        let abs = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+        let path = self.config.clone().unwrap_or_else(|| default.to_path_buf());
+        let mut cfg = CollectorConfig::load(&path, self.config.is_some())?;
+        if let Some(d) = self.data {
+            cfg.data = abs(d);
+        }
+        cfg.listen = self.listen.unwrap_or(cfg.listen);
+        cfg.sans.extend(self.sans);
+        cfg.body_limit = self.body_limit.unwrap_or(cfg.body_limit);
+        cfg.database = self.database.or(cfg.database);
+        cfg.database_ca = self.database_ca.or(cfg.database_ca);
+        cfg.cluster_key = self.cluster_key.map(abs).or(cfg.cluster_key);
+        cfg.tls_cert = self.tls_cert.map(abs).or(cfg.tls_cert);
+        cfg.tls_key = self.tls_key.map(abs).or(cfg.tls_key);
+        cfg.validate(&path)?;
+        Ok(cfg)
     }
 }
 

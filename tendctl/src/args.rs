@@ -15,9 +15,11 @@ pub struct Cli {
     /// API token.
     #[arg(long, env = "TEND_TOKEN", hide_env_values = true)]
     pub token: String,
-    /// The collector's CA certificate (PEM file).
+    /// The collector's CA certificate (PEM file) to trust alone; without it the
+    /// system's roots are trusted (`SSL_CERT_FILE` honoured), for a collector serving a
+    /// publicly trusted or company-deployed certificate.
     #[arg(long, env = "TEND_CA")]
-    pub ca: PathBuf,
+    pub ca: Option<PathBuf>,
     /// Print JSON instead of tables (every command).
     #[arg(long, global = true)]
     pub json: bool,

@@ -33,11 +33,19 @@ pub struct Ctl {
 }
 
 impl Ctl {
-    pub fn new(server: &str, token: &str, ca_pem: &str, json: bool) -> Result<Ctl, TransportError> {
-        Ok(Ctl {
-            client: Client::new(server, ca_pem, Some(token.to_string()))?,
-            json,
-        })
+    /// A client trusting `ca_pem` only, or the system's roots without one.
+    pub fn new(
+        server: &str,
+        token: &str,
+        ca_pem: Option<&str>,
+        json: bool,
+    ) -> Result<Ctl, TransportError> {
+        let token = Some(token.to_string());
+        let client = match ca_pem {
+            Some(ca) => Client::new(server, ca, token)?,
+            None => Client::with_system_roots(server, token)?,
+        };
+        Ok(Ctl { client, json })
     }
 
     /// `v` as pretty JSON with `--json`, else `text(v)`.

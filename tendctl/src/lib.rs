@@ -29,13 +29,16 @@ use tend_shared::policy::Policy;
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<Output> {
-    let ca = std::fs::read_to_string(&cli.ca).with_context(|| {
-        format!(
-            "reading the CA certificate {} (--ca / TEND_CA)",
-            cli.ca.display()
-        )
-    })?;
-    let ctl = Ctl::new(&cli.server, &cli.token, &ca, cli.json)?;
+    let ca = match &cli.ca {
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "reading the CA certificate {} (--ca / TEND_CA)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
+    let ctl = Ctl::new(&cli.server, &cli.token, ca.as_deref(), cli.json)?;
     let text = match cli.cmd {
         // answered before parsing by `main` (they need no server); here for completeness
         Cmd::Completions { shell } => {

@@ -35,31 +35,8 @@ enum Cmd {
     Man,
     /// Serve HTTPS until SIGINT/SIGTERM.
     Serve {
-        /// Config file (TOML); flags below override it. Missing is fine unless given.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Data directory (keys, certificates, sled store) [default: /var/lib/tend/collector].
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Address to listen on [default: 0.0.0.0:8443].
-        #[arg(long)]
-        listen: Option<String>,
-        /// Extra DNS names or IPs for the server certificate (repeatable).
-        #[arg(long = "san")]
-        sans: Vec<String>,
-        /// Largest accepted request body in bytes [default: 1048576].
-        #[arg(long)]
-        body_limit: Option<usize>,
-        /// Keep records in this PostgreSQL database (several collectors may share it)
-        /// instead of the embedded sled store.
-        #[arg(long, env = "TEND_DATABASE")]
-        database: Option<String>,
-        /// Extra CA (PEM) to trust for TLS to the database.
-        #[arg(long)]
-        database_ca: Option<PathBuf>,
-        /// The key that unseals the identity collectors share [default: <data>/cluster.key].
-        #[arg(long)]
-        cluster_key: Option<PathBuf>,
+        #[command(flatten)]
+        flags: tend_collector::config::ServeFlags,
     },
     /// Prepare a PostgreSQL database for collectors: apply the schema, store this data
     /// dir's identity (CA, signing key, enroll secret) sealed with the cluster key, and
@@ -100,6 +77,10 @@ enum Cmd {
         /// URL agents use to reach this collector, e.g. https://tend.example.com:8443
         #[arg(long)]
         server: String,
+        /// The company certificate chain the collector serves (`serve --tls-cert`):
+        /// agents then pin the chain that issued it instead of the data dir's CA.
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
     },
     /// Create a user with an API token on a stopped collector. Users created here
     /// have no creator: two of them count as two people for the two-person rule
@@ -240,33 +221,6 @@ fn init_tracing() {
         .init();
 }
 
-/// The config file overlaid with command-line flags, validated.
-#[allow(clippy::too_many_arguments)]
-fn serve_config(
-    config: Option<PathBuf>,
-    data: Option<PathBuf>,
-    listen: Option<String>,
-    sans: Vec<String>,
-    body_limit: Option<usize>,
-    database: Option<String>,
-    database_ca: Option<PathBuf>,
-    cluster_key: Option<PathBuf>,
-) -> anyhow::Result<CollectorConfig> {
-    let path = config.clone().unwrap_or_else(|| DEFAULT_CONFIG.into());
-    let mut cfg = CollectorConfig::load(&path, config.is_some())?;
-    if let Some(d) = data {
-        cfg.data = std::path::absolute(&d).unwrap_or(d);
-    }
-    cfg.listen = listen.unwrap_or(cfg.listen);
-    cfg.sans.extend(sans);
-    cfg.body_limit = body_limit.unwrap_or(cfg.body_limit);
-    cfg.database = database.or(cfg.database);
-    cfg.database_ca = database_ca.or(cfg.database_ca);
-    cfg.cluster_key = cluster_key.map(absolute).or(cfg.cluster_key);
-    cfg.validate(&path)?;
-    Ok(cfg)
-}
-
 /// `tend-collector validate`: the file, then the keys in its data dir if they exist.
 fn validate(config: &std::path::Path) -> anyhow::Result<()> {
     let cfg = CollectorConfig::load(config, true)?;
@@ -329,6 +283,8 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
     let collector = Collector::open_with(&data, &cfg.sans, Arc::new(SystemClock), limits, &backend)
         .await
         .with_context(|| format!("opening data dir {}", data.display()))?;
+    let mut collector = collector;
+    collector.own_cert = cfg.own_cert();
     let listener =
         std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
     let stop = shutdown_signal();
@@ -495,27 +451,9 @@ async fn main() {
             tend_client::cli::print(&tend_client::docs::man(Cli::command()));
             Ok(())
         }
-        Cmd::Serve {
-            config,
-            data,
-            listen,
-            sans,
-            body_limit,
-            database,
-            database_ca,
-            cluster_key,
-        } => match serve_config(
-            config,
-            data,
-            listen,
-            sans,
-            body_limit,
-            database,
-            database_ca,
-            cluster_key,
-        ) {
+        Cmd::Serve { flags } => match flags.config(std::path::Path::new(DEFAULT_CONFIG)) {
             Ok(cfg) => serve(cfg).await,
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         },
         Cmd::Init { at } => init(at).await,
         Cmd::Migrate {
@@ -534,8 +472,21 @@ async fn main() {
                     file,
                 },
         } => release_add(at, version, platform, file).await,
-        Cmd::Bundle { data, server } => tend_collector::pki::bundle(&absolute(data), &server)
+        Cmd::Bundle {
+            data,
+            server,
+            tls_cert,
+        } => tend_collector::pki::bundle(&absolute(data), &server)
             .context("reading the collector identity")
+            .and_then(|mut b| {
+                if let Some(cert) = tls_cert {
+                    let pem = std::fs::read_to_string(&cert)
+                        .with_context(|| format!("reading {}", cert.display()))?;
+                    b.ca_pem = tend_collector::server::tls::issuing_chain(&pem)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
+                }
+                Ok(b)
+            })
             .map(|b| {
                 print_out(&format!(
                     "{}\n",

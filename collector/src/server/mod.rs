@@ -4,15 +4,13 @@
 
 pub mod conn;
 pub mod io;
+pub mod tls;
 
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::clock::SharedClock;
 use crate::pki::{self, Identity};
@@ -53,20 +51,11 @@ pub fn install_crypto_provider() {
 
 /// A rustls server config for the identity's certificate (HTTP/2 and HTTP/1.1).
 pub fn tls_config(id: &Identity) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
-    let certs = CertificateDer::pem_slice_iter(id.server_cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_slice(id.server_key_pem.as_bytes())
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(e.to_string()))?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+    let served = Arc::new(tls::ServedCert::fixed(
+        &id.server_cert_pem,
+        &id.server_key_pem,
+    )?);
+    tls::ServedCert::acceptor(&served)
 }
 
 /// A collector opened on a data dir, ready to serve.
@@ -76,6 +65,9 @@ pub struct Collector {
     pub identity: Identity,
     /// Set when this start created the first admin token (shown once).
     pub initial_admin_token: Option<String>,
+    /// The company's certificate to serve instead of the data dir's own (reloaded on
+    /// SIGHUP and when the files change).
+    pub own_cert: Option<tls::OwnCert>,
 }
 
 /// Where a collector keeps its records.
@@ -152,6 +144,7 @@ impl Collector {
             state,
             identity,
             initial_admin_token,
+            own_cert: None,
         })
     }
 
@@ -176,9 +169,23 @@ impl Collector {
         install_crypto_provider();
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let tls = tls_config(&self.identity)?;
-        let st = self.state.clone();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let tls = match &self.own_cert {
+            Some(files) => {
+                let served = Arc::new(tls::ServedCert::from_files(files)?);
+                tls::ServedCert::watch(served.clone(), stop_rx.clone());
+                tls::ServedCert::acceptor(&served)?
+            }
+            None => {
+                let served = Arc::new(tls::ServedCert::fixed(
+                    &self.identity.server_cert_pem,
+                    &self.identity.server_key_pem,
+                )?);
+                tls::ServedCert::watch(served.clone(), stop_rx.clone());
+                tls::ServedCert::acceptor(&served)?
+            }
+        };
+        let st = self.state.clone();
         tokio::spawn(async move {
             shutdown.await;
             // answer open long-polls first, so draining does not wait for them

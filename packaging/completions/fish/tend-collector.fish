@@ -48,6 +48,8 @@ complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l 
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l database -d 'Keep records in this PostgreSQL database (several collectors may share it) instead of the embedded sled store' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l database-ca -d 'Extra CA (PEM) to trust for TLS to the database' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l cluster-key -d 'The key that unseals the identity collectors share [default: <data>/cluster.key]' -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l tls-cert -d 'Serve this certificate chain (PEM: the server\'s, then its issuers) instead of the data dir\'s own; reloaded on SIGHUP and when the file changes' -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l tls-key -d 'The private key (PEM) of --tls-cert' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l data -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l database -r
@@ -77,6 +79,7 @@ complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; a
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l data -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l server -d 'URL agents use to reach this collector, e.g. https://tend.example.com:8443' -r
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l tls-cert -d 'The company certificate chain the collector serves (`serve --tls-cert`): agents then pin the chain that issued it instead of the data dir\'s CA' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and not __fish_seen_subcommand_from add help" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and not __fish_seen_subcommand_from add help" -f -a "add" -d 'Create the user and print its first API token'

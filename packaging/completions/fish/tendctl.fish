@@ -26,7 +26,7 @@ end
 
 complete -c tendctl -n "__fish_tendctl_needs_command" -l server -d 'Collector URL' -r
 complete -c tendctl -n "__fish_tendctl_needs_command" -l token -d 'API token' -r
-complete -c tendctl -n "__fish_tendctl_needs_command" -l ca -d 'The collector\'s CA certificate (PEM file)' -r -F
+complete -c tendctl -n "__fish_tendctl_needs_command" -l ca -d 'The collector\'s CA certificate (PEM file) to trust alone; without it the system\'s roots are trusted (`SSL_CERT_FILE` honoured), for a collector serving a publicly trusted or company-deployed certificate' -r -F
 complete -c tendctl -n "__fish_tendctl_needs_command" -l json -d 'Print JSON instead of tables (every command)'
 complete -c tendctl -n "__fish_tendctl_needs_command" -l raw -d 'Print device output and text byte for byte, terminal control characters included (otherwise they are shown as visible escapes such as `\\x1b`)'
 complete -c tendctl -n "__fish_tendctl_needs_command" -s h -l help -d 'Print help'
