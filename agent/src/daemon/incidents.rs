@@ -9,7 +9,27 @@ use tend_shared::tickets::TicketRequest;
 use super::{Agent, DaemonError};
 use crate::remediate::{decide, Decision};
 
+/// When a remediation's check is graded again: at once, then after these waits, until
+/// it passes — a fix that starts a service or a process in the background (it
+/// returns before the process is up) is seen within 5 s instead of judged failed.
+const RECHECK_AFTER_MS: [u64; 4] = [0, 500, 1_500, 3_000];
+
 impl Agent {
+    /// `id` graded again after its remediation, settling as [`RECHECK_AFTER_MS`] says.
+    async fn recheck(&mut self, id: &str) -> Option<CheckResult> {
+        let mut last = None;
+        for wait in RECHECK_AFTER_MS {
+            if wait > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
+            last = self.grade().await.into_iter().find(|x| x.id == id);
+            if last.as_ref().is_some_and(|x| x.status == CheckStatus::Pass) {
+                break;
+            }
+        }
+        last
+    }
+
     /// Remediate-then-ticket for one newly failing check.
     pub(crate) async fn handle_failure(&mut self, r: CheckResult, transition: serde_json::Value) {
         let now = tend_shared::now_ms();
@@ -49,7 +69,7 @@ impl Agent {
         })
         .await
         .unwrap_or_else(|e| crate::jobs::exec::rejected(format!("remediation task failed: {e}")));
-        let recheck = self.grade().await.into_iter().find(|x| x.id == r.id);
+        let recheck = self.recheck(&r.id).await;
         let fixed = recheck
             .as_ref()
             .is_some_and(|x| x.status == CheckStatus::Pass);
