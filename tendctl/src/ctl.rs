@@ -164,7 +164,7 @@ pub fn explain(e: &anyhow::Error) -> String {
         Some(TransportError::Unreachable(m))
             if m.contains("UnknownIssuer") || m.contains("certificate") =>
         {
-            Some("the server's certificate is not signed by the CA given; point --ca or TEND_CA at the collector's ca.pem (the demo prints its path)")
+            Some("the server's certificate is not signed by the CA given (--ca / TEND_CA), or without one by any root this system trusts; point --ca at the collector's ca.pem (the demo prints its path) or at the company CA that issued its certificate")
         }
         Some(TransportError::Status { status: 401, .. }) => {
             Some("the token was refused; check --token or TEND_TOKEN")
