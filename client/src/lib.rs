@@ -96,14 +96,7 @@ pub fn pinned_client(ca_pem: &str, timeout: Duration) -> Result<reqwest::Client,
             .map_err(|e| TransportError::BadCa(e.to_string()))?;
         builder = builder.add_root_certificate(cert);
     }
-    builder
-        .https_only(true)
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(120))
-        .user_agent(concat!("tend/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| TransportError::Client(e.to_string()))
+    finish(builder, timeout)
 }
 
 /// A reqwest client that trusts the operating system's roots (`SSL_CERT_FILE` and
@@ -111,10 +104,19 @@ pub fn pinned_client(ca_pem: &str, timeout: Duration) -> Result<reqwest::Client,
 /// company-deployed certificate, when no CA is given.
 pub fn system_client(timeout: Duration) -> Result<reqwest::Client, TransportError> {
     install_crypto_provider();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
-        .tls_built_in_native_certs(true)
+        .tls_built_in_native_certs(true);
+    finish(builder, timeout)
+}
+
+/// The settings every Tend client shares: https only, timeouts, idle pool, user agent.
+fn finish(
+    builder: reqwest::ClientBuilder,
+    timeout: Duration,
+) -> Result<reqwest::Client, TransportError> {
+    builder
         .https_only(true)
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10))

@@ -290,17 +290,22 @@ impl Cluster {
         self.url(&name)
     }
 
-    /// Restarts the server as an operator would (`pg_ctl restart -m fast`: sessions are
-    /// cut, it is down for a moment, then starting up), on the same port and socket.
-    pub fn restart(&self) -> Result<(), String> {
-        let mut c = if self.as_postgres {
+    /// `pg_ctl`, as the `postgres` user when we are root.
+    fn pg_ctl(&self) -> Command {
+        if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"])
                 .arg(self.bin.join("pg_ctl"));
             c
         } else {
             Command::new(self.bin.join("pg_ctl"))
-        };
+        }
+    }
+
+    /// Restarts the server as an operator would (`pg_ctl restart -m fast`: sessions are
+    /// cut, it is down for a moment, then starting up), on the same port and socket.
+    pub fn restart(&self) -> Result<(), String> {
+        let mut c = self.pg_ctl();
         c.arg("-D")
             .arg(&self.data)
             .arg("-l")
@@ -311,14 +316,7 @@ impl Cluster {
 
     /// Stops the cluster now (it is stopped at exit anyway).
     pub fn stop(&self) {
-        let mut c = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"])
-                .arg(self.bin.join("pg_ctl"));
-            c
-        } else {
-            Command::new(self.bin.join("pg_ctl"))
-        };
+        let mut c = self.pg_ctl();
         c.arg("-D")
             .arg(&self.data)
             .args(["-m", "fast", "-w", "stop"]);

@@ -166,19 +166,7 @@ impl ServedCert {
     /// the company's files SIGHUP is logged and ignored (it never ends the collector).
     pub fn watch(this: Arc<ServedCert>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let Some(files) = this.files.clone() else {
-            #[cfg(unix)]
-            tokio::spawn(async move {
-                let Ok(mut s) =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-                else {
-                    return;
-                };
-                while s.recv().await.is_some() {
-                    tracing::info!(
-                        "SIGHUP: serving the data dir's own certificate, nothing to reload"
-                    );
-                }
-            });
+            on_sighup(None);
             return;
         };
         let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
@@ -216,20 +204,7 @@ impl ServedCert {
                 }
             }
         }
-        #[cfg(unix)]
-        {
-            let hup = tx.clone();
-            tokio::spawn(async move {
-                let Ok(mut s) =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-                else {
-                    return;
-                };
-                while s.recv().await.is_some() {
-                    let _ = hup.send(()).await;
-                }
-            });
-        }
+        on_sighup(Some(tx.clone()));
         tokio::spawn(async move {
             let _keep = watcher;
             loop {
@@ -252,4 +227,31 @@ impl ServedCert {
             }
         });
     }
+}
+
+/// Handles SIGHUP for as long as the process runs: asks `reload` for a reload, or
+/// (without files to reload) logs that there is nothing to do. Either way the signal
+/// never ends the collector.
+fn on_sighup(reload: Option<tokio::sync::mpsc::Sender<()>>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let kind = tokio::signal::unix::SignalKind::hangup();
+        let Ok(mut s) = tokio::signal::unix::signal(kind) else {
+            return;
+        };
+        while s.recv().await.is_some() {
+            match &reload {
+                Some(tx) => {
+                    let _ = tx.send(()).await;
+                }
+                None => {
+                    tracing::info!(
+                        "SIGHUP: serving the data dir's own certificate, nothing to reload"
+                    )
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = reload;
 }
