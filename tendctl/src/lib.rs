@@ -27,17 +27,22 @@ pub use ctl::{explain, Ctl, Output};
 use fmt::{encode, query};
 use tend_shared::policy::Policy;
 
-/// Runs one command.
-pub async fn run(cli: Cli) -> anyhow::Result<Output> {
-    let ca = match &cli.ca {
-        Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+/// The CA to trust alone (`--ca` / `TEND_CA`), or none: the system's roots.
+fn ca_pem(path: Option<&std::path::Path>) -> anyhow::Result<Option<String>> {
+    path.map(|p| {
+        std::fs::read_to_string(p).with_context(|| {
             format!(
                 "reading the CA certificate {} (--ca / TEND_CA)",
-                path.display()
+                p.display()
             )
-        })?),
-        None => None,
-    };
+        })
+    })
+    .transpose()
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<Output> {
+    let ca = ca_pem(cli.ca.as_deref())?;
     let ctl = Ctl::new(&cli.server, &cli.token, ca.as_deref(), cli.json)?;
     let text = match cli.cmd {
         // answered before parsing by `main` (they need no server); here for completeness

@@ -170,40 +170,7 @@ impl ServedCert {
             return;
         };
         let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
-        let changed = tx.clone();
-        let names: Vec<PathBuf> = [&files.cert, &files.key]
-            .iter()
-            .map(|p| p.to_path_buf())
-            .collect();
-        let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-            if ev.is_ok_and(|e| {
-                e.paths
-                    .iter()
-                    .any(|p| names.iter().any(|n| p.file_name() == n.file_name()))
-            }) {
-                let _ = changed.try_send(());
-            }
-        });
-        let mut watcher = match watcher {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!(error = %e, "not watching the TLS files; reload with SIGHUP");
-                None
-            }
-        };
-        let mut dirs: Vec<&Path> = [&files.cert, &files.key]
-            .iter()
-            .filter_map(|p| p.parent())
-            .collect();
-        dirs.dedup();
-        for d in dirs {
-            if let Some(w) = watcher.as_mut() {
-                use notify::Watcher;
-                if let Err(e) = w.watch(d, notify::RecursiveMode::NonRecursive) {
-                    tracing::warn!(dir = %d.display(), error = %e, "not watching the TLS files' folder; reload with SIGHUP");
-                }
-            }
-        }
+        let watcher = file_watcher(&files, tx.clone());
         on_sighup(Some(tx.clone()));
         tokio::spawn(async move {
             let _keep = watcher;
@@ -254,4 +221,47 @@ fn on_sighup(reload: Option<tokio::sync::mpsc::Sender<()>>) {
     });
     #[cfg(not(unix))]
     let _ = reload;
+}
+
+/// Watches the folders of `files` and sends on `tx` when either file changes; `None`
+/// (SIGHUP still works) when the system cannot watch them.
+fn file_watcher(
+    files: &OwnCert,
+    tx: tokio::sync::mpsc::Sender<()>,
+) -> Option<notify::RecommendedWatcher> {
+    let changed = tx;
+    let names: Vec<PathBuf> = [&files.cert, &files.key]
+        .iter()
+        .map(|p| p.to_path_buf())
+        .collect();
+    let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if ev.is_ok_and(|e| {
+            e.paths
+                .iter()
+                .any(|p| names.iter().any(|n| p.file_name() == n.file_name()))
+        }) {
+            let _ = changed.try_send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(error = %e, "not watching the TLS files; reload with SIGHUP");
+            None
+        }
+    };
+    let mut dirs: Vec<&Path> = [&files.cert, &files.key]
+        .iter()
+        .filter_map(|p| p.parent())
+        .collect();
+    dirs.dedup();
+    for d in dirs {
+        if let Some(w) = watcher.as_mut() {
+            use notify::Watcher;
+            if let Err(e) = w.watch(d, notify::RecursiveMode::NonRecursive) {
+                tracing::warn!(dir = %d.display(), error = %e, "not watching the TLS files' folder; reload with SIGHUP");
+            }
+        }
+    }
+    watcher
 }
