@@ -22,8 +22,24 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Tend collector: enrollment, check-ins, assets and the analyst API over HTTPS"
 )]
 struct Cli {
+    /// Log lines as text (for a terminal and the journal) or as one JSON object each
+    /// (for a log shipper).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "TEND_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -211,14 +227,16 @@ fn absolute(p: PathBuf) -> PathBuf {
     std::path::absolute(&p).unwrap_or(p)
 }
 
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn,sled=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=warn,sled=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 /// `tend-collector validate`: the file, then the keys in its data dir if they exist.
@@ -439,9 +457,9 @@ fn print_out(text: &str) {
 
 #[tokio::main]
 async fn main() {
-    init_tracing();
-    tend_collector::server::install_crypto_provider();
     let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    tend_collector::server::install_crypto_provider();
     let result = match cli.cmd {
         Cmd::Completions { shell } => {
             tend_client::cli::print(&tend_client::docs::completions(Cli::command(), shell));

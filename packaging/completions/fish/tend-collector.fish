@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tend_collector_global_optspecs
-    string join \n h/help V/version
+    string join \n log-format= h/help V/version
 end
 
 function __fish_tend_collector_needs_command
@@ -24,6 +24,8 @@ function __fish_tend_collector_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c tend-collector -n "__fish_tend_collector_needs_command" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_needs_command" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_needs_command" -s V -l version -d 'Print version'
 complete -c tend-collector -n "__fish_tend_collector_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
@@ -38,7 +40,11 @@ complete -c tend-collector -n "__fish_tend_collector_needs_command" -f -a "user"
 complete -c tend-collector -n "__fish_tend_collector_needs_command" -f -a "token" -d 'Mint a token for a user (created if missing) on a stopped collector'
 complete -c tend-collector -n "__fish_tend_collector_needs_command" -f -a "demo" -d 'Demo: collector on ./tend-data with this machine\'s agent enrolled'
 complete -c tend-collector -n "__fish_tend_collector_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand completions" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand man" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand man" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l config -d 'Config file (TOML); flags below override it. Missing is fine unless given' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l data -d 'Data directory (keys, certificates, sled store) [default: /var/lib/tend/collector]' -r -F
@@ -50,20 +56,30 @@ complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l 
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l cluster-key -d 'The key that unseals the identity collectors share [default: <data>/cluster.key]' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l tls-cert -d 'Serve this certificate chain (PEM: the server\'s, then its issuers) instead of the data dir\'s own; reloaded on SIGHUP and when the file changes' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l tls-key -d 'The private key (PEM) of --tls-cert' -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l data -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l database -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l database-ca -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l cluster-key -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l san -d 'Extra DNS names or IPs for the server certificate (init)' -r
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand init" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand migrate" -l from-sled -d 'The data dir of the sled collector' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand migrate" -l to -d 'The PostgreSQL database' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand migrate" -l database-ca -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand migrate" -l cluster-key -d '[default: <from-sled>/cluster.key]' -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand migrate" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand validate" -l config -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand validate" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and not __fish_seen_subcommand_from add help" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and not __fish_seen_subcommand_from add help" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and not __fish_seen_subcommand_from add help" -f -a "add" -d 'Store an agent binary as release VERSION for PLATFORM'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and not __fish_seen_subcommand_from add help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -74,13 +90,19 @@ complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; a
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from add" -l san -d 'Extra DNS names or IPs for the server certificate (init)' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from add" -l version -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from add" -l platform -d 'linux-x86_64, linux-aarch64 or macos-universal' -r
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from add" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "add" -d 'Store an agent binary as release VERSION for PLATFORM'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand release; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l data -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l server -d 'URL agents use to reach this collector, e.g. https://tend.example.com:8443' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l tls-cert -d 'The company certificate chain the collector serves (`serve --tls-cert`): agents then pin the chain that issued it instead of the data dir\'s CA' -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand bundle" -s h -l help -d 'Print help'
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and not __fish_seen_subcommand_from add help" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and not __fish_seen_subcommand_from add help" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and not __fish_seen_subcommand_from add help" -f -a "add" -d 'Create the user and print its first API token'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and not __fish_seen_subcommand_from add help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -91,9 +113,13 @@ complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and 
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from add" -l san -d 'Extra DNS names or IPs for the server certificate (init)' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from add" -l name -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from add" -l role -r
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from add" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "add" -d 'Create the user and print its first API token'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand user; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and not __fish_seen_subcommand_from create help" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and not __fish_seen_subcommand_from create help" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and not __fish_seen_subcommand_from create help" -f -a "create" -d 'Which store an operator command works on: the data dir\'s sled store (the collector must be stopped), or a PostgreSQL database (works beside running collectors)'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and not __fish_seen_subcommand_from create help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -104,12 +130,16 @@ complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from create" -l san -d 'Extra DNS names or IPs for the server certificate (init)' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from create" -l role -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from create" -l name -r
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from create" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Which store an operator command works on: the data dir\'s sled store (the collector must be stopped), or a PostgreSQL database (works beside running collectors)'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand demo" -l data -d 'Data dir (relative paths are taken from the current folder)' -r -F
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand demo" -l listen -d 'Address to listen on; when the default is taken, a free port is used' -r
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand demo" -l agent-bin -d 'The tend-agent binary [default: the one beside this executable]' -r -F
+complete -c tend-collector -n "__fish_tend_collector_using_subcommand demo" -l log-format -d 'Log lines as text (for a terminal and the journal) or as one JSON object each (for a log shipper)' -r -f -a "text\t''
+json\t''"
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand help; and not __fish_seen_subcommand_from completions man serve init migrate validate release bundle user token demo help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
 complete -c tend-collector -n "__fish_tend_collector_using_subcommand help; and not __fish_seen_subcommand_from completions man serve init migrate validate release bundle user token demo help" -f -a "man" -d 'Print the man page (roff)'
