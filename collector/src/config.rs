@@ -182,14 +182,11 @@ impl CollectorConfig {
                 ))
             }
             (Some(cert), Some(key)) => {
-                let read = |p: &PathBuf| {
-                    std::fs::read(p).map_err(|e| invalid(format!("reading {}: {e}", p.display())))
+                let files = crate::server::tls::OwnCert {
+                    cert: cert.clone(),
+                    key: key.clone(),
                 };
-                let (c, k) = (read(cert)?, read(key)?);
-                let now = tend_shared::now_ms() as i64 / 1000;
-                crate::server::tls::load_pair(&c, &k, now)
-                    .map_err(|e| invalid(format!("tls_cert {}: {e}", cert.display())))?;
-                crate::server::tls::issuing_chain(&String::from_utf8_lossy(&c))
+                crate::server::tls::read_pair(&files)
                     .map_err(|e| invalid(format!("tls_cert {}: {e}", cert.display())))?;
             }
             (None, None) => {}

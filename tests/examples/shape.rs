@@ -40,43 +40,31 @@ fn main() {
     let mut files = Vec::new();
     let mut funcs = Vec::new();
     let (mut flushes, mut audits, mut tx_calls, mut tx_methods, mut tx_files) = (0, 0, 0, 0, 0);
-    let mut stack = vec![root().join("collector/src")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap();
-            let rel = p.strip_prefix(root()).unwrap().display().to_string();
-            files.push((text.lines().count(), rel.clone()));
-            for f in shape::functions(&text) {
-                funcs.push((f.lines, format!("{rel}:{} {}", f.line, f.name)));
-            }
-            if rel.contains("/tests") || rel.contains("tests.rs") {
-                continue;
-            }
-            let code = shape::code_only(&text);
-            for block in code.split("\nimpl Tx {").skip(1) {
-                let end = block.find("\n}\n").unwrap_or(block.len());
-                tx_methods += block[..end].matches("\n    pub async fn ").count()
-                    + block[..end].matches("\n    pub fn ").count()
-                    + block[..end].matches("\n    pub(crate) async fn ").count()
-                    + block[..end].matches("\n    pub(crate) fn ").count()
-                    + block[..end].matches("\n    async fn ").count()
-                    + block[..end].matches("\n    fn ").count();
-                tx_files += 1;
-            }
-            if !rel.contains("collector/src/store/") {
-                flushes += code.matches(".flush().await").count();
-                tx_calls += code.matches("tx.").count();
-            }
-            audits += code.matches(".audit(").count() + code.matches(".audit_in(").count();
+    for (rel, text) in shape::workspace_sources(&root()) {
+        if !rel.starts_with("collector/src/") {
+            continue;
         }
+        files.push((text.lines().count(), rel.clone()));
+        for f in shape::functions(&text) {
+            funcs.push((f.lines, format!("{rel}:{} {}", f.line, f.name)));
+        }
+        if rel.contains("/tests") || rel.contains("tests.rs") {
+            continue;
+        }
+        let code = shape::code_only(&text);
+        for block in code.split("\nimpl Tx {").skip(1) {
+            let end = block.find("\n}\n").unwrap_or(block.len());
+            tx_methods += shape::functions(&block[..end]).len();
+            tx_files += 1;
+        }
+        if !rel.contains("collector/src/store/") {
+            flushes += code.matches(".flush().await").count();
+            tx_calls += code.matches("tx.").count();
+        }
+        audits += code.matches(".audit(").count() + code.matches(".audit_in(").count();
     }
     println!("hand-written flushes outside the store: {flushes}");
-    println!("Tx methods (fn in `impl Tx` blocks): {tx_methods}, in {tx_files} files");
+    println!("Tx methods (fn in `impl Tx` blocks): {tx_methods}, in {tx_files} blocks");
     println!("hand-written audit calls: {audits}");
     println!("tx. call sites outside the store: {tx_calls}");
     files.sort();

@@ -132,30 +132,14 @@ const HAND_FLUSHES: &[(&str, &str, &str)] = &[
 
 #[test]
 fn changes_are_made_durable_in_one_place() {
-    let src = root().join("collector/src");
-    let mut files = Vec::new();
-    let mut stack = vec![src.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                files.push(p);
-            }
-        }
-    }
     let mut found = Vec::new();
-    for p in files {
-        let rel = p
-            .strip_prefix(&src)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (path, text) in shape::workspace_sources(&root()) {
+        let Some(rel) = path.strip_prefix("collector/src/") else {
+            continue;
+        };
         if rel.starts_with("store/") || rel.starts_with("bin/") || rel.contains("tests") {
             continue;
         }
-        let text = std::fs::read_to_string(&p).unwrap();
         let code = shape::code_only(&text);
         let funcs = shape::functions(&code);
         for (i, line) in code.lines().enumerate() {
@@ -168,7 +152,7 @@ fn changes_are_made_durable_in_one_place() {
                 .filter(|f| f.line <= n && n < f.line + f.lines)
                 .min_by_key(|f| f.lines)
                 .map_or("?".to_string(), |f| f.name.clone());
-            found.push((rel.clone(), inner));
+            found.push((rel.to_string(), inner));
         }
     }
     assert!(

@@ -49,15 +49,6 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// A rustls server config for the identity's certificate (HTTP/2 and HTTP/1.1).
-pub fn tls_config(id: &Identity) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
-    let served = Arc::new(tls::ServedCert::fixed(
-        &id.server_cert_pem,
-        &id.server_key_pem,
-    )?);
-    tls::ServedCert::acceptor(&served)
-}
-
 /// A collector opened on a data dir, ready to serve.
 #[derive(Debug)]
 pub struct Collector {
@@ -170,21 +161,15 @@ impl Collector {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let tls = match &self.own_cert {
-            Some(files) => {
-                let served = Arc::new(tls::ServedCert::from_files(files)?);
-                tls::ServedCert::watch(served.clone(), stop_rx.clone());
-                tls::ServedCert::acceptor(&served)?
-            }
-            None => {
-                let served = Arc::new(tls::ServedCert::fixed(
-                    &self.identity.server_cert_pem,
-                    &self.identity.server_key_pem,
-                )?);
-                tls::ServedCert::watch(served.clone(), stop_rx.clone());
-                tls::ServedCert::acceptor(&served)?
-            }
-        };
+        let served = Arc::new(match &self.own_cert {
+            Some(files) => tls::ServedCert::from_files(files)?,
+            None => tls::ServedCert::fixed(
+                &self.identity.server_cert_pem,
+                &self.identity.server_key_pem,
+            )?,
+        });
+        tls::ServedCert::watch(served.clone(), stop_rx.clone());
+        let tls = tls::ServedCert::acceptor(&served)?;
         let st = self.state.clone();
         tokio::spawn(async move {
             shutdown.await;

@@ -3,11 +3,10 @@
 //! intermediates). The company's files are read again on SIGHUP and when they change
 //! on disk, without dropping a connection: the resolver hands each new handshake the
 //! chain loaded last, and open connections keep theirs. A replacement that does not
-//! load (half written, wrong key, expired, no chain) is refused, logged and counted,
+//! load (half written, wrong key, expired, no chain) is refused and logged,
 //! and the previous chain stays in service.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -79,9 +78,6 @@ fn validity(der: &CertificateDer<'_>) -> Option<(i64, i64)> {
 pub struct ServedCert {
     current: RwLock<Arc<CertifiedKey>>,
     files: Option<OwnCert>,
-    /// Replacements loaded, and refused.
-    pub reloads: AtomicU64,
-    pub refused: AtomicU64,
 }
 
 impl ResolvesServerCert for ServedCert {
@@ -101,9 +97,14 @@ fn now_s() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn read_pair(files: &OwnCert) -> Result<CertifiedKey, String> {
+/// The company's chain and key read from their files: a pair that loads
+/// ([`load_pair`]) and a chain that names its issuers ([`issuing_chain`], what agents
+/// pin). `validate`, start-up and every reload go through it.
+pub fn read_pair(files: &OwnCert) -> Result<CertifiedKey, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
-    load_pair(&read(&files.cert)?, &read(&files.key)?, now_s())
+    let cert = read(&files.cert)?;
+    issuing_chain(&String::from_utf8_lossy(&cert))?;
+    load_pair(&cert, &read(&files.key)?, now_s())
 }
 
 impl ServedCert {
@@ -125,8 +126,6 @@ impl ServedCert {
         ServedCert {
             current: RwLock::new(Arc::new(ck)),
             files,
-            reloads: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
         }
     }
 
@@ -138,12 +137,10 @@ impl ServedCert {
         match read_pair(files) {
             Ok(ck) => {
                 *self.current.write().expect("certificate lock poisoned") = Arc::new(ck);
-                self.reloads.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
                 Ok(())
             }
             Err(e) => {
-                self.refused.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(cert = %files.cert.display(), error = %e, "TLS certificate not reloaded; the previous one stays in service");
                 Err(e)
             }
