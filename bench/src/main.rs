@@ -1,11 +1,13 @@
 //! `tend-bench`: simulated agents against the real `tend-collector serve` on loopback
 //! over real HTTPS. Scenarios: `steady` (check-ins at a rate, long-polls held open,
 //! failing devices filing tickets), `enrolled` (a large enrolled fleet: storage, start-up
-//! time, device-list latency), `storm` (every agent back at once after an outage),
+//! time, device-list latency), `storm` (every agent back at once after an outage;
+//! `--same-problem`: every agent filing the same ticket at once),
 //! `longpoll` (agents holding long-polls while diagnostics are queued). Prints JSON.
 
 mod fleet;
 mod longpoll;
+mod outage;
 mod proc;
 mod sim;
 
@@ -62,10 +64,13 @@ enum Cmd {
         #[arg(long, default_value_t = 100_000)]
         devices: u32,
     },
-    /// All agents return at once after an outage.
+    /// All agents return at once after an outage; with `--same-problem`, all of them
+    /// report the same failing check and file its ticket at once instead.
     Storm {
         #[arg(long, default_value_t = 10_000)]
         devices: u32,
+        #[arg(long)]
+        same_problem: bool,
     },
     /// A large fleet with tickets: device and ticket pages, the SLA report.
     Lists {
@@ -578,7 +583,11 @@ async fn main() {
             .await
         }
         Cmd::Enrolled { devices } => enrolled(&cli, *devices).await,
-        Cmd::Storm { devices } => storm(&cli, *devices).await,
+        Cmd::Storm {
+            devices,
+            same_problem: true,
+        } => outage::run(&cli, *devices).await,
+        Cmd::Storm { devices, .. } => storm(&cli, *devices).await,
         Cmd::Lists {
             devices,
             tickets_per_device,

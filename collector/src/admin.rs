@@ -1,10 +1,11 @@
 //! Operator commands behind `tend-collector`: opening either backend from the
-//! command line, `init` (the first collector on a database), and `migrate` (a sled
-//! store into PostgreSQL, verified).
+//! command line, `init` (the first collector on a database), `migrate` (a sled
+//! store into PostgreSQL, verified), and `backup`/`restore` of a sled collector.
 
 use std::path::Path;
 
 use crate::server::Backend;
+use crate::store::backup::Manifest;
 use crate::store::kv::{Kv, Order, Range};
 use crate::store::{PgOptions, Store, StoreError};
 
@@ -17,6 +18,88 @@ pub enum AdminError {
     Cluster(#[from] crate::cluster::ClusterError),
     #[error("{0}")]
     Refused(String),
+    #[error("{0}")]
+    Backup(#[from] crate::store::backup::BackupError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// `tend-collector backup`: a consistent backup of the sled store under `data` (and
+/// its identity files) into `out`, from the running collector over its control
+/// socket when one holds the store, else straight from the stopped store. Written to
+/// `<out>.partial`, read back and checked, then renamed: `out` is never half a file.
+pub async fn backup(data: &Path, out: &Path) -> Result<Manifest, AdminError> {
+    use crate::store::kv::sled_kv::SledKv;
+    if !data.join("db").exists() {
+        return Err(AdminError::Refused(format!(
+            "{} holds no sled store (db/); on PostgreSQL use pg_dump (docs/operations.md)",
+            data.display()
+        )));
+    }
+    let partial = std::path::PathBuf::from(format!("{}.partial", out.display()));
+    let mut f = std::fs::File::create(&partial)?;
+    let (data2, partial2) = (data.to_path_buf(), partial.clone());
+    let sent = match SledKv::open(&data.join("db")) {
+        Ok(kv) => {
+            let layout: Option<u64> = Kv::Sled(kv.clone()).read().meta_get("layout").await?;
+            let files = crate::store::backup::identity_files(data)?;
+            tokio::task::spawn_blocking(move || {
+                crate::store::backup::write(
+                    &kv,
+                    &files,
+                    layout.unwrap_or(crate::store::LAYOUT),
+                    tend_shared::now_ms(),
+                    &mut f,
+                )
+                .map(|_| f)
+                .map_err(|e| e.to_string())
+            })
+            .await
+        }
+        Err(StoreError::InUse(_)) => {
+            tokio::task::spawn_blocking(move || {
+                crate::server::control::request_backup(&data2, &mut f).map(|_| f)
+            })
+            .await
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let f = match sent.map_err(|e| e.to_string()).and_then(|r| r) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial2);
+            return Err(AdminError::Refused(format!("backup failed: {e}")));
+        }
+    };
+    f.sync_all()?;
+    drop(f);
+    let checked = tokio::task::spawn_blocking(move || {
+        crate::store::backup::read(&partial2, |_, _, _| Ok(()))
+    })
+    .await
+    .map_err(|e| AdminError::Refused(e.to_string()))?;
+    match checked {
+        Ok(m) => {
+            std::fs::rename(&partial, out)?;
+            Ok(m)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e.into())
+        }
+    }
+}
+
+/// `tend-collector restore`: the backup `from` into the new data dir `data`
+/// (refused when `data` holds anything; checked before anything is put in place).
+pub async fn restore(from: &Path, data: &Path) -> Result<Manifest, AdminError> {
+    let (from, data) = (from.to_path_buf(), data.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        crate::store::backup::restore(&from, &data, crate::store::LAYOUT)
+    })
+    .await
+    .map_err(|e| AdminError::Refused(e.to_string()))?
+    .map_err(AdminError::from)
 }
 
 /// Opens the store `backend` names. A sled store that a running collector holds is
@@ -123,9 +206,18 @@ pub async fn migrate(
             "record counts differ after the copy (sled {a:?}, PostgreSQL {b:?})"
         )));
     }
-    // ids handed out later must sort after every copied one (audit order, outbox)
+    // ids handed out later must sort after every copied one (audit order, outbox),
+    // and ticket numbers must go on after the copied tickets'
     pg.advance_ids(src.next_id().await?.saturating_add(1_000))
         .await?;
+    let seq = crate::store::kv::TICKET_NUMBERS;
+    let last = src
+        .read()
+        .get(&crate::store::keys::k1("seq/", seq.name))
+        .await?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map_or(0, u64::from_be_bytes);
+    pg.advance_sequence(seq, last).await?;
     crate::cluster::join(&dst, data, cluster_key).await?;
     Ok(Migrated { keys, ..a })
 }

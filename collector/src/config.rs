@@ -28,6 +28,11 @@ pub struct CollectorConfig {
     /// Device events older than this many days are deleted (1..=3650).
     #[serde(default = "default_retention")]
     pub event_retention_days: u64,
+    /// Refuse writes (507, `/healthz` degraded) while less than this many MiB are free
+    /// on the sled store's filesystem, before sled meets the end of the disk; 0: only
+    /// when the disk is actually full.
+    #[serde(default = "default_min_free")]
+    pub min_free_mb: u64,
     /// Accept `http://` webhooks to loopback addresses (a relay on this host); every
     /// other webhook must be https.
     #[serde(default)]
@@ -83,6 +88,11 @@ fn default_listen() -> String {
 fn default_body_limit() -> usize {
     1 << 20
 }
+
+fn default_min_free() -> u64 {
+    64
+}
+
 fn default_retention() -> u64 {
     90
 }
@@ -110,6 +120,7 @@ impl Default for CollectorConfig {
             sans: Vec::new(),
             body_limit: default_body_limit(),
             event_retention_days: default_retention(),
+            min_free_mb: default_min_free(),
             allow_http_loopback_webhooks: false,
             database: None,
             database_ca: None,
@@ -262,6 +273,10 @@ pub struct ServeFlags {
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long)]
     pub body_limit: Option<usize>,
+    /// Refuse writes while less than this many MiB are free on the store's
+    /// filesystem [default: 64; 0: only when the disk is full].
+    #[arg(long)]
+    pub min_free_mb: Option<u64>,
     /// Keep records in this PostgreSQL database (several collectors may share it)
     /// instead of the embedded sled store.
     #[arg(long, env = "TEND_DATABASE")]
@@ -294,6 +309,7 @@ impl ServeFlags {
         cfg.listen = self.listen.unwrap_or(cfg.listen);
         cfg.sans.extend(self.sans);
         cfg.body_limit = self.body_limit.unwrap_or(cfg.body_limit);
+        cfg.min_free_mb = self.min_free_mb.unwrap_or(cfg.min_free_mb);
         cfg.database = self.database.or(cfg.database);
         cfg.database_ca = self.database_ca.or(cfg.database_ca);
         cfg.cluster_key = self.cluster_key.map(abs).or(cfg.cluster_key);

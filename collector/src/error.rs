@@ -71,6 +71,7 @@ impl ApiError {
             ApiError::Store(StoreError::Conflict | StoreError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            ApiError::Store(StoreError::DiskFull(_)) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +88,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Refused { code, .. } => code,
             ApiError::Store(StoreError::Conflict | StoreError::Unavailable(_)) => "unavailable",
+            ApiError::Store(StoreError::DiskFull(_)) => "insufficient_storage",
             ApiError::Store(_) | ApiError::Internal(_) => "internal_error",
         }
     }
@@ -119,10 +121,14 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
-            "the store is busy or unreachable; try again shortly".to_string()
-        } else {
-            message
+        let message = match status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "the store is busy or unreachable; try again shortly".to_string()
+            }
+            StatusCode::INSUFFICIENT_STORAGE => {
+                "the collector's disk is full; nothing was saved; try again later".to_string()
+            }
+            _ => message,
         };
         let mut resp = match &self {
             ApiError::InvalidField { field, .. } => {
@@ -132,10 +138,15 @@ impl IntoResponse for ApiError {
             }
             _ => error_response(status, self.code(), message),
         };
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after: u64 = match status {
+            StatusCode::SERVICE_UNAVAILABLE => 1,
+            StatusCode::INSUFFICIENT_STORAGE => 30,
+            _ => 0,
+        };
+        if retry_after > 0 {
             resp.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(1u64),
+                axum::http::HeaderValue::from(retry_after),
             );
         }
         if let ApiError::TooManyRequests { retry_after_s, .. } = self {

@@ -107,7 +107,7 @@ export async function ticket(main, id) {
   main.innerHTML = html`<section><h2 id="ticket-title">${esc(t.id)} [${esc(t.priority)}] ${esc(t.summary)}</h2><dl>
     <dt>Status</dt><dd id="ticket-status">${pill(t.status)}${t.auto_resolved ? " (auto-resolved)" : ""}</dd>
     <dt>Device</dt><dd><a href="#/device/${esc(t.device_id)}">${esc(t.hostname)}</a>${t.asset_id ? html` · asset <a href="#/asset/${esc(t.asset_id)}">${esc(t.asset_id)}</a>` : ""}</dd>
-    <dt>Problem</dt><dd><a href="#/tickets?problem_key=${encodeURIComponent(t.problem_key)}"><code>${esc(t.problem_key)}</code></a> (${esc(t.category)}), seen ${t.occurrences}×, reopened ${t.reopen_count}×${t.problem_id ? html` · fleet problem <a href="#/problems">${esc(t.problem_id)}</a>` : ""}</dd>
+    <dt>Problem</dt><dd><a href="#/tickets?problem_key=${encodeURIComponent(t.problem_key)}"><code>${esc(t.problem_key)}</code></a> (${esc(t.category)}), seen ${t.occurrences}×, reopened ${t.reopen_count}×${t.problem_id ? html` · fleet problem <a href="#/tickets?problem=${encodeURIComponent(t.problem_id)}">${esc(t.problem_id)}</a>` : ""}</dd>
     <dt>Source</dt><dd>${esc(t.source)}${t.requester ? html` — asked by <strong id="ticket-requester">${esc(t.requester)}</strong> with <code>tend help</code>` : ""}</dd>
     ${t.csat ? html`<dt>Satisfaction</dt><dd id="ticket-csat">${"★".repeat(t.csat.score)}${"☆".repeat(5 - t.csat.score)} ${t.csat.score}/5${t.csat.comment ? html` — “${esc(t.csat.comment)}”` : ""}</dd>` : ""}
     <dt>Assignee</dt><dd id="ticket-assignee">${esc(t.assignee || "nobody")}</dd>
@@ -144,5 +144,5 @@ export async function problems(main) {
   const list = (await api("/api/v1/problems?limit=200")).items;
   main.innerHTML = html`<section><h2>Problems (the same failure on many devices)</h2>` +
     table(["Problem", "Key", "Devices", "Tickets", "First seen", "Last seen"], list.map(p => [esc(p.id), html`<a href="#/tickets?problem_key=${encodeURIComponent(p.problem_key)}"><code>${esc(p.problem_key)}</code></a>`,
-      String(p.device_ids.length), String(p.ticket_ids.length), esc(when(p.created_at_ms)), esc(when(p.updated_at_ms))])) + "</section>";
+      String(p.device_count), html`<a href="#/tickets?problem=${encodeURIComponent(p.id)}">${String(p.ticket_count)}</a>`, esc(when(p.created_at_ms)), esc(when(p.updated_at_ms))])) + "</section>";
 }

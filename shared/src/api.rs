@@ -258,8 +258,11 @@ pub struct SecurityNotice {
 /// `GET /healthz` (no credentials): the collector is up and its store answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` (answered with 503: reads are served, writes are not).
     pub status: String,
+    /// Why it is degraded (`disk full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub version: String,
     /// `sled` or `postgres`.
     pub store: String,

@@ -341,15 +341,20 @@ pub struct TicketPatch {
     pub public: bool,
 }
 
-/// A fleet-wide incident: one problem key on many devices in a short window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A fleet-wide incident: one problem key on many devices in a short window. Its
+/// tickets are listed by `GET /api/v1/tickets?problem=<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub id: String,
     pub problem_key: String,
     pub created_at_ms: u64,
+    /// The last time a ticket was linked (to within a tenth of the problem window, at
+    /// most a minute): the problem takes new tickets while this is within the window.
     pub updated_at_ms: u64,
-    pub ticket_ids: Vec<String>,
-    pub device_ids: Vec<String>,
+    /// Tickets linked to it.
+    pub ticket_count: u64,
+    /// Distinct devices among them.
+    pub device_count: u64,
 }
 
 /// SLA targets for one priority, in minutes.

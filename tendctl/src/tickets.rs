@@ -213,8 +213,8 @@ impl Ctl {
                 vec![
                     p.id.clone(),
                     p.problem_key.clone(),
-                    p.device_ids.len().to_string(),
-                    p.ticket_ids.len().to_string(),
+                    p.device_count.to_string(),
+                    p.ticket_count.to_string(),
                     fmt_ms(p.created_at_ms),
                 ]
             })

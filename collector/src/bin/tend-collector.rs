@@ -86,6 +86,23 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ReleaseCmd,
     },
+    /// Back up the sled store and the identity files of a data dir into one file
+    /// (with a manifest: layout, counts, SHA-256), consistent as of one moment; taken
+    /// from the running collector while it serves, or from a stopped store.
+    Backup {
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new, empty data dir (refuses one that holds anything,
+    /// and a damaged backup, before writing in place).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, default_value = "/var/lib/tend/collector")]
+        data: PathBuf,
+    },
     /// Print the enrollment bundle (JSON) for agents.
     Bundle {
         #[arg(long, default_value = "/var/lib/tend/collector")]
@@ -287,6 +304,23 @@ async fn release_add(
     Ok(())
 }
 
+/// `backup --out` (with `out`) or `restore --from` (with `from`) of data dir `data`.
+async fn backup_or_restore(
+    out: Option<PathBuf>,
+    from: Option<PathBuf>,
+    data: PathBuf,
+) -> anyhow::Result<()> {
+    let data = absolute(data);
+    let m = match (out, from) {
+        (Some(out), _) => tend_collector::admin::backup(&data, &out).await?,
+        (_, Some(from)) => tend_collector::admin::restore(&from, &data).await?,
+        _ => anyhow::bail!("backup needs --out, restore --from"),
+    };
+    eprintln!("{}", m.summary());
+    print_out(&format!("{}\n", serde_json::to_string_pretty(&m)?));
+    Ok(())
+}
+
 async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
     let backend = cfg.backend();
     let limits = Limits {
@@ -303,6 +337,7 @@ async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
         .with_context(|| format!("opening data dir {}", data.display()))?;
     let mut collector = collector;
     collector.own_cert = cfg.own_cert();
+    collector.state.store.set_min_free(cfg.min_free_mb << 20);
     let listener =
         std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
     let stop = shutdown_signal();
@@ -490,6 +525,8 @@ async fn main() {
                     file,
                 },
         } => release_add(at, version, platform, file).await,
+        Cmd::Backup { data, out } => backup_or_restore(Some(out), None, data).await,
+        Cmd::Restore { from, data } => backup_or_restore(None, Some(from), data).await,
         Cmd::Bundle {
             data,
             server,

@@ -10,16 +10,23 @@ use crate::state::AppState;
 
 /// Liveness and the store's reachability; the device count comes from counters (a
 /// handful of keys, whatever the fleet size).
-pub async fn healthz(
-    State(state): State<AppState>,
-) -> Result<Json<tend_shared::api::Health>, ApiError> {
+pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
     let counts = state.store.read().counts().await?;
-    Ok(Json(tend_shared::api::Health {
-        status: "ok".into(),
+    let reason = state.store.degraded();
+    let body = tend_shared::api::Health {
+        status: if reason.is_some() { "degraded" } else { "ok" }.into(),
+        reason: reason.map(str::to_string),
         version: env!("CARGO_PKG_VERSION").into(),
         store: state.store.engine().as_str().into(),
         devices: counts.devices,
-    }))
+    };
+    // a load balancer takes a collector that cannot save out of rotation
+    let status = if reason.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(body)).into_response())
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {

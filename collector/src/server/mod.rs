@@ -3,6 +3,7 @@
 //! hyper's own error responses a JSON body.
 
 pub mod conn;
+pub mod control;
 pub mod io;
 pub mod tls;
 
@@ -22,8 +23,11 @@ use crate::store::Store;
 pub enum ServeError {
     #[error(transparent)]
     Pki(#[from] pki::PkiError),
-    #[error("opening the store: {0} (is another collector using this data dir?)")]
+    #[error("opening the store: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// Saving the store at a clean stop failed (what was acknowledged was saved before).
+    #[error("saving the store at shutdown: {0}")]
+    Closing(crate::store::StoreError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
     #[error("setting up the store: {0}")]
@@ -59,6 +63,8 @@ pub struct Collector {
     /// The company's certificate to serve instead of the data dir's own (reloaded on
     /// SIGHUP and when the files change).
     pub own_cert: Option<tls::OwnCert>,
+    /// The data dir of a sled store (its control socket serves online backups).
+    pub sled_data: Option<std::path::PathBuf>,
 }
 
 /// Where a collector keeps its records.
@@ -136,6 +142,7 @@ impl Collector {
             identity,
             initial_admin_token,
             own_cert: None,
+            sled_data: matches!(backend, Backend::Sled).then(|| data.to_path_buf()),
         })
     }
 
@@ -189,6 +196,11 @@ impl Collector {
             st.limits.webhook_retry_base,
             st.shutdown_signal(),
         ));
+        let recovery = tokio::spawn(recover_disk(store.clone(), st.shutdown_signal()));
+        let control = self
+            .sled_data
+            .as_deref()
+            .and_then(|d| control::listen(d, store.clone()));
         let app = crate::http::app(self.state);
         let mut rx = stop_rx;
         let stop = async move {
@@ -197,7 +209,27 @@ impl Collector {
         conn::serve(listener, tls, app, limits, stop, Duration::from_secs(10)).await;
         let _ = sweeper.await;
         let _ = hooks.await;
-        store.flush().await?;
+        let _ = recovery.await;
+        drop(control);
+        store.release_numbers().await.map_err(ServeError::Closing)?;
+        store.flush().await.map_err(ServeError::Closing)?;
         Ok(())
+    }
+}
+
+/// Reopens the store once space is back after a full disk (tried every 2 s while the
+/// store says so), so writes resume without a restart.
+async fn recover_disk(store: Store, stop: impl Future<Output = ()>) {
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+        if store.degraded().is_some() {
+            if let Err(e) = store.recover().await {
+                tracing::warn!(error = %e, "reopening the store after a full disk failed; trying again");
+            }
+        }
     }
 }

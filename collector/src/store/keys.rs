@@ -32,6 +32,9 @@
 //! | `tk.created/` | created, id | compact report row |
 //! | `tk.status/` `tk.dev/` `tk.asset/` `tk.prob/` `tk.asg/` | value, created, id | id |
 //! | `tk.due/` | due, id | id (open tickets not yet noted as breached) |
+//! | `tk.pbid/` `tk.pbdev/` | problem, created, id / problem, device | ticket id (problem links) |
+//! | `pb.key/` `pb.list/` `pb.cand/` | key / created, id / key | newest problem of a key / list / filing guard |
+//! | `seq/` | sequence name | end of the last leased block of numbers (sled) |
 //! | `tl/` | ticket id, seq | timeline entry |
 //! | `pb/`, `wh/`, `ob/`, `df/` | problems, webhooks, outbox, deflections |
 //! | `kb/`, `kbw/` | knowledge-base articles, self-service withdrawals (time, seq) |

@@ -9,10 +9,12 @@
 //! fsyncs with group commit; on PostgreSQL a commit is already durable).
 
 pub mod audit;
+pub mod backup;
 pub mod counters;
 pub mod keys;
 pub mod kv;
 mod legacy;
+pub use legacy::LAYOUT;
 pub mod paging;
 
 #[cfg(test)]
@@ -59,13 +61,28 @@ pub enum StoreError {
     },
     #[error("transaction: {0}")]
     Transaction(String),
+    /// The store's disk (or quota) is full: writes wait until space is back.
+    #[error("the store's disk is full: {0}")]
+    DiskFull(String),
 }
 
 // the message carries the cause, so it is not also a `source` (no repeated text)
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
-        StoreError::Sled(e)
+        match &e {
+            sled::Error::Io(io) if is_disk_full(io) => StoreError::DiskFull(io.to_string()),
+            _ => StoreError::Sled(e),
+        }
     }
+}
+
+/// Whether `e` says the disk or the user's quota is full (ENOSPC, EDQUOT).
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28 | 122))
+        // sled keeps the first I/O error and hands out copies that only keep its text
+        || e.to_string().contains("No space left on device")
 }
 
 /// An error a unit of work may end with: conflicts make it run again.
@@ -235,6 +252,15 @@ impl Store {
         }
     }
 
+    /// Gives back the ticket numbers leased but not used (sled; at a clean stop), so
+    /// numbering goes on without a gap after a restart.
+    pub async fn release_numbers(&self) -> Result<(), StoreError> {
+        match &self.kv {
+            Kv::Sled(s) => s.release_numbers().await,
+            Kv::Pg(_) => Ok(()),
+        }
+    }
+
     /// Flushes run so far (sled group commit; PostgreSQL commits need none).
     pub fn flushes(&self) -> u64 {
         match &self.kv {
@@ -256,6 +282,29 @@ impl Store {
         match &self.kv {
             Kv::Sled(s) => s.next_id(),
             Kv::Pg(p) => p.next_id().await,
+        }
+    }
+
+    /// Why the store cannot take writes right now, if it cannot (`/healthz`).
+    pub fn degraded(&self) -> Option<&'static str> {
+        match &self.kv {
+            Kv::Sled(s) if s.disk_full() => Some("disk full"),
+            _ => None,
+        }
+    }
+
+    /// Refuse writes while less than `bytes` are free on the sled store's filesystem.
+    pub fn set_min_free(&self, bytes: u64) {
+        if let Kv::Sled(s) = &self.kv {
+            s.set_min_free(bytes);
+        }
+    }
+
+    /// Reopens a store whose disk was full once space is back; `true` when it did.
+    pub async fn recover(&self) -> Result<bool, StoreError> {
+        match &self.kv {
+            Kv::Sled(s) => s.recover().await,
+            Kv::Pg(_) => Ok(false),
         }
     }
 

@@ -33,6 +33,7 @@ pub struct TicketFilter {
     pub device: Option<String>,
     pub asset: Option<String>,
     pub problem_key: Option<String>,
+    pub problem: Option<String>,
     pub assignee: Option<String>,
     /// Only tickets nobody is assigned to.
     pub unassigned: bool,
@@ -60,6 +61,10 @@ impl TicketFilter {
                 .problem_key
                 .as_deref()
                 .is_none_or(|k| tk.problem_key == k)
+            && self
+                .problem
+                .as_deref()
+                .is_none_or(|p| tk.problem_id.as_deref() == Some(p))
             && self
                 .assignee
                 .as_deref()
@@ -99,6 +104,8 @@ impl TicketFilter {
                     k1("tk.dev/", d)
                 } else if let Some(a) = &self.asset {
                     k1("tk.asset/", a)
+                } else if let Some(p) = &self.problem {
+                    k1("tk.pbid/", p)
                 } else if let Some(k) = &self.problem_key {
                     k1("tk.prob/", k)
                 } else if let Some(a) = &self.assignee {
@@ -150,6 +157,7 @@ impl TicketFilter {
                 self.device.is_some(),
                 self.asset.is_some(),
                 self.problem_key.is_some(),
+                self.problem.is_some(),
                 self.assignee.is_some(),
             ]
             .iter()

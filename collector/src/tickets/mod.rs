@@ -20,6 +20,7 @@ pub mod crashes;
 pub mod desk;
 mod list_store;
 pub mod overview;
+pub mod problems;
 pub mod query;
 pub mod report;
 mod report_store;
@@ -36,17 +37,15 @@ pub use list_store::{TicketFilter, TicketSort};
 pub use query::{detail, list, view, view_at, TicketQuery};
 pub use store::{RowRef, TicketRecord, TicketRow};
 
-use std::collections::BTreeSet;
-
 use tend_shared::api::AuditOutcome;
 use tend_shared::tickets::{
-    Problem, Sla, Ticket, TicketPatch, TicketRequest, TicketSource, TicketStatus, TimelineEntry,
+    Sla, Ticket, TicketPatch, TicketRequest, TicketSource, TicketStatus, TimelineEntry,
 };
 
 use crate::error::ApiError;
 use crate::fleet::DeviceRecord;
 use crate::state::AppState;
-use crate::store::{random_hex_id, Tx};
+use crate::store::Tx;
 use crate::text::check_text;
 use crate::webhooks;
 
@@ -199,7 +198,7 @@ pub async fn file_in(
         )
         .await?;
     if filed == Filed::Created {
-        link_problem(state, tx, &rec.ticket.id, &rec.ticket.problem_key, now).await?;
+        problems::link(state, tx, rec.clone(), now).await?;
         rec = tx.ticket(&rec.ticket.id).await?.unwrap_or(rec);
     }
     let t = view(state, &rec);
@@ -327,73 +326,6 @@ async fn create(
     )
     .await?;
     Ok(t)
-}
-
-/// Links a new ticket to its fleet-wide problem: to the key's recent problem when
-/// there is one (one ticket touched), or — once enough distinct devices have the key
-/// within the window — to a new problem with every recent ticket of the key.
-async fn link_problem(
-    state: &AppState,
-    tx: &mut Tx,
-    ticket_id: &str,
-    key: &str,
-    now: u64,
-) -> Result<(), ApiError> {
-    let settings = state.ticket_settings();
-    let since = now.saturating_sub(settings.problem_window_s * 1000);
-    let (mut problem, linking) = match tx
-        .problem_of_key(key)
-        .await?
-        .filter(|p| p.updated_at_ms >= since)
-    {
-        Some(p) => {
-            let t = tx.ticket(ticket_id).await?;
-            (p, t.into_iter().collect::<Vec<_>>())
-        }
-        None => {
-            let recent = tx.tickets_of_problem_since(key, since, 10_000).await?;
-            let devices: BTreeSet<&str> =
-                recent.iter().map(|t| t.ticket.device_id.as_str()).collect();
-            if (devices.len() as u32) < settings.problem_min_devices.max(1) {
-                return Ok(());
-            }
-            let p = Problem {
-                id: format!("PRB-{}", random_hex_id::<4>()),
-                problem_key: key.to_string(),
-                created_at_ms: now,
-                updated_at_ms: now,
-                ticket_ids: Vec::new(),
-                device_ids: Vec::new(),
-            };
-            (p, recent)
-        }
-    };
-    for mut t in linking {
-        if t.ticket.problem_id.as_deref() == Some(problem.id.as_str()) {
-            continue;
-        }
-        t.ticket.problem_id = Some(problem.id.clone());
-        t.ticket.updated_at_ms = now;
-        tx.put_ticket(&t, &settings).await?;
-        tx.append_timeline(
-            &t.ticket.id,
-            &entry(
-                now,
-                "system",
-                "problem_linked",
-                format!("part of fleet-wide problem {} ({key})", problem.id),
-                serde_json::json!({"problem_id": problem.id}),
-            ),
-        )
-        .await?;
-        problem.ticket_ids.push(t.ticket.id.clone());
-        if !problem.device_ids.contains(&t.ticket.device_id) {
-            problem.device_ids.push(t.ticket.device_id.clone());
-        }
-    }
-    problem.updated_at_ms = now;
-    tx.put_problem(&problem);
-    Ok(())
 }
 
 /// Applies an analyst's change: status (validated transitions, 409 otherwise),

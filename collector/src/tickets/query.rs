@@ -50,6 +50,8 @@ pub struct TicketQuery {
     pub device: Option<String>,
     pub asset: Option<String>,
     pub problem_key: Option<String>,
+    /// A fleet-wide problem's id (`PRB-…`): its tickets.
+    pub problem: Option<String>,
     pub assignee: Option<String>,
     pub breached: Option<bool>,
     pub open: Option<bool>,
@@ -104,6 +106,7 @@ pub fn filter(q: &TicketQuery) -> Result<TicketFilter, ApiError> {
         device: q.device.clone(),
         asset: q.asset.clone(),
         problem_key: q.problem_key.clone(),
+        problem: q.problem.clone(),
         // `assignee=none`: the unassigned queue
         assignee: q.assignee.clone().filter(|a| a != "none"),
         unassigned: q.assignee.as_deref() == Some("none"),

@@ -3,14 +3,14 @@
 //! One open ticket per (device, problem key) is a rule of the store: the
 //! `tk.open/<device>/<problem>` key is read and written by every unit that opens a
 //! ticket, so of two units opening the same problem one conflicts and, run again,
-//! finds the other's ticket. Ticket numbers come from one counter key read and
-//! written in the creating unit: consecutive, never reused, and never skipped by a
-//! unit that failed.
+//! finds the other's ticket. Ticket numbers are drawn without a hot key (a block
+//! leased by the sled store, a PostgreSQL sequence): unique and increasing, never
+//! reused; a unit that ran again or a crash may skip some.
 //!
 //! Each ticket write diffs its index entries (old record vs new) and writes only what
 //! changed: by status, device, asset, problem key, assignee, creation (with a compact
-//! report row), update time, priority, resolution due time, and the two SLA-breach
-//! watch lists the sweep reads.
+//! report row), update time, priority, resolution due time, the two SLA-breach
+//! watch lists the sweep reads, and the problem links (`problems::link_index`).
 
 use serde::{Deserialize, Serialize};
 use tend_shared::tickets::{
@@ -19,6 +19,7 @@ use tend_shared::tickets::{
 
 use crate::store::counters::OPEN_TICKETS;
 use crate::store::keys::{k1, k2, Key};
+use crate::store::kv::TICKET_NUMBERS;
 use crate::store::kv::{Order, Range, Tx};
 use crate::store::paging::time_range;
 use crate::store::StoreError;
@@ -240,7 +241,7 @@ pub(crate) fn state_word(open: bool) -> &'static str {
 
 /// Every index entry of `t`: (key, value). Depends on the record alone (due times
 /// included), so the entries of the stored record are exactly what was written.
-fn index(t: &TicketRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn own_index(t: &TicketRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
     let tk = &t.ticket;
     let id = tk.id.as_bytes().to_vec();
     let open = tk.status.is_open();
@@ -328,18 +329,18 @@ fn index(t: &TicketRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// Every index entry of `t`: its own and its problem links.
+fn index(t: &TicketRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = own_index(t);
+    out.extend(super::problems::link_index(t));
+    out
+}
+
 impl Tx {
-    /// The next ticket number (T-1, T-2, …): consecutive across collectors.
+    /// The next ticket number (T-1, T-2, …): unique and increasing, without a key
+    /// every filing would conflict on.
     pub async fn next_ticket_number(&mut self) -> Result<u64, StoreError> {
-        let k = k1("seq/", "ticket");
-        let n = self
-            .get(&k)
-            .await?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes)
-            + 1;
-        self.put(k, n.to_be_bytes().to_vec());
-        Ok(n)
+        self.next_number(TICKET_NUMBERS).await
     }
 
     pub async fn ticket(&mut self, id: &str) -> Result<Option<TicketRecord>, StoreError> {

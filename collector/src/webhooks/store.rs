@@ -1,12 +1,10 @@
-//! Webhook subscriptions and their outbox, fleet-wide problems, and deflections
+//! Webhook subscriptions and their outbox, and deflections
 //! (incidents fixed by remediation without a ticket, for the SLA report).
 
 use serde::{Deserialize, Serialize};
-use tend_shared::tickets::Problem;
 
 use crate::store::keys::{k1, Key};
 use crate::store::kv::{Order, Range, Tx};
-use crate::store::paging::{Cursor, Page, Pager, Source};
 use crate::store::StoreError;
 
 /// A webhook subscription.
@@ -118,63 +116,5 @@ impl Tx {
             end: Key::new("df/").n(to_ms).build(),
         };
         self.count_keys(&range).await
-    }
-
-    pub async fn problem(&mut self, id: &str) -> Result<Option<Problem>, StoreError> {
-        self.get_json("problems", &k1("pb/", id)).await
-    }
-
-    /// Writes a problem and its by-key pointer (the newest problem of a key).
-    pub fn put_problem(&mut self, p: &Problem) {
-        self.put(k1("pb.key/", &p.problem_key), p.id.clone().into_bytes());
-        self.put(
-            Key::new("pb.list/").n(p.created_at_ms).s(&p.id).build(),
-            p.id.clone().into_bytes(),
-        );
-        self.put_json(k1("pb/", &p.id), p);
-    }
-
-    /// The newest problem record of `problem_key`.
-    pub async fn problem_of_key(
-        &mut self,
-        problem_key: &str,
-    ) -> Result<Option<Problem>, StoreError> {
-        match self.get(&k1("pb.key/", problem_key)).await? {
-            Some(id) => self.problem(&String::from_utf8_lossy(&id)).await,
-            None => Ok(None),
-        }
-    }
-
-    /// One page of problems, newest first.
-    pub async fn problems_page(
-        &mut self,
-        cursor: Option<&Cursor>,
-        limit: usize,
-    ) -> Result<Result<Page<Problem>, String>, StoreError> {
-        let mut pager = match Pager::new(
-            vec![Source::desc(Range::prefix(b"pb.list/"))],
-            cursor,
-            limit,
-            false,
-        ) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        while let Some((_, rows)) = pager.next_batch(self).await? {
-            let keys: Vec<Vec<u8>> = rows
-                .iter()
-                .map(|(_, id)| k1("pb/", &String::from_utf8_lossy(id)))
-                .collect();
-            let found = self.get_many(&keys).await?;
-            for ((k, _), v) in rows.iter().zip(found) {
-                let p: Option<Problem> = v
-                    .map(|v| crate::store::from_json("problems", &v))
-                    .transpose()?;
-                if !pager.take(k, p) {
-                    break;
-                }
-            }
-        }
-        Ok(Ok(pager.finish()))
     }
 }

@@ -102,6 +102,21 @@ async fn the_main_answers_keep_their_wire_shape() {
         "events": [{"seq": 1, "at_ms": 5, "kind": "agent.started"}], "policy_version": 0});
     answers.push(("checkin", t.checkin_ok(token, body).await));
     let a = Some(t.admin.as_str());
+    // one device makes a fleet-wide problem here, so the problems answer has a row
+    let (s, mut settings) = t
+        .call(Method::GET, "/api/v1/settings/tickets", a, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{settings}");
+    settings["problem_min_devices"] = json!(1);
+    let (s, v) = t
+        .call(
+            Method::PUT,
+            "/api/v1/settings/tickets",
+            a,
+            Some(settings.to_string()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (s, ticket) = t
         .call(
             Method::POST,

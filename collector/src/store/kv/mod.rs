@@ -21,6 +21,7 @@
 pub mod pg;
 mod pg_tx;
 pub mod sled_kv;
+pub(crate) mod sled_snapshot;
 mod sled_writer;
 
 use std::collections::BTreeMap;
@@ -78,6 +79,22 @@ pub fn successor(prefix: &[u8]) -> Vec<u8> {
     }
     vec![0xff; 9] // the whole keyspace (keys are short ASCII-led strings)
 }
+
+/// A named number sequence kept without a hot key: `seq/<name>` holds the end of the
+/// last block the sled store leased (a clean stop gives the unused rest back), and
+/// on PostgreSQL the sequence `pg` draws them (non-transactional, so concurrent
+/// units never conflict on it).
+#[derive(Debug, Clone, Copy)]
+pub struct Sequence {
+    pub name: &'static str,
+    pub pg: &'static str,
+}
+
+/// Ticket numbers (T-1, T-2, …).
+pub const TICKET_NUMBERS: Sequence = Sequence {
+    name: "ticket",
+    pg: "tend_ticket_numbers",
+};
 
 /// Scan direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +171,15 @@ impl Tx {
         match &mut self.engine {
             TxEngine::Sled(t) => t.next_id(),
             TxEngine::Pg(t) => t.next_id().await,
+        }
+    }
+
+    /// The next number of `seq`: unique and increasing; numbers drawn by a unit that
+    /// runs again, or leased before a crash, are skipped.
+    pub async fn next_number(&mut self, seq: Sequence) -> Result<u64, StoreError> {
+        match &mut self.engine {
+            TxEngine::Sled(t) => t.kv().next_number(&super::keys::k1("seq/", seq.name)).await,
+            TxEngine::Pg(t) => t.nextval(seq.pg).await,
         }
     }
 

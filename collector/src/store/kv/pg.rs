@@ -39,6 +39,33 @@ const MIGRATIONS: &[&str] = &[
      CREATE VIEW tend_jobs AS
        SELECT convert_from(v, 'UTF8')::jsonb AS job FROM tend_kv
        WHERE k >= 'jb/'::bytea AND k < 'jb0'::bytea;",
+    // 2 (store layout 3): ticket numbers from a sequence instead of the `seq/ticket`
+    // key every filing conflicted on; problems of constant size, their tickets and
+    // devices as the tickets' own index entries (`tk.pbid/<problem>\0<created><id>\0`,
+    // `tk.pbdev/<problem>\0<device>\0`, see tickets::problems::link_index)
+    "CREATE SEQUENCE tend_ticket_numbers;
+     SELECT setval('tend_ticket_numbers', COALESCE(
+       (SELECT ('x' || encode(v, 'hex'))::bit(64)::bigint FROM tend_kv
+        WHERE k = '\\x7365712f7469636b657400'::bytea AND length(v) = 8), 0) + 1, false);
+     WITH t AS (
+       SELECT convert_from(v, 'UTF8')::jsonb AS j FROM tend_kv
+       WHERE k >= 'tk/'::bytea AND k < 'tk0'::bytea
+     ), l AS (
+       SELECT j->>'id' AS id, j->>'device_id' AS dev, j->>'problem_id' AS pb,
+              (j->>'created_at_ms')::bigint AS at
+       FROM t WHERE j->>'problem_id' IS NOT NULL
+     )
+     INSERT INTO tend_kv (k, v)
+       SELECT 'tk.pbid/'::bytea || convert_to(pb, 'UTF8') || '\\x00'::bytea || int8send(at)
+              || convert_to(id, 'UTF8') || '\\x00'::bytea, convert_to(id, 'UTF8') FROM l
+       UNION ALL
+       SELECT DISTINCT ON (pb, dev) 'tk.pbdev/'::bytea || convert_to(pb, 'UTF8') || '\\x00'::bytea
+              || convert_to(dev, 'UTF8') || '\\x00'::bytea, convert_to(id, 'UTF8') FROM l
+     ON CONFLICT (k) DO NOTHING;
+     UPDATE tend_kv SET v = convert_to(
+       (convert_from(v, 'UTF8')::jsonb - 'ticket_ids' - 'device_ids')::text, 'UTF8')
+     WHERE k >= 'pb/'::bytea AND k < 'pb0'::bytea;
+     DELETE FROM tend_kv WHERE k = '\\x7365712f7469636b657400'::bytea;",
 ];
 
 /// The channel signals travel on.
@@ -397,6 +424,32 @@ impl PgKv {
         .await
         .map_err(pg_err)?;
         *self.ids.lock().expect("ids lock poisoned") = (0, 0);
+        Ok(())
+    }
+
+    /// Makes sequence `seq` hand out numbers after `last` (a store copied in from
+    /// sled, where `seq/<name>` held the end of the last leased block); the copied
+    /// key is removed, as the schema migration removes it.
+    pub async fn advance_sequence(
+        &self,
+        seq: super::Sequence,
+        last: u64,
+    ) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        let last = i64::try_from(last.max(1)).unwrap_or(i64::MAX - 1_000_000);
+        c.execute(
+            &format!(
+                "SELECT setval('{0}', GREATEST($1, (SELECT last_value FROM {0})))",
+                seq.pg
+            ),
+            &[&last],
+        )
+        .await
+        .map_err(pg_err)?;
+        let key = crate::store::keys::k1("seq/", seq.name);
+        c.execute("DELETE FROM tend_kv WHERE k = $1", &[&key])
+            .await
+            .map_err(pg_err)?;
         Ok(())
     }
 

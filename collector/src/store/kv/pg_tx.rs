@@ -54,6 +54,18 @@ impl PgTx {
         kv.next_id_on(c).await
     }
 
+    /// The next value of sequence `name` (`nextval` is outside the transaction: two
+    /// units never conflict on it).
+    pub(crate) async fn nextval(&mut self, name: &str) -> Result<u64, StoreError> {
+        let c = self.ready().await?;
+        let row = c
+            .query_one(&format!("SELECT nextval('{name}')"), &[])
+            .await
+            .map_err(pg_err)?;
+        self.release();
+        Ok(row.get::<_, i64>(0).max(1) as u64)
+    }
+
     /// The connection to run the next statement on. A unit of work keeps one for its
     /// whole transaction; a read-only view takes one per statement and gives it back
     /// at once, so holding a view never pins a connection.

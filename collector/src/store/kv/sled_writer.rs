@@ -26,6 +26,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
+use super::sled_snapshot::Snapshots;
 use crate::store::StoreError;
 
 /// The least time between two groups: under load the writer lets requests gather for
@@ -46,13 +47,13 @@ pub(crate) struct Commit {
 enum Outcome {
     Applied,
     Conflict,
-    Failed(String),
+    Failed(sled::Error),
 }
 
 #[derive(Default)]
 struct Queue {
     commits: Vec<Commit>,
-    flushes: Vec<oneshot::Sender<Result<(), String>>>,
+    flushes: Vec<oneshot::Sender<Result<(), sled::Error>>>,
     idle: bool,
     stop: bool,
 }
@@ -61,6 +62,7 @@ struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
     flushes: AtomicU64,
+    snapshots: Arc<Snapshots>,
 }
 
 /// The writer thread and its queue.
@@ -75,6 +77,7 @@ impl Writer {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             flushes: AtomicU64::new(0),
+            snapshots: Arc::default(),
         });
         let s2 = shared.clone();
         let thread = std::thread::Builder::new()
@@ -117,7 +120,7 @@ impl Writer {
         match rx.await {
             Ok(Outcome::Applied) => Ok(()),
             Ok(Outcome::Conflict) => Err(StoreError::Conflict),
-            Ok(Outcome::Failed(e)) => Err(StoreError::Transaction(e)),
+            Ok(Outcome::Failed(e)) => Err(StoreError::from(e)),
             Err(_) => Err(StoreError::Transaction("the writer stopped".into())),
         }
     }
@@ -128,9 +131,14 @@ impl Writer {
         self.push(|q| q.flushes.push(tx))?;
         match rx.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Transaction(format!("flush: {e}"))),
+            Ok(Err(e)) => Err(StoreError::from(e)),
             Err(_) => Err(StoreError::Transaction("the writer stopped".into())),
         }
+    }
+
+    /// The snapshots this writer keeps consistent (online backups).
+    pub fn snapshots(&self) -> Arc<Snapshots> {
+        self.shared.snapshots.clone()
     }
 
     /// Flushes run so far.
@@ -176,10 +184,10 @@ fn run(s: &Shared, db: &sled::Db, tree: &sled::Tree) {
             )
         };
         if !commits.is_empty() {
-            apply_group(tree, commits);
+            apply_group(tree, &s.snapshots, commits);
         }
         if !flushes.is_empty() {
-            let r = db.flush().map(|_| ()).map_err(|e| e.to_string());
+            let r = db.flush().map(|_| ());
             s.flushes.fetch_add(1, Relaxed);
             for f in flushes {
                 let _ = f.send(r.clone());
@@ -190,7 +198,7 @@ fn run(s: &Shared, db: &sled::Db, tree: &sled::Tree) {
 
 /// Validates each unit in order against the tree and the writes accepted before it,
 /// then applies the accepted ones as one atomic batch.
-fn apply_group(tree: &sled::Tree, commits: Vec<Commit>) {
+fn apply_group(tree: &sled::Tree, snapshots: &Snapshots, commits: Vec<Commit>) {
     let mut overlay: HashMap<Vec<u8>, Option<Bytes>> = HashMap::new();
     let mut batch = sled::Batch::default();
     let mut accepted = Vec::with_capacity(commits.len());
@@ -222,7 +230,7 @@ fn apply_group(tree: &sled::Tree, commits: Vec<Commit>) {
     if accepted.is_empty() {
         return;
     }
-    let r = tree.apply_batch(batch).map_err(|e| e.to_string());
+    let r = snapshots.around_apply(tree, overlay.keys(), || tree.apply_batch(batch));
     for d in accepted {
         let _ = d.send(match &r {
             Ok(()) => Outcome::Applied,
@@ -235,12 +243,12 @@ fn validate(
     tree: &sled::Tree,
     overlay: &HashMap<Vec<u8>, Option<Bytes>>,
     reads: &[(Vec<u8>, Option<sled::IVec>)],
-) -> Result<bool, String> {
+) -> Result<bool, sled::Error> {
     for (k, seen) in reads {
         let seen = seen.as_deref();
         let same = match overlay.get(k) {
             Some(now) => now.as_deref() == seen,
-            None => tree.get(k).map_err(|e| e.to_string())?.as_deref() == seen,
+            None => tree.get(k)?.as_deref() == seen,
         };
         if !same {
             return Ok(false);

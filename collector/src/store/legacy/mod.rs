@@ -1,6 +1,8 @@
-//! Upgrades a sled store from before the single key space (one sled tree per record
-//! kind, "layout 1") in place, at open.
+//! Upgrades an older sled store in place, at open: from before the single key space
+//! (one sled tree per record kind, "layout 1"), and from layout 2 (`layout3`). A
+//! store of a newer layout than this build writes is refused, never rewritten.
 //!
+//! Layout 1:
 //! Every record is read from its old tree and written through the same typed
 //! methods new records use, so every index and counter is built as if the records
 //! had been written today. The new tree is complete before `meta/layout` says 2 and
@@ -16,9 +18,12 @@ use super::keys::{k1, k2, Key};
 use super::kv::sled_kv::SledKv;
 use super::kv::{Kv, Order, Range, Tx};
 use super::{from_json, StoreError};
+use crate::tickets::problems::ProblemRecord;
+
+mod layout3;
 
 /// The layout this build writes.
-pub const LAYOUT: u64 = 2;
+pub const LAYOUT: u64 = 3;
 
 /// Trees of layout 1.
 const OLD_TREES: &[&str] = &[
@@ -63,7 +68,7 @@ const OLD_TREES: &[&str] = &[
 /// Runs a sled unit of work to completion on this thread: reads never wait, and a
 /// commit waits only for the writer thread (no async runtime is needed, and none is
 /// blocked for long: the upgrade runs once, at open).
-fn now<F: std::future::Future>(f: F) -> F::Output {
+pub(super) fn now<F: std::future::Future>(f: F) -> F::Output {
     struct Unpark(std::thread::Thread);
     impl std::task::Wake for Unpark {
         fn wake(self: std::sync::Arc<Self>) {
@@ -124,10 +129,25 @@ fn be64(b: &[u8]) -> Option<u64> {
 pub fn upgrade(kv: &SledKv) -> Result<(), StoreError> {
     let engine = Kv::Sled(kv.clone());
     let layout: Option<u64> = now(engine.read().meta_get("layout"))?;
-    if layout == Some(LAYOUT) {
-        return Ok(());
+    match layout {
+        Some(LAYOUT) => return Ok(()),
+        Some(newer) if newer > LAYOUT => {
+            return Err(StoreError::Schema(format!(
+                "the store has layout {newer}, written by a newer Tend; this collector \
+                 knows up to layout {LAYOUT}: run the newer collector, or restore a backup \
+                 this version made"
+            )))
+        }
+        Some(2) => {
+            tracing::info!(
+                "upgrading the store to layout {LAYOUT} (problem links as index entries)"
+            );
+            layout3::upgrade(&engine)?;
+            return mark(kv, &engine);
+        }
+        _ => {}
     }
-    let names = kv.db.tree_names();
+    let names = kv.inner()?.db.tree_names();
     let old: Vec<&str> = OLD_TREES
         .iter()
         .copied()
@@ -135,23 +155,28 @@ pub fn upgrade(kv: &SledKv) -> Result<(), StoreError> {
         .collect();
     if !old.is_empty() {
         // a copy interrupted earlier starts over
-        kv.tree.clear()?;
+        kv.inner()?.tree.clear()?;
         tracing::info!("upgrading the store to the single key space (layout {LAYOUT})");
         copy(kv, &engine)?;
     }
-    let mut tx = engine.begin();
-    tx.meta_put("layout", &LAYOUT);
-    now(tx.commit())?;
-    kv.flush_blocking()?;
+    mark(kv, &engine)?;
     for t in old {
-        kv.db.drop_tree(t)?;
+        kv.inner()?.db.drop_tree(t)?;
     }
     kv.flush_blocking()?;
     Ok(())
 }
 
+/// Records that the store is of this build's layout, durably.
+fn mark(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
+    let mut tx = engine.begin();
+    tx.meta_put("layout", &LAYOUT);
+    now(tx.commit())?;
+    kv.flush_blocking()
+}
+
 fn tree(kv: &SledKv, name: &str) -> Result<sled::Tree, StoreError> {
-    Ok(kv.db.open_tree(name)?)
+    Ok(kv.inner()?.db.open_tree(name)?)
 }
 
 fn copy(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
@@ -299,11 +324,7 @@ fn copy(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
             }
         }
     }
-    for item in tree(kv, "problems")?.iter() {
-        let (_, v) = item?;
-        c.tx().put_problem(&from_json("problems", &v)?);
-        c.step()?;
-    }
+    copy_problems(kv, &mut c)?;
     for item in tree(kv, "webhooks")?.iter() {
         let (_, v) = item?;
         c.tx().put_webhook(&from_json("webhooks", &v)?);
@@ -338,6 +359,16 @@ fn copy(kv: &SledKv, engine: &Kv) -> Result<(), StoreError> {
     c.commit()?;
     copy_releases(kv, &mut c)?;
     c.commit()
+}
+
+fn copy_problems(kv: &SledKv, c: &mut Copier) -> Result<(), StoreError> {
+    for item in tree(kv, "problems")?.iter() {
+        let (_, v) = item?;
+        let p: ProblemRecord = from_json("problems", &v)?;
+        now(c.tx().put_problem(&p))?;
+        c.step()?;
+    }
+    Ok(())
 }
 
 fn copy_releases(kv: &SledKv, c: &mut Copier) -> Result<(), StoreError> {
@@ -443,7 +474,7 @@ mod tests {
         to_json(v)
     }
 
-    /// A store written the way layout 1 wrote it (one tree per kind) opens as layout 2
+    /// A store written the way layout 1 wrote it (one tree per kind) opens as layout 3
     /// with every record, index and counter in place, and the old trees gone.
     #[tokio::test]
     async fn a_layout_1_store_is_upgraded_in_place() {
@@ -560,7 +591,12 @@ mod tests {
             unreachable!()
         };
         assert!(
-            !kv.db.tree_names().iter().any(|n| n.as_ref() == b"devices"),
+            !kv.inner()
+                .unwrap()
+                .db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == b"devices"),
             "old trees dropped"
         );
     }
