@@ -125,7 +125,13 @@ async fn an_online_backup_restores_every_record_and_refuses_what_it_must() {
     let damaged = tmp.path().join("damaged.backup");
     std::fs::write(&damaged, &bytes).unwrap();
     let target = tmp.path().join("from-damaged");
-    let out = run(&["restore", "--from", str_arg(&damaged), "--data", str_arg(&target)]);
+    let out = run(&[
+        "restore",
+        "--from",
+        str_arg(&damaged),
+        "--data",
+        str_arg(&target),
+    ]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("damaged"),
@@ -133,7 +139,13 @@ async fn an_online_backup_restores_every_record_and_refuses_what_it_must() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!target.exists(), "a refused restore leaves nothing behind");
-    let out = run(&["restore", "--from", str_arg(&file), "--data", str_arg(&data)]);
+    let out = run(&[
+        "restore",
+        "--from",
+        str_arg(&file),
+        "--data",
+        str_arg(&data),
+    ]);
     assert!(!out.status.success(), "restore over a live store");
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a store"));
     c.stop();

@@ -474,6 +474,31 @@ mod tests {
         to_json(v)
     }
 
+    /// A store of a newer layout than this build knows is refused with a message an
+    /// operator can act on, and left as it is.
+    #[tokio::test]
+    async fn a_store_of_a_newer_layout_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = Store::open(&path).unwrap();
+            let mut tx = store.begin();
+            tx.meta_put("layout", &(LAYOUT + 1));
+            tx.commit().await.unwrap();
+            store.flush().await.unwrap();
+        }
+        let p2 = path.clone();
+        let err = tokio::task::spawn_blocking(move || Store::open(&p2))
+            .await
+            .unwrap()
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("newer Tend"), "{msg}");
+        let kv = SledKv::open(&path).unwrap();
+        let layout: Option<u64> = Kv::Sled(kv).read().meta_get("layout").await.unwrap();
+        assert_eq!(layout, Some(LAYOUT + 1), "left as it was");
+    }
+
     /// A store written the way layout 1 wrote it (one tree per kind) opens as layout 3
     /// with every record, index and counter in place, and the old trees gone.
     #[tokio::test]
