@@ -122,8 +122,14 @@ pub struct Limits {
     pub webhook_retry_base: std::time::Duration,
     /// Rate limits per source address and per device.
     pub rates: crate::limits::RateConfig,
-    /// Requests served at once (long-polls aside); past it, 503 at once.
+    /// Requests served at once (long-polls aside); past it, a request waits for a
+    /// slot (a burst such as a fleet-wide outage is absorbed), up to `max_queued`
+    /// of them for at most `queue_wait`; past that, 503 at once.
     pub max_in_flight: usize,
+    /// Requests that may wait for a slot at once.
+    pub max_queued: usize,
+    /// The longest a request waits for a slot before it is answered 503.
+    pub queue_wait: std::time::Duration,
     /// Longest any request may take (long-polls wait at most 60 s).
     pub request_timeout: std::time::Duration,
     /// Device events older than this are deleted by the sweep.
@@ -144,6 +150,8 @@ impl Default for Limits {
             webhook_retry_base: std::time::Duration::from_secs(2),
             rates: crate::limits::RateConfig::default(),
             max_in_flight: 4096,
+            max_queued: 16_384,
+            queue_wait: std::time::Duration::from_secs(10),
             request_timeout: std::time::Duration::from_secs(90),
             event_retention: std::time::Duration::from_secs(90 * 86_400),
             allow_http_loopback_webhooks: false,
@@ -175,6 +183,8 @@ pub struct StateInner {
     pub rates: Arc<crate::limits::RateLimits>,
     /// Load shedding: permits for requests in flight.
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Requests waiting for an `in_flight` slot.
+    pub queued: Arc<tokio::sync::Semaphore>,
     policy: Arc<RwLock<Arc<Policy>>>,
     policy_version: tokio::sync::watch::Sender<u64>,
     shutting_down: tokio::sync::watch::Sender<bool>,
@@ -236,6 +246,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             rates: Arc::new(crate::limits::RateLimits::new(&limits.rates)),
             in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight.max(1))),
+            queued: Arc::new(tokio::sync::Semaphore::new(limits.max_queued)),
             limits,
             policy: Arc::new(RwLock::new(Arc::new(policy))),
         }));

@@ -115,25 +115,38 @@ fn waits(req: &Request) -> bool {
 }
 
 /// Load shedding: past `Limits::max_in_flight` requests at once (long-polls aside),
-/// answer 503 with `Retry-After` at once rather than queue without bound.
+/// a request waits for a slot — up to `max_queued` of them, each at most
+/// `queue_wait` — so a burst (every laptop reporting one outage) is served rather
+/// than refused; past that, 503 with `Retry-After` at once rather than queue without
+/// bound. A waiting request holds only its connection (the body is read once it
+/// runs).
 async fn shed_load(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if waits(&req) {
         return next.run(req).await;
     }
-    match state.in_flight.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(req).await,
-        Err(_) => {
-            crate::metrics::Metrics::inc(&state.metrics.shed);
-            let mut r = error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "the collector is at capacity; try again in a second",
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-            r
+    if let Ok(_permit) = state.in_flight.clone().try_acquire_owned() {
+        return next.run(req).await;
+    }
+    if let Ok(_place) = state.queued.clone().try_acquire_owned() {
+        let slot = tokio::time::timeout(
+            state.limits.queue_wait,
+            state.in_flight.clone().acquire_owned(),
+        )
+        .await;
+        if let Ok(Ok(_permit)) = slot {
+            drop(_place);
+            return next.run(req).await;
         }
     }
+    crate::metrics::Metrics::inc(&state.metrics.shed);
+    let mut r = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        "the collector is at capacity; try again in a second",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    r
 }
 
 /// A GET, HEAD, DELETE or OPTIONS that carries a body has it read (up to the body
