@@ -1,6 +1,7 @@
 //! Router tests for per-device quotas (issue 12, item 11): check-in rate limits that
 //! answer 429 with `Retry-After`, a cap on one device's open tickets, event
-//! retention, streamed artifact downloads, and one long-poll per device.
+//! retention, streamed artifact downloads, one long-poll per device, and admission
+//! past `max_in_flight` (a burst waits for a slot; overload is refused).
 
 use std::time::Duration;
 
@@ -306,4 +307,49 @@ async fn first_poll_waiting(state: &AppState, id: &str) {
         );
         tokio::task::yield_now().await;
     }
+}
+
+/// Past `max_in_flight`, a request waits for a slot (a burst is served, not refused);
+/// past `max_queued` waiting, or after `queue_wait`, it is answered 503 `overloaded`
+/// with `Retry-After` at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_waits_for_a_slot_and_only_overload_is_refused() {
+    let t = setup_with(Limits {
+        max_in_flight: 1,
+        max_queued: 1,
+        queue_wait: std::time::Duration::from_secs(60),
+        ..Limits::default()
+    })
+    .await;
+    // a request in flight holds the only slot
+    let busy = t.state.in_flight.clone().acquire_owned().await.unwrap();
+    let app = t.app();
+    let waiting = tokio::spawn(async move {
+        let req = Request::builder()
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap();
+        app.oneshot(req).await.unwrap().status()
+    });
+    while t.state.queued.available_permits() > 0 {
+        tokio::task::yield_now().await;
+    }
+    // the one place in the queue is taken: the next request is refused at once
+    let (s, v) = t.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["error"]["code"], "overloaded");
+    // the slot frees: the waiting request is served
+    drop(busy);
+    assert_eq!(waiting.await.unwrap(), StatusCode::OK);
+
+    // a wait has an end
+    let t = setup_with(Limits {
+        max_in_flight: 1,
+        queue_wait: std::time::Duration::from_millis(20),
+        ..Limits::default()
+    })
+    .await;
+    let _busy = t.state.in_flight.clone().acquire_owned().await.unwrap();
+    let (s, v) = t.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
 }
