@@ -112,8 +112,13 @@ pub async fn file(
     actor: &str,
 ) -> Result<(Ticket, Filed), ApiError> {
     validate(&req)?;
+    // a run that conflicted gives its ticket number to the next run: no gap
+    let drawn = std::sync::Mutex::new(None);
     let out = crate::commit!(state.store, tx => {
-        file_in(state, &mut tx, device, &req, source, actor).await
+        tx.reuse_number(*drawn.lock().expect("number"));
+        let r = file_in(state, &mut tx, device, &req, source, actor).await;
+        *drawn.lock().expect("number") = tx.drawn_number();
+        r
     })?;
     Ok(out)
 }

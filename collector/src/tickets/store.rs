@@ -5,7 +5,8 @@
 //! ticket, so of two units opening the same problem one conflicts and, run again,
 //! finds the other's ticket. Ticket numbers are drawn without a hot key (a block
 //! leased by the sled store, a PostgreSQL sequence): unique and increasing, never
-//! reused; a unit that ran again or a crash may skip some.
+//! given out twice; a filing that ran again after a conflict keeps its number, one
+//! that failed (or lost a race to file the same problem), or a crash, skips some.
 //!
 //! Each ticket write diffs its index entries (old record vs new) and writes only what
 //! changed: by status, device, asset, problem key, assignee, creation (with a compact

@@ -120,6 +120,10 @@ pub struct Tx {
     /// Wake-up signals published once the unit commits (long-polls, reloads).
     signals: Vec<String>,
     read_only: bool,
+    /// A number an earlier run of the same unit drew (handed out again instead of a
+    /// new one), and the one this run drew (see [`Tx::next_number`]).
+    number_hint: Option<u64>,
+    drawn: Option<u64>,
 }
 
 impl Kv {
@@ -143,6 +147,8 @@ impl Kv {
             cache: std::collections::HashMap::new(),
             signals: Vec::new(),
             read_only,
+            number_hint: None,
+            drawn: None,
         }
     }
 }
@@ -174,13 +180,32 @@ impl Tx {
         }
     }
 
-    /// The next number of `seq`: unique and increasing; numbers drawn by a unit that
-    /// runs again, or leased before a crash, are skipped.
+    /// The next number of `seq`: unique and increasing. One sequence per unit: a
+    /// unit that ran again reuses its earlier number when told to
+    /// ([`Tx::reuse_number`]); numbers drawn by a unit that failed or leased before a
+    /// crash are skipped.
     pub async fn next_number(&mut self, seq: Sequence) -> Result<u64, StoreError> {
-        match &mut self.engine {
+        if let Some(n) = self.number_hint.take() {
+            self.drawn = Some(n);
+            return Ok(n);
+        }
+        let n = match &mut self.engine {
             TxEngine::Sled(t) => t.kv().next_number(&super::keys::k1("seq/", seq.name)).await,
             TxEngine::Pg(t) => t.nextval(seq.pg).await,
-        }
+        }?;
+        self.drawn = Some(n);
+        Ok(n)
+    }
+
+    /// Hands out `n` (a number an earlier run of this unit drew and did not use, as
+    /// it conflicted) before drawing a new one: a conflict then leaves no gap.
+    pub fn reuse_number(&mut self, n: Option<u64>) {
+        self.number_hint = n;
+    }
+
+    /// The number this run drew, if any (or the reused one).
+    pub fn drawn_number(&self) -> Option<u64> {
+        self.drawn
     }
 
     /// The values under `keys`, in the same order (one round trip on PostgreSQL).

@@ -131,6 +131,39 @@ fn result(id: &str, status: CheckStatus) -> CheckResult {
     }
 }
 
+/// Filings that conflict (one device's open-ticket counter, its request keys) run
+/// again with the number they drew: numbers stay consecutive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicting_filings_keep_their_numbers() {
+    let e = env().await;
+    let d = e.device(1).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (st, d) = (e.state.clone(), d.clone());
+            tokio::spawn(async move {
+                file(
+                    &st,
+                    &d,
+                    request(&format!("n{i}"), &format!("process.required:p{i}")),
+                    TicketSource::Agent,
+                    "device:x",
+                )
+                .await
+                .unwrap()
+                .0
+                .id
+            })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for t in tasks {
+        let id = t.await.unwrap();
+        numbers.push(id.trim_start_matches("T-").parse::<u64>().unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=20).collect::<Vec<u64>>());
+}
+
 #[tokio::test]
 async fn concurrent_reports_make_one_ticket() {
     let e = env().await;
