@@ -59,6 +59,33 @@ fn str_arg(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A damaged copy is refused and creates nothing; a live data dir is refused.
+fn refusals(tmp: &Path, file: &Path, data: &Path) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    let damaged = tmp.join("damaged.backup");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let target = tmp.join("from-damaged");
+    let out = run(&[
+        "restore",
+        "--from",
+        str_arg(&damaged),
+        "--data",
+        str_arg(&target),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("damaged"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!target.exists(), "a refused restore leaves nothing behind");
+    let out = run(&["restore", "--from", str_arg(file), "--data", str_arg(data)]);
+    assert!(!out.status.success(), "restore over a live store");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a store"));
+}
+
 #[tokio::test]
 async fn an_online_backup_restores_every_record_and_refuses_what_it_must() {
     let tmp = tempfile::tempdir().unwrap();
@@ -118,36 +145,7 @@ async fn an_online_backup_restores_every_record_and_refuses_what_it_must() {
     );
     assert!(filed_during > 0, "the collector kept taking writes");
 
-    // refusals: a damaged copy (nothing is created), a live data dir
-    let mut bytes = std::fs::read(&file).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x55;
-    let damaged = tmp.path().join("damaged.backup");
-    std::fs::write(&damaged, &bytes).unwrap();
-    let target = tmp.path().join("from-damaged");
-    let out = run(&[
-        "restore",
-        "--from",
-        str_arg(&damaged),
-        "--data",
-        str_arg(&target),
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("damaged"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!target.exists(), "a refused restore leaves nothing behind");
-    let out = run(&[
-        "restore",
-        "--from",
-        str_arg(&file),
-        "--data",
-        str_arg(&data),
-    ]);
-    assert!(!out.status.success(), "restore over a live store");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a store"));
+    refusals(tmp.path(), &file, &data);
     c.stop();
 
     // the restored data dir serves every record, with the same CA
