@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use sim::{Device, Stats};
+use sim::{for_all, Device, Stats};
 use tend_client::Client;
 use tend_shared::jobs::{JobResult, JobState, JobsNextResponse};
 
@@ -224,29 +224,6 @@ impl Env {
         s["seconds"] = serde_json::json!(secs);
         Ok((devices, s))
     }
-}
-
-/// Runs `f` over all devices with at most `inflight` at once; returns the elapsed time.
-async fn for_all<F, Fut>(devices: &[Device], inflight: usize, f: F) -> Duration
-where
-    F: Fn(Device) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let start = Instant::now();
-    let sem = Arc::new(tokio::sync::Semaphore::new(inflight));
-    let mut tasks = Vec::new();
-    for d in devices {
-        let p = sem.clone().acquire_owned().await.expect("semaphore");
-        let fut = f(d.clone());
-        tasks.push(tokio::spawn(async move {
-            fut.await;
-            drop(p);
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    start.elapsed()
 }
 
 /// Progress on stderr with the time since start.

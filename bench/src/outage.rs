@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use tend_shared::api::Page;
 use tend_shared::tickets::Ticket;
 
+use crate::sim::for_all;
 use crate::sim::{self, Stats};
-use crate::{collector_figures, for_all, phase, Cli, Env};
+use crate::{collector_figures, phase, Cli, Env};
 
 /// The problem key every device reports.
 const KEY: &str = "service.running:corp-vpn";

@@ -222,3 +222,26 @@ pub async fn checkin(d: &Device, k: u64, stats: &Stats) -> Option<CheckinRespons
         }
     }
 }
+
+/// Runs `f` over all devices with at most `inflight` at once; returns the elapsed time.
+pub async fn for_all<F, Fut>(devices: &[Device], inflight: usize, f: F) -> Duration
+where
+    F: Fn(Device) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let start = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(inflight));
+    let mut tasks = Vec::new();
+    for d in devices {
+        let p = sem.clone().acquire_owned().await.expect("semaphore");
+        let fut = f(d.clone());
+        tasks.push(tokio::spawn(async move {
+            fut.await;
+            drop(p);
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    start.elapsed()
+}

@@ -29,7 +29,6 @@ pub enum AdminError {
 /// socket when one holds the store, else straight from the stopped store. Written to
 /// `<out>.partial`, read back and checked, then renamed: `out` is never half a file.
 pub async fn backup(data: &Path, out: &Path) -> Result<Manifest, AdminError> {
-    use crate::store::kv::sled_kv::SledKv;
     if !data.join("db").exists() {
         return Err(AdminError::Refused(format!(
             "{} holds no sled store (db/); on PostgreSQL use pg_dump (docs/operations.md)",
@@ -38,32 +37,18 @@ pub async fn backup(data: &Path, out: &Path) -> Result<Manifest, AdminError> {
     }
     let partial = std::path::PathBuf::from(format!("{}.partial", out.display()));
     let mut f = std::fs::File::create(&partial)?;
+    let files = crate::store::backup::identity_files(data)?;
     let (data2, partial2) = (data.to_path_buf(), partial.clone());
-    let sent = match SledKv::open(&data.join("db")) {
-        Ok(kv) => {
-            let layout: Option<u64> = Kv::Sled(kv.clone()).read().meta_get("layout").await?;
-            let files = crate::store::backup::identity_files(data)?;
-            tokio::task::spawn_blocking(move || {
-                crate::store::backup::write(
-                    &kv,
-                    &files,
-                    layout.unwrap_or(crate::store::LAYOUT),
-                    tend_shared::now_ms(),
-                    &mut f,
-                )
-                .map(|_| f)
-                .map_err(|e| e.to_string())
-            })
-            .await
+    let sent = tokio::task::spawn_blocking(move || {
+        let db = data2.join("db");
+        match crate::store::backup::from_stopped(&db, &files, tend_shared::now_ms(), &mut f) {
+            Ok(Some(_)) => Ok(f),
+            // a running collector holds the store: it takes the snapshot
+            Ok(None) => crate::server::control::request_backup(&data2, &mut f).map(|_| f),
+            Err(e) => Err(e.to_string()),
         }
-        Err(StoreError::InUse(_)) => {
-            tokio::task::spawn_blocking(move || {
-                crate::server::control::request_backup(&data2, &mut f).map(|_| f)
-            })
-            .await
-        }
-        Err(e) => return Err(e.into()),
-    };
+    })
+    .await;
     let f = match sent.map_err(|e| e.to_string()).and_then(|r| r) {
         Ok(f) => f,
         Err(e) => {

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::kv::sled_kv::{SledKv, TREE};
+use super::kv::sled_kv::SledKv;
+use super::kv::Kv;
 
 const MAGIC: &[u8] = b"TENDBAK1\n";
 const KV: u8 = 0;
@@ -167,6 +168,24 @@ pub fn write(
     Ok(m)
 }
 
+/// A backup of the stopped store under `db` (its layout read from the store) to
+/// `out`; `Ok(None)` when a running collector holds the store (ask it over its
+/// control socket instead). Blocking.
+pub fn from_stopped(
+    db: &Path,
+    files: &[(String, Vec<u8>)],
+    now_ms: u64,
+    out: impl Write,
+) -> Result<Option<Manifest>, BackupError> {
+    let kv = match SledKv::open(db) {
+        Ok(kv) => kv,
+        Err(super::StoreError::InUse(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let layout: Option<u64> = super::legacy::now(Kv::Sled(kv.clone()).read().meta_get("layout"))?;
+    write(&kv, files, layout.unwrap_or(super::LAYOUT), now_ms, out).map(Some)
+}
+
 /// Reads `path`'s manifest from its end.
 pub fn manifest(path: &Path) -> Result<Manifest, BackupError> {
     use std::io::{Seek, SeekFrom};
@@ -302,9 +321,10 @@ pub fn restore(from: &Path, data: &Path, layout: u64) -> Result<Manifest, Backup
 fn fill(from: &Path, staging: &Path) -> Result<Manifest, BackupError> {
     std::fs::create_dir_all(staging)?;
     set_private(staging, 0o700)?;
-    let db = sled::open(staging.join("db")).map_err(super::StoreError::from)?;
-    let tree = db.open_tree(TREE).map_err(super::StoreError::from)?;
-    let mut batch = sled::Batch::default();
+    // written through the store's own units of work (the writer thread), like any
+    // other write to a sled tree
+    let engine = Kv::Sled(SledKv::open(&staging.join("db"))?);
+    let mut tx = engine.begin();
     let mut pending = 0usize;
     let m = read(from, |kind, name, value| {
         if kind == FILE {
@@ -315,17 +335,19 @@ fn fill(from: &Path, staging: &Path) -> Result<Manifest, BackupError> {
             tend_shared::files::write_private(&staging.join(&name), value)?;
             return Ok(());
         }
-        batch.insert(name, value);
+        tx.put(name.to_vec(), value.to_vec());
         pending += 1;
         if pending == 1000 {
-            tree.apply_batch(std::mem::take(&mut batch))
-                .map_err(super::StoreError::from)?;
+            let full = std::mem::replace(&mut tx, engine.begin());
+            super::legacy::now(full.commit())?;
             pending = 0;
         }
         Ok(())
     })?;
-    tree.apply_batch(batch).map_err(super::StoreError::from)?;
-    db.flush().map_err(super::StoreError::from)?;
+    super::legacy::now(tx.commit())?;
+    if let Kv::Sled(kv) = &engine {
+        kv.flush_blocking()?;
+    }
     Ok(m)
 }
 
