@@ -11,14 +11,19 @@ use crate::state::AppState;
 /// Liveness and the store's reachability; the device count comes from counters (a
 /// handful of keys, whatever the fleet size).
 pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let counts = state.store.read().counts().await?;
     let reason = state.store.degraded();
+    // a store that met the end of the disk may fail reads too: still say why
+    let devices = match state.store.read().counts().await {
+        Ok(c) => c.devices,
+        Err(_) if reason.is_some() => 0,
+        Err(e) => return Err(e.into()),
+    };
     let body = tend_shared::api::Health {
         status: if reason.is_some() { "degraded" } else { "ok" }.into(),
         reason: reason.map(str::to_string),
         version: env!("CARGO_PKG_VERSION").into(),
         store: state.store.engine().as_str().into(),
-        devices: counts.devices,
+        devices,
     };
     // a load balancer takes a collector that cannot save out of rotation
     let status = if reason.is_some() {
