@@ -196,12 +196,12 @@ pub async fn migrate(
     pg.advance_ids(src.next_id().await?.saturating_add(1_000))
         .await?;
     let seq = crate::store::kv::TICKET_NUMBERS;
-    let last = src
-        .read()
-        .get(&crate::store::keys::k1("seq/", seq.name))
-        .await?
-        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-        .map_or(0, u64::from_be_bytes);
+    let last = crate::store::kv::sequence_value(
+        src.read()
+            .get(&crate::store::keys::k1("seq/", seq.name))
+            .await?
+            .as_deref(),
+    );
     pg.advance_sequence(seq, last).await?;
     crate::cluster::join(&dst, data, cluster_key).await?;
     Ok(Migrated { keys, ..a })

@@ -86,6 +86,13 @@ const COUNTED: &[(&[u8], &str)] = &[
     (b"usr/", "users"),
 ];
 
+/// Counts store key `name` under its kind, if it is of a counted kind.
+fn count(counts: &mut BTreeMap<String, u64>, name: &[u8]) {
+    if let Some((_, n)) = COUNTED.iter().find(|(p, _)| name.starts_with(p)) {
+        *counts.entry(n.to_string()).or_default() += 1;
+    }
+}
+
 /// Counts and hashes what passes through.
 struct Tally<W> {
     out: W,
@@ -108,9 +115,7 @@ impl<W: Write> Tally<W> {
         self.bytes(value)?;
         if kind == KV {
             self.records += 1;
-            if let Some((_, n)) = COUNTED.iter().find(|(p, _)| name.starts_with(p)) {
-                *self.counts.entry(n.to_string()).or_default() += 1;
-            }
+            count(&mut self.counts, name);
         }
         Ok(())
     }
@@ -262,9 +267,7 @@ pub fn read(
         let value = field(&mut r)?;
         if kind == KV {
             records += 1;
-            if let Some((_, n)) = COUNTED.iter().find(|(p, _)| name.starts_with(p)) {
-                *counts.entry(n.to_string()).or_default() += 1;
-            }
+            count(&mut counts, &name);
         }
         f(kind, &name, &value)?;
     }

@@ -90,6 +90,12 @@ pub struct Sequence {
     pub pg: &'static str,
 }
 
+/// The number a `seq/<name>` value holds (8 bytes, big-endian; 0 when absent).
+pub fn sequence_value(v: Option<&[u8]>) -> u64 {
+    v.and_then(|v| <[u8; 8]>::try_from(v).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
 /// Ticket numbers (T-1, T-2, …).
 pub const TICKET_NUMBERS: Sequence = Sequence {
     name: "ticket",

@@ -74,11 +74,6 @@ const PROBE_BYTES: usize = 8 << 20;
 /// default; `set_min_free`).
 pub const MIN_FREE_BYTES: u64 = 64 << 20;
 
-fn be_u64(v: Option<&[u8]>) -> u64 {
-    v.and_then(|v| <[u8; 8]>::try_from(v).ok())
-        .map_or(0, u64::from_be_bytes)
-}
-
 fn bytes(v: sled::IVec) -> Bytes {
     Bytes::from_owner(v)
 }
@@ -256,7 +251,7 @@ impl SledKv {
             self.check_space(false)?;
             let inner = self.inner()?;
             let cur = inner.tree.get(key)?;
-            let last = be_u64(cur.as_deref());
+            let last = super::sequence_value(cur.as_deref());
             let end = last + NUMBER_BLOCK;
             let write = Bytes::copy_from_slice(&end.to_be_bytes());
             let r = inner
@@ -280,7 +275,7 @@ impl SledKv {
         let mut leases = self.0.numbers.lock().await;
         for (k, (last, end)) in leases.iter_mut() {
             let cur = inner.tree.get(k.as_slice())?;
-            if *last >= *end || be_u64(cur.as_deref()) != *end {
+            if *last >= *end || super::sequence_value(cur.as_deref()) != *end {
                 continue;
             }
             let write = Bytes::copy_from_slice(&last.to_be_bytes());
